@@ -1,0 +1,111 @@
+"""One error base class, and the named enqueue errors shared with PL/SQL.
+
+The table below is the single Python source of the named errors. ``plsql/packages/sms_err.pks``
+declares the same names, numbers and messages (``tests/plsql/test_error_parity.py`` keeps them
+equal), so a caller sees the same error whether the row was queued from PL/SQL, the CLI or the
+REST API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+class BridgeError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class ConfigError(BridgeError):
+    """A configuration value is missing or wrong; the message names the key and the file."""
+
+
+class StoreError(BridgeError):
+    """The database could not be reached or answered unexpectedly."""
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    name: str  # PL/SQL exception name without the e_ prefix, e.g. "unknown_sender"
+    number: int  # ORA-20xxx number as raised by raise_application_error
+    message: str  # template; %s placeholders are filled left to right, as in sms_err.msg
+
+
+ERROR_SPECS: tuple[ErrorSpec, ...] = (
+    ErrorSpec("recipient_count", -20001,
+              "exactly one recipient is required: a recipient type and id, or a number"),
+    ErrorSpec("unknown_sender", -20002, "unknown sender %s"),
+    ErrorSpec("inactive_sender", -20003, "sender %s is not active"),
+    ErrorSpec("empty_body", -20004, "the message body is empty"),
+    ErrorSpec("body_too_long", -20005, "the message body has %s characters; at most 1600 are allowed"),
+    ErrorSpec("bad_priority", -20006, "priority %s is not 1 (urgent), 2 (transactional) or 3 (bulk)"),
+    ErrorSpec("unknown_recipient", -20007, "unknown recipient %s %s"),
+    ErrorSpec("bad_number", -20008, "%s is not an E.164 phone number"),
+    ErrorSpec("not_found", -20009, "no message with id %s"),
+    ErrorSpec("not_cancelable", -20010, "message %s is %s and can no longer be canceled"),
+    ErrorSpec("bad_window", -20011, "expires_at is not after send_after"),
+    ErrorSpec("correlation_incomplete", -20012,
+              "source_system and correlation_key must be given together"),
+)
+
+SPECS_BY_NAME = {spec.name: spec for spec in ERROR_SPECS}
+SPECS_BY_NUMBER = {spec.number: spec for spec in ERROR_SPECS}
+
+
+class SmsError(BridgeError):
+    """A named error from the enqueue API; ``spec`` ties it to its PL/SQL twin."""
+
+    spec: ClassVar[ErrorSpec]
+
+    def __init__(self, *args: object, message: str | None = None) -> None:
+        if message is None:
+            message = self.spec.message % tuple(str(a) for a in args) if args else self.spec.message
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def number(self) -> int:
+        return self.spec.number
+
+
+def _error_class(spec: ErrorSpec) -> type[SmsError]:
+    class_name = "".join(part.title() for part in spec.name.split("_")) + "Error"
+    return type(class_name, (SmsError,), {"spec": spec, "__doc__": spec.message})
+
+
+RecipientCountError = _error_class(SPECS_BY_NAME["recipient_count"])
+UnknownSenderError = _error_class(SPECS_BY_NAME["unknown_sender"])
+InactiveSenderError = _error_class(SPECS_BY_NAME["inactive_sender"])
+EmptyBodyError = _error_class(SPECS_BY_NAME["empty_body"])
+BodyTooLongError = _error_class(SPECS_BY_NAME["body_too_long"])
+BadPriorityError = _error_class(SPECS_BY_NAME["bad_priority"])
+UnknownRecipientError = _error_class(SPECS_BY_NAME["unknown_recipient"])
+BadNumberError = _error_class(SPECS_BY_NAME["bad_number"])
+NotFoundError = _error_class(SPECS_BY_NAME["not_found"])
+NotCancelableError = _error_class(SPECS_BY_NAME["not_cancelable"])
+BadWindowError = _error_class(SPECS_BY_NAME["bad_window"])
+CorrelationIncompleteError = _error_class(SPECS_BY_NAME["correlation_incomplete"])
+
+ERROR_CLASSES: dict[int, type[SmsError]] = {
+    cls.spec.number: cls
+    for cls in (
+        RecipientCountError, UnknownSenderError, InactiveSenderError, EmptyBodyError,
+        BodyTooLongError, BadPriorityError, UnknownRecipientError, BadNumberError,
+        NotFoundError, NotCancelableError, BadWindowError, CorrelationIncompleteError,
+    )
+}
+
+
+def from_oracle(number: int, message: str) -> SmsError | None:
+    """Map an ORA-20xxx raised by sms_api to its Python class, keeping Oracle's message text."""
+    cls = ERROR_CLASSES.get(number)
+    if cls is None:
+        return None
+    # Oracle prefixes "ORA-20002: " and may append the PL/SQL call stack on later lines.
+    first_line = message.splitlines()[0] if message else ""
+    text = first_line.split(": ", 1)[1] if first_line.startswith("ORA-") else first_line
+    return cls(message=text or cls.spec.message)

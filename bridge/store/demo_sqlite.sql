@@ -1,0 +1,21 @@
+-- Demo HR data and the default recipients view (SQLite mirror of plsql/demo/).
+-- Sites map sms_recipients_v onto their own HR data; see plsql/views/sms_recipients_v_ebs.sql.
+
+CREATE TABLE IF NOT EXISTS hr_demo_employees (
+    employee_id    INTEGER PRIMARY KEY,
+    full_name      TEXT NOT NULL,
+    mobile_number  TEXT,
+    time_zone      TEXT,
+    email          TEXT,
+    manager_id     INTEGER REFERENCES hr_demo_employees (employee_id)
+);
+
+CREATE VIEW IF NOT EXISTS sms_recipients_v AS
+SELECT 'EMPLOYEE'                AS recipient_type,
+       CAST(e.employee_id AS TEXT) AS recipient_id,
+       e.full_name               AS display_name,
+       e.mobile_number           AS mobile_number,
+       e.time_zone               AS time_zone,
+       m.email                   AS manager_email
+  FROM hr_demo_employees e
+  LEFT JOIN hr_demo_employees m ON m.employee_id = e.manager_id;

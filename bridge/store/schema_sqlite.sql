@@ -1,0 +1,146 @@
+-- SQLite mirror of the Oracle tables in plsql/tables/*.sql: same table and column names
+-- (tests/plsql/test_schema_parity.py keeps them equal). Timestamps are ISO-8601 UTC text
+-- written by Python ('YYYY-MM-DDTHH:MM:SS.ffffff+00:00' sorts like the instant it names).
+-- Every statement is idempotent, so `sms-bridge db install` can run it again.
+
+CREATE TABLE IF NOT EXISTS sms_schema_version (
+    version       INTEGER PRIMARY KEY,
+    description   TEXT NOT NULL,
+    installed_at  TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS sms_senders (
+    code                   TEXT PRIMARY KEY,
+    description            TEXT,
+    from_number            TEXT,
+    messaging_service_sid  TEXT,
+    mps                    REAL NOT NULL DEFAULT 1 CHECK (mps > 0),
+    quiet_start            TEXT,
+    quiet_end              TEXT,
+    default_time_zone      TEXT NOT NULL DEFAULT 'UTC',
+    help_text              TEXT,
+    active                 TEXT NOT NULL DEFAULT 'Y' CHECK (active IN ('Y', 'N')),
+    tokens                 REAL NOT NULL DEFAULT 0,
+    tokens_at              TEXT,
+    created_at             TEXT NOT NULL,
+    CHECK (from_number IS NOT NULL OR messaging_service_sid IS NOT NULL)
+);
+
+CREATE TABLE IF NOT EXISTS sms_outbound (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    sender_code      TEXT NOT NULL REFERENCES sms_senders (code),
+    recipient_type   TEXT,
+    recipient_id     TEXT,
+    to_number        TEXT,
+    body             TEXT NOT NULL,
+    priority         INTEGER NOT NULL DEFAULT 2 CHECK (priority BETWEEN 1 AND 3),
+    status           TEXT NOT NULL DEFAULT 'QUEUED' CHECK (status IN (
+                         'QUEUED', 'SENDING', 'SUBMITTED', 'SENT', 'DELIVERED', 'UNDELIVERED',
+                         'FAILED', 'SUPPRESSED', 'INVALID', 'EXPIRED', 'CANCELED')),
+    status_reason    TEXT,
+    reference        TEXT,
+    reply_code       TEXT,
+    source_system    TEXT,
+    correlation_key  TEXT,
+    send_after       TEXT,
+    expires_at       TEXT,
+    next_attempt_at  TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    claimed_by       TEXT,
+    claimed_at       TEXT,
+    lease_until      TEXT,
+    provider_sid     TEXT UNIQUE,
+    provider_status  TEXT,
+    error_code       INTEGER,
+    error_message    TEXT,
+    num_segments     INTEGER,
+    encoding         TEXT,
+    created_by       TEXT,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    submitted_at     TEXT,
+    final_at         TEXT,
+    CHECK ((recipient_type IS NULL) = (recipient_id IS NULL)),
+    CHECK (recipient_id IS NOT NULL OR to_number IS NOT NULL),
+    UNIQUE (source_system, correlation_key)
+);
+
+-- The ready set: claim and the idle probe read only QUEUED rows through this index, so their
+-- cost does not grow with the history of final rows.
+CREATE INDEX IF NOT EXISTS sms_outbound_ready_ix
+    ON sms_outbound (status, sender_code, priority, next_attempt_at, id);
+CREATE INDEX IF NOT EXISTS sms_outbound_due_ix ON sms_outbound (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS sms_outbound_recipient_ix
+    ON sms_outbound (recipient_type, recipient_id, created_at);
+CREATE INDEX IF NOT EXISTS sms_outbound_to_ix ON sms_outbound (to_number, created_at);
+CREATE INDEX IF NOT EXISTS sms_outbound_reply_code_ix ON sms_outbound (reply_code);
+CREATE INDEX IF NOT EXISTS sms_outbound_created_ix ON sms_outbound (created_at);
+
+CREATE TABLE IF NOT EXISTS sms_events (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    outbound_id      INTEGER NOT NULL REFERENCES sms_outbound (id),
+    event_at         TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    provider_status  TEXT,
+    error_code       INTEGER,
+    source           TEXT NOT NULL CHECK (source IN ('api', 'bridge', 'callback', 'sync', 'recovery')),
+    applied          TEXT NOT NULL DEFAULT 'Y' CHECK (applied IN ('Y', 'N')),
+    detail           TEXT
+);
+CREATE INDEX IF NOT EXISTS sms_events_outbound_ix ON sms_events (outbound_id, id);
+
+CREATE TABLE IF NOT EXISTS sms_inbound (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_sid      TEXT NOT NULL UNIQUE,
+    account_sid      TEXT,
+    from_number      TEXT NOT NULL,
+    to_number        TEXT NOT NULL,
+    body             TEXT,
+    num_media        INTEGER NOT NULL DEFAULT 0,
+    keyword          TEXT,
+    outbound_id      INTEGER REFERENCES sms_outbound (id),
+    match_method     TEXT CHECK (match_method IN ('REFERENCE', 'LATEST', 'AMBIGUOUS', 'NONE')),
+    recipient_type   TEXT,
+    recipient_id     TEXT,
+    status           TEXT NOT NULL DEFAULT 'NEW'
+                         CHECK (status IN ('NEW', 'PROCESSED', 'IGNORED', 'ERROR')),
+    error_message    TEXT,
+    raw_payload      TEXT,
+    received_at      TEXT NOT NULL,
+    processed_at     TEXT
+);
+CREATE INDEX IF NOT EXISTS sms_inbound_status_ix ON sms_inbound (status, id);
+CREATE INDEX IF NOT EXISTS sms_inbound_outbound_ix ON sms_inbound (outbound_id);
+
+CREATE TABLE IF NOT EXISTS sms_optouts (
+    phone_number  TEXT NOT NULL,
+    scope         TEXT NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('OPTED_OUT', 'OPTED_IN')),
+    keyword       TEXT,
+    source        TEXT NOT NULL,
+    changed_at    TEXT NOT NULL,
+    PRIMARY KEY (phone_number, scope)
+);
+
+CREATE TABLE IF NOT EXISTS sms_keywords (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    keyword      TEXT NOT NULL,
+    sender_code  TEXT NOT NULL DEFAULT '*',
+    action       TEXT NOT NULL CHECK (action IN ('OPT_OUT', 'OPT_IN', 'HELP', 'HANDLER')),
+    handler      TEXT,
+    reply_text   TEXT,
+    active       TEXT NOT NULL DEFAULT 'Y' CHECK (active IN ('Y', 'N')),
+    UNIQUE (keyword, sender_code),
+    CHECK (action <> 'HANDLER' OR handler IS NOT NULL)
+);
+
+CREATE TABLE IF NOT EXISTS sms_api_keys (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT NOT NULL UNIQUE,
+    key_prefix    TEXT NOT NULL,
+    key_hash      TEXT NOT NULL UNIQUE,
+    scopes        TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    revoked_at    TEXT,
+    last_used_at  TEXT
+);
