@@ -32,20 +32,28 @@ class ErrorSpec:
 
 
 ERROR_SPECS: tuple[ErrorSpec, ...] = (
-    ErrorSpec("recipient_count", -20001,
-              "exactly one recipient is required: a recipient type and id, or a number"),
+    ErrorSpec(
+        "recipient_count",
+        -20001,
+        "exactly one recipient is required: a recipient type and id, or a number",
+    ),
     ErrorSpec("unknown_sender", -20002, "unknown sender %s"),
     ErrorSpec("inactive_sender", -20003, "sender %s is not active"),
     ErrorSpec("empty_body", -20004, "the message body is empty"),
-    ErrorSpec("body_too_long", -20005, "the message body has %s characters; at most 1600 are allowed"),
-    ErrorSpec("bad_priority", -20006, "priority %s is not 1 (urgent), 2 (transactional) or 3 (bulk)"),
+    ErrorSpec(
+        "body_too_long", -20005, "the message body has %s characters; at most 1600 are allowed"
+    ),
+    ErrorSpec(
+        "bad_priority", -20006, "priority %s is not 1 (urgent), 2 (transactional) or 3 (bulk)"
+    ),
     ErrorSpec("unknown_recipient", -20007, "unknown recipient %s %s"),
     ErrorSpec("bad_number", -20008, "%s is not an E.164 phone number"),
     ErrorSpec("not_found", -20009, "no message with id %s"),
     ErrorSpec("not_cancelable", -20010, "message %s is %s and can no longer be canceled"),
     ErrorSpec("bad_window", -20011, "expires_at is not after send_after"),
-    ErrorSpec("correlation_incomplete", -20012,
-              "source_system and correlation_key must be given together"),
+    ErrorSpec(
+        "correlation_incomplete", -20012, "source_system and correlation_key must be given together"
+    ),
 )
 
 SPECS_BY_NAME = {spec.name: spec for spec in ERROR_SPECS}
@@ -93,9 +101,18 @@ CorrelationIncompleteError = _error_class(SPECS_BY_NAME["correlation_incomplete"
 ERROR_CLASSES: dict[int, type[SmsError]] = {
     cls.spec.number: cls
     for cls in (
-        RecipientCountError, UnknownSenderError, InactiveSenderError, EmptyBodyError,
-        BodyTooLongError, BadPriorityError, UnknownRecipientError, BadNumberError,
-        NotFoundError, NotCancelableError, BadWindowError, CorrelationIncompleteError,
+        RecipientCountError,
+        UnknownSenderError,
+        InactiveSenderError,
+        EmptyBodyError,
+        BodyTooLongError,
+        BadPriorityError,
+        UnknownRecipientError,
+        BadNumberError,
+        NotFoundError,
+        NotCancelableError,
+        BadWindowError,
+        CorrelationIncompleteError,
     )
 }
 

@@ -1,0 +1,260 @@
+"""``sms-bridge``: the command-line composition root.
+
+Every command loads settings, opens the store, does one thing and closes it. Expected failures
+(bad input, bad configuration, an unreachable database) print one line on stderr and exit 2
+(input/config) or 1 (runtime); nothing is written when the input is rejected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bridge import errors
+from bridge.config import Settings, config_path, load_settings
+from bridge.models import EnqueueRequest, Sender
+from bridge.report import render_counts
+from bridge.store import Store, open_store
+
+EXIT_OK, EXIT_RUNTIME, EXIT_INPUT = 0, 1, 2
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _instant(text: str) -> datetime:
+    """ISO-8601; a value without a zone is taken as UTC (the bridge stores UTC)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 date-time") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _recipient(text: str) -> tuple[str, str]:
+    kind, sep, ident = text.partition(":")
+    if not sep or not kind or not ident:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected TYPE:ID, e.g. EMPLOYEE:1001")
+    return kind.upper(), ident
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sms-bridge", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--config", help="TOML file (default: $SMS_BRIDGE_CONFIG, ./sms-bridge.toml)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="install or check the schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    install = db_sub.add_parser("install", help="create or upgrade the schema (idempotent)")
+    install.add_argument("--no-demo", action="store_true", help="skip demo HR tables and view")
+    install.add_argument("--plsql-dir", type=Path, help="Oracle scripts (default: ./plsql)")
+    install.set_defaults(handler=cmd_db_install)
+    check = db_sub.add_parser("check", help="connect and report the schema version")
+    check.set_defaults(handler=cmd_db_check)
+
+    enqueue = sub.add_parser("enqueue", help="queue one SMS")
+    enqueue.add_argument("--sender", required=True, help="sender code, e.g. HR")
+    target = enqueue.add_mutually_exclusive_group()
+    target.add_argument("--recipient", type=_recipient, help="TYPE:ID from sms_recipients_v")
+    target.add_argument("--to", help="raw E.164 number (trusted operators only)")
+    enqueue.add_argument("--body", required=True)
+    enqueue.add_argument("--priority", type=int, default=2, help="1 urgent, 2 (default), 3 bulk")
+    enqueue.add_argument("--send-after", type=_instant)
+    enqueue.add_argument("--expires-at", type=_instant)
+    enqueue.add_argument("--reference")
+    enqueue.add_argument("--reply-code")
+    enqueue.add_argument("--source-system")
+    enqueue.add_argument("--correlation-key")
+    enqueue.set_defaults(handler=cmd_enqueue)
+
+    status = sub.add_parser("status", help="show one message and its events")
+    status.add_argument("id", type=int)
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=cmd_status)
+
+    cancel = sub.add_parser("cancel", help="cancel a queued message")
+    cancel.add_argument("id", type=int)
+    cancel.add_argument("--reason")
+    cancel.set_defaults(handler=cmd_cancel)
+
+    report = sub.add_parser("report", help="counts by status and sender")
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(handler=cmd_report)
+
+    sender = sub.add_parser("sender", help="add or update a sender profile")
+    sender.add_argument("code")
+    sender.add_argument("--from-number")
+    sender.add_argument("--messaging-service-sid")
+    sender.add_argument("--mps", type=float, default=1.0, help="segments per second")
+    sender.add_argument("--quiet-start", help="HH:MM in the recipient's zone")
+    sender.add_argument("--quiet-end")
+    sender.add_argument("--time-zone", default="UTC")
+    sender.add_argument("--help-text")
+    sender.add_argument("--inactive", action="store_true")
+    sender.set_defaults(handler=cmd_sender)
+
+    sandbox = sub.add_parser("sandbox", help="run the local Twilio stand-in", add_help=False)
+    sandbox.add_argument("args", nargs=argparse.REMAINDER)
+    sandbox.set_defaults(handler=None)
+    return parser
+
+
+Handler = Callable[[argparse.Namespace, Settings, Store], int]
+
+
+def cmd_db_install(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    report = store.install(utcnow(), with_demo=not args.no_demo, plsql_dir=args.plsql_dir)
+    print(
+        f"{store.engine}: {report.statements} statements, "
+        f"{report.already_present} objects already present, "
+        f"schema version {report.schema_version}"
+    )
+    for note in report.notes:
+        print(f"  {note}")
+    return EXIT_OK
+
+
+def cmd_db_check(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    version = store.schema_version()
+    senders = store.list_senders()
+    print(f"database OK: {store.engine}, schema version {version}, {len(senders)} sender(s)")
+    return EXIT_OK
+
+
+def cmd_enqueue(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    kind, ident = args.recipient if args.recipient else (None, None)
+    new_id = store.enqueue(
+        EnqueueRequest(
+            sender_code=args.sender,
+            body=args.body,
+            recipient_type=kind,
+            recipient_id=ident,
+            to_number=args.to,
+            priority=args.priority,
+            send_after=args.send_after,
+            expires_at=args.expires_at,
+            reference=args.reference,
+            reply_code=args.reply_code,
+            source_system=args.source_system,
+            correlation_key=args.correlation_key,
+            created_by="cli",
+        ),
+        utcnow(),
+    )
+    print(new_id)
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    message = store.get(args.id)
+    if message is None:
+        raise errors.NotFoundError(args.id)
+    events = store.events(args.id)
+    if args.json:
+        from bridge.report import message_json
+
+        print(json.dumps(message_json(message, events), indent=2))
+        return EXIT_OK
+    print(
+        f"#{message.id} {message.status} sender={message.sender_code} priority={message.priority}"
+        f" attempts={message.attempts}"
+    )
+    if message.provider_sid:
+        print(f"  twilio sid {message.provider_sid} ({message.provider_status})")
+    if message.error_code or message.status_reason:
+        print(f"  reason: {message.status_reason or ''} {message.error_code or ''}".rstrip())
+    for event in events:
+        flag = "" if event.applied else "  (recorded, not applied)"
+        print(
+            f"  {event.event_at:%Y-%m-%d %H:%M:%S} {event.status:<11} {event.source:<8}"
+            f" {event.detail or ''}{flag}".rstrip()
+        )
+    return EXIT_OK
+
+
+def cmd_cancel(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    message = store.cancel(args.id, utcnow(), args.reason)
+    print(f"#{message.id} {message.status}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    counts = store.counts()
+    if args.json:
+        print(json.dumps([c.__dict__ for c in counts], indent=2))
+    else:
+        print(render_counts(counts))
+    return EXIT_OK
+
+
+def cmd_sender(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    if not args.from_number and not args.messaging_service_sid:
+        raise errors.ConfigError("sender needs --from-number or --messaging-service-sid")
+    store.save_sender(
+        Sender(
+            code=args.code.upper(),
+            from_number=args.from_number,
+            messaging_service_sid=args.messaging_service_sid,
+            mps=args.mps,
+            quiet_start=args.quiet_start,
+            quiet_end=args.quiet_end,
+            default_time_zone=args.time_zone,
+            help_text=args.help_text,
+            active=not args.inactive,
+        ),
+        utcnow(),
+    )
+    print(f"sender {args.code.upper()} saved")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "sandbox":
+        from sandbox.cli import main as sandbox_main
+
+        return int(sandbox_main(args.args))
+    handler: Handler = args.handler
+    try:
+        settings = load_settings(config_path(args.config, _environ()), _environ())
+        store = open_store(settings.database, client_identifier="sms-bridge-cli")
+    except errors.BridgeError as exc:
+        return _fail(exc, EXIT_INPUT)
+    except Exception as exc:  # the driver's own errors, e.g. the database is unreachable
+        return _fail(exc, EXIT_RUNTIME)
+    try:
+        return handler(args, settings, store)
+    except (errors.SmsError, errors.ConfigError) as exc:
+        return _fail(exc, EXIT_INPUT)
+    except errors.BridgeError as exc:
+        return _fail(exc, EXIT_RUNTIME)
+    except Exception as exc:  # one clear line, not a traceback
+        return _fail(exc, EXIT_RUNTIME)
+    finally:
+        store.close()
+
+
+def _environ() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+def _fail(exc: BaseException, code: int) -> int:
+    name = exc.name if isinstance(exc, errors.SmsError) else type(exc).__name__
+    text = str(exc).splitlines()[0] if str(exc) else name
+    print(f"sms-bridge: error: {text} ({name})", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,257 @@
+"""Settings: one TOML file plus ``SMS_BRIDGE_<SECTION>_<KEY>`` environment overrides.
+
+Secrets (database password, Twilio auth token, SMTP password) come from the environment or from
+a ``*_file`` key naming a file that holds them; they are wrapped in :class:`Secret` so they never
+show up in a repr or a log line. Every validation error names the key and where it came from
+(the file, or the environment variable).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from bridge.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "sms-bridge.toml"
+ENV_PREFIX = "SMS_BRIDGE_"
+
+
+class Secret:
+    """A string that refuses to print itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///var/sms-bridge.db"
+    password: Secret = field(default_factory=lambda: Secret(""))
+    pool_min: int = 1
+    pool_max: int = 4
+    call_timeout_ms: int = 30_000
+    busy_timeout_ms: int = 10_000
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    account_sid: str = ""
+    auth_token: Secret = field(default_factory=lambda: Secret(""))
+    base_url: str = "https://api.twilio.com"
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class InboundSettings:
+    public_url: str = "http://127.0.0.1:8080"
+    verify_signatures: bool = True
+    trust_forwarded_headers: bool = False
+    development_mode: bool = False
+    spool_dir: str = "var/spool"
+    thread_window_hours: float = 72.0
+    max_body_bytes: int = 65_536
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    transport: str = "maildir"
+    maildir: str = "var/mail"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_security: str = "none"  # none | starttls | ssl
+    smtp_user: str = ""
+    smtp_password: Secret = field(default_factory=lambda: Secret(""))
+    sender: str = "sms-bridge@localhost"
+    admins: tuple[str, ...] = ()
+    error_digest_minutes: int = 15
+    alert_min_interval_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class BridgeSettings:
+    default_region: str = "US"
+    concurrency: int = 32
+    batch_size: int = 100
+    lease_seconds: int = 120
+    max_attempts: int = 6
+    retry_base_seconds: float = 30.0
+    retry_max_seconds: float = 3600.0
+    poll_min_seconds: float = 0.2
+    poll_max_seconds: float = 5.0
+    sync_after_minutes: int = 30
+    worker_name: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    twilio: TwilioSettings = field(default_factory=TwilioSettings)
+    inbound: InboundSettings = field(default_factory=InboundSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    bridge: BridgeSettings = field(default_factory=BridgeSettings)
+    source: str = "<defaults>"  # the file the settings came from, for messages
+
+
+_SECTIONS: dict[str, type[Any]] = {
+    "database": DatabaseSettings,
+    "twilio": TwilioSettings,
+    "inbound": InboundSettings,
+    "mail": MailSettings,
+    "bridge": BridgeSettings,
+}
+
+
+def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path | None:
+    """``--config`` wins, then SMS_BRIDGE_CONFIG, then ./sms-bridge.toml if it exists."""
+    if explicit:
+        return Path(explicit)
+    if environ.get(ENV_PREFIX + "CONFIG"):
+        return Path(environ[ENV_PREFIX + "CONFIG"])
+    default = Path(DEFAULT_CONFIG_NAME)
+    return default if default.exists() else None
+
+
+def load_settings(
+    path: Path | str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read the TOML file (if any), apply environment overrides, validate, resolve secrets."""
+    environ = os.environ if environ is None else environ
+    source = str(path) if path else "<defaults>"
+    raw: dict[str, Any] = {}
+    if path is not None:
+        file = Path(path)
+        if not file.is_file():
+            raise ConfigError(f"config file {file} does not exist")
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    for section in raw:
+        if section not in _SECTIONS:
+            raise ConfigError(f"unknown section [{section}] in {source}")
+        if not isinstance(raw[section], dict):
+            raise ConfigError(f"[{section}] in {source} must be a table")
+    built = {
+        name: _build_section(name, cls, raw.get(name, {}), environ, source)
+        for name, cls in _SECTIONS.items()
+    }
+    settings = Settings(source=source, **built)
+    _check(settings)
+    return settings
+
+
+def _build_section(
+    section: str, cls: type[Any], values: dict[str, Any], environ: Mapping[str, str], source: str
+) -> Any:
+    hints = get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    secret_files = {n + "_file" for n in names if hints[n] is Secret}
+    for key in values:
+        if key not in names and key not in secret_files:
+            raise ConfigError(f"unknown key [{section}] {key} in {source}")
+    kwargs: dict[str, Any] = {}
+    for name in names:
+        env_name = f"{ENV_PREFIX}{section}_{name}".upper()
+        where = f"environment variable {env_name}"
+        value: Any
+        if env_name in environ:
+            value = environ[env_name]
+        elif name in values:
+            value, where = values[name], f"[{section}] {name} in {source}"
+        elif hints[name] is Secret and (f"{env_name}_FILE" in environ or f"{name}_file" in values):
+            file_key = f"{env_name}_FILE"
+            secret_path = environ.get(file_key) or values[f"{name}_file"]
+            where = file_key if file_key in environ else f"[{section}] {name}_file in {source}"
+            value = _read_secret_file(secret_path, where)
+        else:
+            continue
+        kwargs[name] = _convert(value, hints[name], where)
+    return cls(**kwargs)
+
+
+def _read_secret_file(path: str, where: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read secret file {path}: {exc.strerror}") from None
+
+
+def _convert(value: Any, kind: Any, where: str) -> Any:
+    try:
+        if kind is Secret:
+            return Secret(str(value))
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if kind is float:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if kind == tuple[str, ...]:
+            if isinstance(value, str):
+                return tuple(v.strip() for v in value.split(",") if v.strip())
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return tuple(value)
+            raise ValueError
+        if kind is str:
+            if not isinstance(value, str):
+                raise ValueError
+            return value
+    except ValueError:
+        pass
+    type_name = {tuple[str, ...]: "list of strings"}.get(kind, getattr(kind, "__name__", str(kind)))
+    raise ConfigError(f"{where}: {value!r} is not a valid {type_name}")
+
+
+def _check(settings: Settings) -> None:
+    src = settings.source
+    url = settings.database.url
+    if not (url.startswith("sqlite:///") or url.startswith("oracle://")):
+        raise ConfigError(
+            f"[database] url in {src}: {url!r} must start with sqlite:/// or oracle://"
+        )
+    if settings.mail.transport not in {"smtp", "maildir"}:
+        raise ConfigError(f"[mail] transport in {src}: must be 'smtp' or 'maildir'")
+    if settings.mail.smtp_security not in {"none", "starttls", "ssl"}:
+        raise ConfigError(f"[mail] smtp_security in {src}: must be 'none', 'starttls' or 'ssl'")
+    for name in ("concurrency", "batch_size", "max_attempts", "lease_seconds"):
+        if getattr(settings.bridge, name) < 1:
+            raise ConfigError(f"[bridge] {name} in {src}: must be at least 1")
+    if settings.database.pool_min < 1 or settings.database.pool_max < settings.database.pool_min:
+        raise ConfigError(f"[database] pool_max in {src}: must be >= pool_min >= 1")

@@ -1,0 +1,48 @@
+"""The checks ``sms_api.enqueue`` makes, in Python (pure: no I/O).
+
+Oracle runs them in PL/SQL (plsql/packages/sms_api.pkb); the SQLite dialect and the REST API run
+these. Same order, same named errors, so both engines reject the same requests the same way.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bridge import errors
+from bridge.models import EnqueueRequest, Sender
+
+MAX_BODY_CHARS = 1600
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def check_shape(request: EnqueueRequest) -> None:
+    """Everything that needs no database: recipient count, body, priority, window."""
+    has_ref = request.recipient_type is not None or request.recipient_id is not None
+    ref_complete = bool(request.recipient_type) and bool(request.recipient_id)
+    has_number = request.to_number is not None
+    if has_ref == has_number or (has_ref and not ref_complete):
+        raise errors.RecipientCountError()
+    if has_number and not E164.match(request.to_number or ""):
+        raise errors.BadNumberError(request.to_number)
+    if not request.body or not request.body.strip():
+        raise errors.EmptyBodyError()
+    if len(request.body) > MAX_BODY_CHARS:
+        raise errors.BodyTooLongError(len(request.body))
+    if isinstance(request.priority, bool) or request.priority not in (1, 2, 3):
+        raise errors.BadPriorityError(request.priority)
+    if (
+        request.send_after is not None
+        and request.expires_at is not None
+        and request.expires_at <= request.send_after
+    ):
+        raise errors.BadWindowError()
+    if (request.source_system is None) != (request.correlation_key is None):
+        raise errors.CorrelationIncompleteError()
+
+
+def check_sender(code: str, sender: Sender | None) -> Sender:
+    if sender is None:
+        raise errors.UnknownSenderError(code)
+    if not sender.active:
+        raise errors.InactiveSenderError(code)
+    return sender

@@ -1,0 +1,124 @@
+"""What differs between the engines, behind one small interface.
+
+SQL that both engines accept lives in :mod:`bridge.store.queries`; everything engine-specific
+(connections, claiming, RETURNING, paging, upsert, the enqueue path) lives in one dialect module
+per engine: :mod:`bridge.store.sqlite_dialect` and :mod:`bridge.store.oracle_dialect`.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bridge.models import EnqueueRequest, InstallReport
+
+Row = dict[str, Any]
+Params = Mapping[str, Any]
+
+# Columns holding instants; read back as aware UTC datetimes whatever the engine stores.
+TIMESTAMP_COLUMNS = frozenset(
+    {
+        "created_at",
+        "updated_at",
+        "submitted_at",
+        "final_at",
+        "send_after",
+        "expires_at",
+        "next_attempt_at",
+        "claimed_at",
+        "lease_until",
+        "event_at",
+        "received_at",
+        "processed_at",
+        "changed_at",
+        "revoked_at",
+        "last_used_at",
+        "installed_at",
+        "tokens_at",
+    }
+)
+
+
+def require_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: the bridge passes aware UTC instants")
+    return value.astimezone(UTC)
+
+
+class Tx(abc.ABC):
+    """One transaction on one connection. Binds use ``:name`` on both engines."""
+
+    @abc.abstractmethod
+    def execute(self, sql: str, params: Params | None = None) -> int:
+        """Run a statement; return the number of rows it changed."""
+
+    @abc.abstractmethod
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None: ...
+
+    @abc.abstractmethod
+    def rows(self, sql: str, params: Params | None = None) -> list[Row]: ...
+
+    def row(self, sql: str, params: Params | None = None) -> Row | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    def scalar(self, sql: str, params: Params | None = None) -> Any:
+        found = self.row(sql, params)
+        return None if found is None else next(iter(found.values()))
+
+
+class Dialect(abc.ABC):
+    name: str
+    #: ``LIMIT``/``OFFSET`` spelling, appended to an ORDER BY query.
+    page_clause: str
+
+    @abc.abstractmethod
+    def transaction(self, action: str, *, write: bool = True) -> AbstractContextManager[Tx]:
+        """A transaction committed on success and rolled back on error.
+
+        ``action`` names the operation (Oracle shows it in V$SESSION.ACTION); ``write`` lets
+        SQLite take its write lock up front so two writers never deadlock on upgrade.
+        """
+
+    @abc.abstractmethod
+    def install(self, plsql_dir: Path | None, with_demo: bool, now: datetime) -> InstallReport: ...
+
+    @abc.abstractmethod
+    def enqueue(self, tx: Tx, request: EnqueueRequest, now: datetime) -> int: ...
+
+    @abc.abstractmethod
+    def insert_returning_id(self, tx: Tx, sql: str, params: Params) -> int:
+        """``sql`` is an INSERT without RETURNING; the dialect adds it."""
+
+    @abc.abstractmethod
+    def claim(self, tx: Tx, sender_code: str, limit: int, now: datetime) -> list[int]:
+        """Lock and return up to ``limit`` ready ids of one sender, by priority then id."""
+
+    @abc.abstractmethod
+    def insert_inbound(self, tx: Tx, params: Params) -> tuple[int, bool]:
+        """Insert unless the MessageSid is known; return (id, inserted)."""
+
+    @abc.abstractmethod
+    def upsert_optout(self, tx: Tx, params: Params) -> None: ...
+
+    @abc.abstractmethod
+    def lock_sender(self, tx: Tx, code: str) -> Row | None:
+        """Read the sender row under a lock that other workers' allowance takes wait for."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+
+def ids_in(ids: Sequence[Any], prefix: str = "id") -> tuple[str, dict[str, Any]]:
+    """An ``IN (:id0, :id1, ...)`` list with its binds (both engines take named binds)."""
+    names = [f"{prefix}{i}" for i in range(len(ids))]
+    return ", ".join(":" + n for n in names), dict(zip(names, ids, strict=True))
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,315 @@
+"""The Oracle engine: the production store. All Oracle-only SQL of the bridge lives here.
+
+python-oracledb in thin mode (no Instant Client), a connection pool, ``call_timeout`` on every
+connection, and ``client_identifier``/``module``/``action`` set so a DBA can see in V$SESSION
+which part of the bridge holds a session. Enqueue goes through ``sms_api.enqueue`` with
+``callfunc``, so ERP procedures and Python callers share one code path and one set of checks.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from bridge import errors
+from bridge.models import EnqueueRequest, InstallReport
+from bridge.store.dialect import TIMESTAMP_COLUMNS, Dialect, Params, Row, Tx, require_utc
+
+MODULE = "sms-bridge"
+
+# Errors a re-run of an install script may meet for objects that already exist.
+ALREADY_EXISTS = {
+    955,  # name is already used by an existing object
+    1408,  # such column list already indexed
+    1430,  # column being added already exists in table
+    2260,  # table can have only one primary key
+    2261,  # such unique or primary key already exists
+    2264,  # name already used by an existing constraint
+    2275,  # such a referential constraint already exists
+}
+
+CLAIM_SQL = """
+SELECT id FROM sms_outbound
+ WHERE status = 'QUEUED' AND sender_code = :sender_code AND next_attempt_at <= :now
+ ORDER BY priority, id
+ FOR UPDATE SKIP LOCKED
+"""
+# Why no ROWNUM/FETCH FIRST: ROWNUM is applied before locked rows are skipped (a worker would
+# get fewer rows than exist, or none), and FETCH FIRST with FOR UPDATE raises ORA-02014. The
+# limit comes from fetchmany(n) with prefetchrows = arraysize = n: Oracle locks rows as they
+# are fetched, so only the n rows handed to us are locked.
+
+LOCK_SENDER_SQL = "SELECT * FROM sms_senders WHERE code = :code FOR UPDATE"
+
+UPSERT_OPTOUT_SQL = """
+MERGE INTO sms_optouts o
+USING (SELECT :phone_number AS phone_number, :scope AS scope FROM dual) s
+   ON (o.phone_number = s.phone_number AND o.scope = s.scope)
+ WHEN MATCHED THEN UPDATE
+      SET o.state = :state, o.keyword = :keyword, o.source = :source, o.changed_at = :changed_at
+ WHEN NOT MATCHED THEN INSERT (phone_number, scope, state, keyword, source, changed_at)
+      VALUES (:phone_number, :scope, :state, :keyword, :source, :changed_at)
+"""
+
+USER_ERRORS_SQL = """
+SELECT name, type, line, position, text FROM user_errors ORDER BY name, type, sequence
+"""
+
+SCHEMA_VERSION_SQL = "SELECT MAX(version) AS v FROM sms_schema_version"
+
+PAGE_CLAUSE = "OFFSET :offset ROWS FETCH NEXT :limit ROWS ONLY"
+
+ALL_SQL = (CLAIM_SQL, LOCK_SENDER_SQL, UPSERT_OPTOUT_SQL, USER_ERRORS_SQL, SCHEMA_VERSION_SQL)
+
+
+@dataclass(frozen=True)
+class OracleTarget:
+    user: str
+    password: str
+    dsn: str  # host:port/service_name
+
+
+def parse_url(url: str, password: str = "") -> OracleTarget:
+    """``oracle://user[:password]@host:port/service``; a password in the URL is for tests only."""
+    parts = urlsplit(url)
+    if parts.scheme != "oracle" or not parts.hostname or not parts.username:
+        raise errors.ConfigError(
+            f"[database] url {redact_url(url)!r}: expected oracle://user@host:port/service"
+        )
+    service = parts.path.lstrip("/")
+    if not service:
+        raise errors.ConfigError(f"[database] url {redact_url(url)!r}: the service name is missing")
+    return OracleTarget(
+        user=unquote(parts.username),
+        password=password or unquote(parts.password or ""),
+        dsn=f"{parts.hostname}:{parts.port or 1521}/{service}",
+    )
+
+
+def redact_url(url: str) -> str:
+    return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:********@", url)
+
+
+def to_db(value: Any) -> Any:
+    if isinstance(value, datetime):
+        # Oracle TIMESTAMP columns hold UTC without a zone: bind naive UTC.
+        return require_utc(value).replace(tzinfo=None)
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    return value
+
+
+def _bind(params: Params | None) -> dict[str, Any]:
+    return {k: to_db(v) for k, v in (params or {}).items()}
+
+
+def _read_row(names: Sequence[str], values: Sequence[Any]) -> Row:
+    row: Row = {}
+    for name, value in zip(names, values, strict=True):
+        if name in TIMESTAMP_COLUMNS and isinstance(value, datetime):
+            row[name] = value.replace(tzinfo=UTC)
+        elif hasattr(value, "read"):  # CLOB
+            row[name] = value.read()
+        else:
+            row[name] = value
+    return row
+
+
+class OracleTx(Tx):
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.cursor = conn.cursor()
+
+    def execute(self, sql: str, params: Params | None = None) -> int:
+        self.cursor.execute(sql, _bind(params))
+        return int(self.cursor.rowcount)
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        if rows:
+            self.cursor.executemany(sql, [_bind(r) for r in rows])
+
+    def rows(self, sql: str, params: Params | None = None) -> list[Row]:
+        self.cursor.execute(sql, _bind(params))
+        names = [d[0].lower() for d in self.cursor.description or ()]
+        return [_read_row(names, values) for values in self.cursor.fetchall()]
+
+
+class OracleDialect(Dialect):
+    name = "oracle"
+    page_clause = PAGE_CLAUSE
+
+    def __init__(
+        self,
+        url: str,
+        password: str,
+        *,
+        pool_min: int = 1,
+        pool_max: int = 4,
+        call_timeout_ms: int = 30_000,
+        client_identifier: str = "",
+    ) -> None:
+        import oracledb  # only the Oracle adapter imports the driver
+
+        self._oracledb = oracledb
+        self.target = parse_url(url, password)
+        self.call_timeout_ms = call_timeout_ms
+        self.client_identifier = client_identifier or f"{MODULE}@{socket.gethostname()}"
+        self.pool = oracledb.create_pool(
+            user=self.target.user,
+            password=self.target.password,
+            dsn=self.target.dsn,
+            min=pool_min,
+            max=pool_max,
+            increment=1,
+            getmode=oracledb.POOL_GETMODE_WAIT,
+            session_callback=self._init_session,
+        )
+
+    def _init_session(self, conn: Any, requested_tag: str | None) -> None:
+        # UTC session so any TIMESTAMP WITH TIME ZONE arithmetic agrees with the bridge.
+        with conn.cursor() as cur:
+            cur.execute("ALTER SESSION SET TIME_ZONE = 'UTC'")
+
+    @contextmanager
+    def transaction(self, action: str, *, write: bool = True) -> Iterator[Tx]:
+        conn = self.pool.acquire()
+        try:
+            conn.call_timeout = self.call_timeout_ms
+            conn.client_identifier = self.client_identifier
+            conn.module = MODULE
+            conn.action = action
+            tx = OracleTx(conn)
+            try:
+                yield tx
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        finally:
+            self.pool.release(conn)
+
+    def close(self) -> None:
+        self.pool.close(force=True)
+
+    def install(self, plsql_dir: Path | None, with_demo: bool, now: datetime) -> InstallReport:
+        from bridge.oracle_script import install_files, split_statements
+
+        plsql_dir = plsql_dir or default_plsql_dir()
+        report = InstallReport()
+        with self.transaction("install") as tx:
+            cursor = tx.cursor  # type: ignore[attr-defined]
+            for path in install_files(plsql_dir):
+                if not with_demo and "demo" in path.relative_to(plsql_dir).parts[:-1]:
+                    continue
+                for statement in split_statements(path.read_text(encoding="utf-8")):
+                    try:
+                        cursor.execute(statement)
+                        report.statements += 1
+                    except self._oracledb.DatabaseError as exc:
+                        (error,) = exc.args
+                        if getattr(error, "code", None) in ALREADY_EXISTS:
+                            report.already_present += 1
+                            continue
+                        raise errors.StoreError(
+                            f"{path.name}: {str(error).splitlines()[0]}"
+                        ) from None
+            problems = tx.rows(USER_ERRORS_SQL)
+            if problems:
+                first = problems[0]
+                raise errors.StoreError(
+                    f"{len(problems)} compilation error(s) in USER_ERRORS; first: "
+                    f"{first['type']} {first['name']} line {first['line']}: {first['text']}"
+                )
+            report.schema_version = int(tx.scalar(SCHEMA_VERSION_SQL) or 0)
+        return report
+
+    def enqueue(self, tx: Tx, request: EnqueueRequest, now: datetime) -> int:
+        assert isinstance(tx, OracleTx)
+        kwargs: dict[str, Any] = {
+            "p_sender_code": request.sender_code,
+            "p_body": request.body,
+            "p_priority": request.priority,
+            "p_send_after": to_db(request.send_after),
+            "p_expires_at": to_db(request.expires_at),
+            "p_reference": request.reference,
+            "p_reply_code": request.reply_code,
+            "p_source_system": request.source_system,
+            "p_correlation_key": request.correlation_key,
+            "p_created_by": request.created_by,
+        }
+        if request.to_number is not None and request.recipient_type is None:
+            function = "sms_api.enqueue_number"
+            kwargs["p_to_number"] = request.to_number
+        elif request.to_number is not None:
+            raise errors.RecipientCountError()  # both: sms_api has no call taking both
+        else:
+            function = "sms_api.enqueue"
+            kwargs["p_recipient_type"] = request.recipient_type
+            kwargs["p_recipient_id"] = request.recipient_id
+        try:
+            new_id = tx.cursor.callfunc(
+                function, self._oracledb.DB_TYPE_NUMBER, keyword_parameters=kwargs
+            )
+        except self._oracledb.DatabaseError as exc:
+            (error,) = exc.args
+            mapped = errors.from_oracle(-int(getattr(error, "code", 0)), str(error))
+            if mapped is not None:
+                raise mapped from None
+            raise
+        return int(new_id)
+
+    def insert_returning_id(self, tx: Tx, sql: str, params: Params) -> int:
+        assert isinstance(tx, OracleTx)
+        new_id = tx.cursor.var(self._oracledb.DB_TYPE_NUMBER)
+        tx.cursor.execute(
+            sql.rstrip() + " RETURNING id INTO :new_id", {**_bind(params), "new_id": new_id}
+        )
+        return int(new_id.getvalue()[0])
+
+    def claim(self, tx: Tx, sender_code: str, limit: int, now: datetime) -> list[int]:
+        assert isinstance(tx, OracleTx)
+        cursor = tx.conn.cursor()
+        cursor.prefetchrows = limit
+        cursor.arraysize = limit
+        cursor.execute(CLAIM_SQL, _bind({"sender_code": sender_code, "now": now}))
+        rows = cursor.fetchmany(limit)
+        cursor.close()  # rows beyond the first n were never fetched, so never locked
+        return [int(r[0]) for r in rows]
+
+    def insert_inbound(self, tx: Tx, params: Params) -> tuple[int, bool]:
+        columns = list(params)
+        sql = (
+            f"INSERT INTO sms_inbound ({', '.join(columns)})"
+            f" VALUES ({', '.join(':' + c for c in columns)})"
+        )
+        try:
+            return self.insert_returning_id(tx, sql, params), True
+        except self._oracledb.IntegrityError:
+            # ORA-00001 on message_sid: Twilio retried a webhook we already stored.
+            existing = tx.scalar(
+                "SELECT id FROM sms_inbound WHERE message_sid = :sid",
+                {"sid": params["message_sid"]},
+            )
+            if existing is None:
+                raise
+            return int(existing), False
+
+    def upsert_optout(self, tx: Tx, params: Params) -> None:
+        tx.execute(UPSERT_OPTOUT_SQL, params)
+
+    def lock_sender(self, tx: Tx, code: str) -> Row | None:
+        # A plain row lock: the token bucket of one sender is shared by every worker, and the
+        # lock is held only for the claim transaction. Enqueue never takes it.
+        return tx.row(LOCK_SENDER_SQL, {"code": code})
+
+
+def default_plsql_dir() -> Path:
+    """plsql/ of a source checkout (the bridge is installed editable or run from the repo)."""
+    return Path(__file__).resolve().parents[2] / "plsql"

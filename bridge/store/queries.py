@@ -1,0 +1,168 @@
+"""Named SQL that SQLite and Oracle both accept (``:name`` binds, no engine functions).
+
+Timestamps are always bound from Python (UTC), never taken from the database clock, so tests
+control time. Engine-specific SQL lives in the dialect modules.
+"""
+
+from __future__ import annotations
+
+GET_MESSAGE = "SELECT * FROM sms_outbound WHERE id = :id"
+
+GET_MESSAGE_BY_SID = "SELECT * FROM sms_outbound WHERE provider_sid = :sid"
+
+FIND_BY_CORRELATION = """
+SELECT id FROM sms_outbound
+ WHERE source_system = :source_system AND correlation_key = :correlation_key
+"""
+
+GET_SENDER = "SELECT * FROM sms_senders WHERE code = :code"
+
+LIST_SENDERS = "SELECT * FROM sms_senders ORDER BY code"
+
+INSERT_SENDER = """
+INSERT INTO sms_senders (code, description, from_number, messaging_service_sid, mps,
+                         quiet_start, quiet_end, default_time_zone, help_text, active,
+                         tokens, tokens_at, created_at)
+VALUES (:code, :description, :from_number, :messaging_service_sid, :mps,
+        :quiet_start, :quiet_end, :default_time_zone, :help_text, :active,
+        0, NULL, :now)
+"""
+
+UPDATE_SENDER = """
+UPDATE sms_senders
+   SET description = :description, from_number = :from_number,
+       messaging_service_sid = :messaging_service_sid, mps = :mps,
+       quiet_start = :quiet_start, quiet_end = :quiet_end,
+       default_time_zone = :default_time_zone, help_text = :help_text, active = :active
+ WHERE code = :code
+"""
+
+UPDATE_SENDER_TOKENS = """
+UPDATE sms_senders SET tokens = :tokens, tokens_at = :now WHERE code = :code
+"""
+
+GET_RECIPIENT = """
+SELECT recipient_type, recipient_id, display_name, mobile_number, time_zone, manager_email
+  FROM sms_recipients_v
+ WHERE recipient_type = :recipient_type AND recipient_id = :recipient_id
+"""
+
+FIND_RECIPIENTS_BY_NUMBER = """
+SELECT recipient_type, recipient_id, display_name, mobile_number, time_zone, manager_email
+  FROM sms_recipients_v
+ WHERE mobile_number = :number
+"""
+
+INSERT_OUTBOUND = """
+INSERT INTO sms_outbound (sender_code, recipient_type, recipient_id, to_number, body, priority,
+                          status, reference, reply_code, source_system, correlation_key,
+                          send_after, expires_at, next_attempt_at, attempts, created_by,
+                          created_at, updated_at)
+VALUES (:sender_code, :recipient_type, :recipient_id, :to_number, :body, :priority,
+        'QUEUED', :reference, :reply_code, :source_system, :correlation_key,
+        :send_after, :expires_at, :next_attempt_at, 0, :created_by, :now, :now)
+"""
+
+INSERT_EVENT = """
+INSERT INTO sms_events (outbound_id, event_at, status, provider_status, error_code, source,
+                        applied, detail)
+VALUES (:outbound_id, :event_at, :status, :provider_status, :error_code, :source,
+        :applied, :detail)
+"""
+
+LIST_EVENTS = "SELECT * FROM sms_events WHERE outbound_id = :outbound_id ORDER BY id"
+
+CANCEL = """
+UPDATE sms_outbound
+   SET status = 'CANCELED', status_reason = :reason, final_at = :now, updated_at = :now
+ WHERE id = :id AND status = 'QUEUED'
+"""
+
+MARK_SENDING = """
+UPDATE sms_outbound
+   SET status = 'SENDING', attempts = attempts + 1, claimed_by = :worker, claimed_at = :now,
+       lease_until = :lease_until, updated_at = :now
+ WHERE id = :id AND status = 'QUEUED'
+"""
+
+MARK_SUBMITTED = """
+UPDATE sms_outbound
+   SET status = 'SUBMITTED', provider_sid = :provider_sid, provider_status = :provider_status,
+       to_number = :to_number, num_segments = :num_segments, encoding = :encoding,
+       submitted_at = :now, lease_until = NULL, updated_at = :now
+ WHERE id = :id AND status = 'SENDING'
+"""
+
+# Forward-only: the caller passes the set of statuses the new one may replace.
+MOVE_STATUS = """
+UPDATE sms_outbound
+   SET status = :status, provider_status = COALESCE(:provider_status, provider_status),
+       error_code = COALESCE(:error_code, error_code),
+       error_message = COALESCE(:error_message, error_message),
+       provider_sid = COALESCE(provider_sid, :provider_sid),
+       final_at = :final_at, lease_until = NULL, updated_at = :now
+ WHERE id = :id AND status IN ({allowed})
+"""
+
+REQUEUE = """
+UPDATE sms_outbound
+   SET status = 'QUEUED', next_attempt_at = :next_attempt_at, status_reason = :reason,
+       error_code = COALESCE(:error_code, error_code), lease_until = NULL, claimed_by = NULL,
+       updated_at = :now
+ WHERE id = :id AND status = 'SENDING'
+"""
+
+RELEASE_CLAIM = """
+UPDATE sms_outbound
+   SET status = 'QUEUED', attempts = attempts - 1, lease_until = NULL, claimed_by = NULL,
+       updated_at = :now
+ WHERE id = :id AND status = 'SENDING'
+"""
+
+FINALIZE = """
+UPDATE sms_outbound
+   SET status = :status, status_reason = :reason, error_code = :error_code,
+       error_message = :error_message, to_number = COALESCE(:to_number, to_number),
+       num_segments = COALESCE(:num_segments, num_segments),
+       encoding = COALESCE(:encoding, encoding),
+       final_at = :now, lease_until = NULL, updated_at = :now
+ WHERE id = :id AND status IN ('QUEUED', 'SENDING')
+"""
+
+EXPIRED_LEASES = """
+SELECT * FROM sms_outbound
+ WHERE status = 'SENDING' AND lease_until < :now
+ ORDER BY id
+"""
+
+STALE_SUBMISSIONS = """
+SELECT * FROM sms_outbound
+ WHERE status IN ('SUBMITTED', 'SENT') AND submitted_at < :before
+ ORDER BY submitted_at, id
+"""
+
+ANY_READY = """
+SELECT COUNT(*) AS n FROM sms_outbound
+ WHERE status = 'QUEUED' AND next_attempt_at <= :now
+"""
+
+READY_SENDERS = """
+SELECT DISTINCT sender_code FROM sms_outbound
+ WHERE status = 'QUEUED' AND next_attempt_at <= :now
+"""
+
+COUNTS_BY_STATUS_AND_SENDER = """
+SELECT sender_code, status, COUNT(*) AS n
+  FROM sms_outbound
+ GROUP BY sender_code, status
+ ORDER BY sender_code, status
+"""
+
+GET_INBOUND_BY_SID = "SELECT * FROM sms_inbound WHERE message_sid = :message_sid"
+
+GET_OPTOUT_STATE = """
+SELECT COUNT(*) AS n FROM sms_optouts
+ WHERE phone_number = :phone_number AND state = 'OPTED_OUT' AND scope IN (:scope, '*')
+"""
+
+SCHEMA_VERSION = "SELECT MAX(version) AS v FROM sms_schema_version"

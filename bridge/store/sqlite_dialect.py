@@ -1,0 +1,257 @@
+"""The SQLite engine: the embedded default (demo, tests, small single-node use).
+
+WAL mode and a busy timeout let the worker and gunicorn's worker processes share one file;
+writers take the write lock up front (``BEGIN IMMEDIATE``) so a read-then-write transaction can
+never fail half way with SQLITE_BUSY on lock upgrade. One connection per thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bridge import enqueue_rules, errors
+from bridge.models import EnqueueRequest, InstallReport, Sender
+from bridge.store import queries
+from bridge.store.dialect import TIMESTAMP_COLUMNS, Dialect, Params, Row, Tx, require_utc
+
+SCHEMA_VERSION = 1
+SCHEMA_DESCRIPTION = "initial schema: queue, events, inbound, opt-outs, keywords, API keys"
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"  # fixed width, so text order is time order
+
+
+def to_db(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return require_utc(value).strftime(_TS_FORMAT)
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    return value
+
+
+def _bind(params: Params | None) -> dict[str, Any]:
+    return {k: to_db(v) for k, v in (params or {}).items()}
+
+
+def _read_row(names: Sequence[str], values: Sequence[Any]) -> Row:
+    row: Row = {}
+    for name, value in zip(names, values, strict=True):
+        if name in TIMESTAMP_COLUMNS and isinstance(value, str):
+            row[name] = datetime.fromisoformat(value).astimezone(UTC)
+        else:
+            row[name] = value
+    return row
+
+
+class SQLiteTx(Tx):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Params | None = None) -> int:
+        return self._conn.execute(sql, _bind(params)).rowcount
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        self._conn.executemany(sql, [_bind(r) for r in rows])
+
+    def rows(self, sql: str, params: Params | None = None) -> list[Row]:
+        cur = self._conn.execute(sql, _bind(params))
+        names = [d[0].lower() for d in cur.description or ()]
+        return [_read_row(names, values) for values in cur.fetchall()]
+
+
+class SQLiteDialect(Dialect):
+    name = "sqlite"
+    page_clause = "LIMIT :limit OFFSET :offset"
+
+    def __init__(self, path: Path, busy_timeout_ms: int = 10_000) -> None:
+        self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout_ms / 1000,
+                isolation_level=None,  # we issue BEGIN ourselves
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self, action: str, *, write: bool = True) -> Iterator[Tx]:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield SQLiteTx(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    def install(self, plsql_dir: Path | None, with_demo: bool, now: datetime) -> InstallReport:
+        report = InstallReport()
+        conn = self._connection()
+        before = {
+            r[0]
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")
+        }
+        files = ["schema_sqlite.sql"] + (["demo_sqlite.sql"] if with_demo else [])
+        for file in files:
+            script = resources.files("bridge.store").joinpath(file).read_text(encoding="utf-8")
+            conn.executescript(script)
+            report.statements += script.count(";")
+        after = {
+            r[0]
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")
+        }
+        report.already_present = len(before & after)
+        with self.transaction("install") as tx:
+            current = tx.scalar(queries.SCHEMA_VERSION) or 0
+            if current < SCHEMA_VERSION:
+                tx.execute(
+                    "INSERT INTO sms_schema_version (version, description, installed_at)"
+                    " VALUES (:v, :d, :now)",
+                    {"v": SCHEMA_VERSION, "d": SCHEMA_DESCRIPTION, "now": now},
+                )
+                report.notes.append(f"schema version {SCHEMA_VERSION} recorded")
+            else:
+                report.notes.append(f"schema already at version {current}: nothing to do")
+            report.schema_version = max(current, SCHEMA_VERSION)
+        return report
+
+    def enqueue(self, tx: Tx, request: EnqueueRequest, now: datetime) -> int:
+        # The same checks, in the same order, as sms_api.enqueue in PL/SQL.
+        enqueue_rules.check_shape(request)
+        sender_row = tx.row(queries.GET_SENDER, {"code": request.sender_code})
+        enqueue_rules.check_sender(
+            request.sender_code,
+            None
+            if sender_row is None
+            else Sender(code=request.sender_code, active=sender_row["active"] == "Y"),
+        )
+        if request.recipient_type is not None:
+            found = tx.row(
+                queries.GET_RECIPIENT,
+                {"recipient_type": request.recipient_type, "recipient_id": request.recipient_id},
+            )
+            if found is None:
+                raise errors.UnknownRecipientError(request.recipient_type, request.recipient_id)
+        if request.source_system is not None:
+            existing = tx.scalar(
+                queries.FIND_BY_CORRELATION,
+                {
+                    "source_system": request.source_system,
+                    "correlation_key": request.correlation_key,
+                },
+            )
+            if existing is not None:
+                return int(existing)
+        new_id = self.insert_returning_id(
+            tx,
+            queries.INSERT_OUTBOUND,
+            {
+                "sender_code": request.sender_code,
+                "recipient_type": request.recipient_type,
+                "recipient_id": request.recipient_id,
+                "to_number": request.to_number,
+                "body": request.body,
+                "priority": request.priority,
+                "reference": request.reference,
+                "reply_code": request.reply_code,
+                "source_system": request.source_system,
+                "correlation_key": request.correlation_key,
+                "send_after": request.send_after,
+                "expires_at": request.expires_at,
+                "next_attempt_at": request.send_after or now,
+                "created_by": request.created_by,
+                "now": now,
+            },
+        )
+        tx.execute(
+            queries.INSERT_EVENT,
+            {
+                "outbound_id": new_id,
+                "event_at": now,
+                "status": "QUEUED",
+                "provider_status": None,
+                "error_code": None,
+                "source": "api",
+                "applied": "Y",
+                "detail": None,
+            },
+        )
+        return new_id
+
+    def insert_returning_id(self, tx: Tx, sql: str, params: Params) -> int:
+        found = tx.row(sql.rstrip() + " RETURNING id", params)
+        assert found is not None
+        return int(found["id"])
+
+    def claim(self, tx: Tx, sender_code: str, limit: int, now: datetime) -> list[int]:
+        # BEGIN IMMEDIATE already holds the database write lock: no other claimer can run
+        # between this read and the caller's update.
+        found = tx.rows(
+            """
+            SELECT id FROM sms_outbound
+             WHERE status = 'QUEUED' AND sender_code = :sender_code AND next_attempt_at <= :now
+             ORDER BY priority, id
+             LIMIT :limit
+            """,
+            {"sender_code": sender_code, "now": now, "limit": limit},
+        )
+        return [int(r["id"]) for r in found]
+
+    def insert_inbound(self, tx: Tx, params: Params) -> tuple[int, bool]:
+        columns = list(params)
+        inserted = tx.row(
+            f"INSERT INTO sms_inbound ({', '.join(columns)})"
+            f" VALUES ({', '.join(':' + c for c in columns)})"
+            " ON CONFLICT (message_sid) DO NOTHING RETURNING id",
+            params,
+        )
+        if inserted is not None:
+            return int(inserted["id"]), True
+        existing = tx.scalar(
+            "SELECT id FROM sms_inbound WHERE message_sid = :sid", {"sid": params["message_sid"]}
+        )
+        return int(existing), False
+
+    def upsert_optout(self, tx: Tx, params: Params) -> None:
+        tx.execute(
+            """
+            INSERT INTO sms_optouts (phone_number, scope, state, keyword, source, changed_at)
+            VALUES (:phone_number, :scope, :state, :keyword, :source, :changed_at)
+            ON CONFLICT (phone_number, scope) DO UPDATE
+               SET state = excluded.state, keyword = excluded.keyword,
+                   source = excluded.source, changed_at = excluded.changed_at
+            """,
+            params,
+        )
+
+    def lock_sender(self, tx: Tx, code: str) -> Row | None:
+        # BEGIN IMMEDIATE serializes writers on the whole file, which includes this row.
+        return tx.row(queries.GET_SENDER, {"code": code})
