@@ -1,0 +1,80 @@
+create or replace package sms_api
+authid definer
+as
+    -- Queue outbound SMS from PL/SQL, inside the caller's own transaction.
+    --
+    -- Nothing here commits: the row becomes visible to the bridge when the caller commits, and
+    -- disappears with the caller's rollback, so no SMS is sent for a business transaction that
+    -- failed. Nothing here locks anything but the row it inserts (or, in cancel, the row it
+    -- cancels): no DBMS_ALERT (a signaller holds the alert's lock until it commits, which
+    -- would serialize every ERP transaction that queues an SMS), no DBMS_LOCK, no SELECT ... FOR
+    -- UPDATE on sms_senders (the bridge holds that row while it meters a sender's rate, and an
+    -- ERP transaction must never wait for the bridge). The bridge finds new rows by polling an
+    -- index of the ready set.
+    --
+    -- Definer's rights: callers need EXECUTE on sms_api (and on sms_err to catch its named
+    -- exceptions), not privileges on the tables.
+    --
+    -- Timestamps are UTC: pass p_send_after and p_expires_at as UTC (e.g.
+    -- sys_extract_utc(systimestamp) + interval '1' hour, or from_tz(t, 'Europe/Paris') at time
+    -- zone 'UTC' for a local time).
+    --
+    -- Errors (named in sms_err, numbers -20001 .. -20012), checked in this order:
+    --   1. arguments alone: recipient_count, empty_body (null or only white space),
+    --      body_too_long (more than 1600 characters, counted as code points), bad_priority,
+    --      bad_number (enqueue_number), bad_window, correlation_incomplete;
+    --   2. idempotency: when (p_source_system, p_correlation_key) already names a row, its id is
+    --      returned and nothing else is checked or written, so a retried call gets the same
+    --      answer even if the sender or the recipient changed in between;
+    --   3. data: unknown_sender, inactive_sender, unknown_recipient (not in sms_recipients_v).
+    -- A call that raises has inserted nothing.
+
+    -- Queue a message to a recipient of sms_recipients_v (recipient type + id); the mobile
+    -- number is resolved when the message is sent. p_body is NVARCHAR2 so any character
+    -- survives whatever the database character set (bind it as NVARCHAR from clients).
+    -- p_priority: 1 urgent (ignores quiet hours), 2 transactional, 3 bulk.
+    -- p_reply_code: a code quoted in the body ("reply YES 4821") that matches replies to it.
+    -- p_created_by defaults to the session user. Returns sms_outbound.id.
+    function enqueue(
+        p_sender_code      in varchar2,
+        p_body             in nvarchar2,
+        p_recipient_type   in varchar2 default null,
+        p_recipient_id     in varchar2 default null,
+        p_priority         in pls_integer default 2,
+        p_send_after       in timestamp default null,
+        p_expires_at       in timestamp default null,
+        p_reference        in varchar2 default null,
+        p_reply_code       in varchar2 default null,
+        p_source_system    in varchar2 default null,
+        p_correlation_key  in varchar2 default null,
+        p_created_by       in varchar2 default null
+    ) return number;
+
+    -- Queue a message to a raw E.164 number ('+' and 7 to 15 digits). For trusted callers
+    -- only: grant EXECUTE on sms_api to code you trust with arbitrary numbers.
+    function enqueue_number(
+        p_sender_code      in varchar2,
+        p_to_number        in varchar2,
+        p_body             in nvarchar2,
+        p_priority         in pls_integer default 2,
+        p_send_after       in timestamp default null,
+        p_expires_at       in timestamp default null,
+        p_reference        in varchar2 default null,
+        p_reply_code       in varchar2 default null,
+        p_source_system    in varchar2 default null,
+        p_correlation_key  in varchar2 default null,
+        p_created_by       in varchar2 default null
+    ) return number;
+
+    -- Cancel a QUEUED message (status CANCELED, final, with an event). A message the bridge
+    -- has already claimed (SENDING) or sent can no longer be canceled: not_cancelable.
+    -- Unknown id: not_found.
+    procedure cancel(
+        p_id      in number,
+        p_reason  in varchar2 default null
+    );
+
+    -- The message's status (sms_outbound.status). Unknown id: not_found.
+    function status_of(p_id in number) return varchar2;
+end sms_api;
+/

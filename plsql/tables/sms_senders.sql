@@ -1,0 +1,26 @@
+-- One row per use case / sending identity (HR, IT, ...). The bridge meters each sender at `mps`
+-- segments per second with a token bucket kept in (tokens, tokens_at); it updates those two
+-- columns under a row lock, which is why sms_api.enqueue never locks this row.
+create table sms_senders (
+    code                   varchar2(30)    not null,
+    description            varchar2(200),
+    -- E.164 number or alphanumeric sender id; or a Twilio Messaging Service (MG + 32 hex).
+    from_number            varchar2(32),
+    messaging_service_sid  varchar2(64),
+    mps                    number          default 1 not null,
+    -- Quiet-hours window as 'HH:MM' local to the recipient; both null means no quiet hours.
+    quiet_start            varchar2(5),
+    quiet_end              varchar2(5),
+    default_time_zone      varchar2(64)    default 'UTC' not null,
+    -- Sent as an SMS reply to HELP, so it may hold any character.
+    help_text              nvarchar2(2000),
+    active                 varchar2(1)     default 'Y' not null,
+    tokens                 number          default 0 not null,
+    tokens_at              timestamp(6),
+    created_at             timestamp(6)    not null,
+    constraint sms_senders_pk primary key (code),
+    constraint sms_senders_mps_ck check (mps > 0),
+    constraint sms_senders_active_ck check (active in ('Y', 'N')),
+    constraint sms_senders_from_ck
+        check (from_number is not null or messaging_service_sid is not null)
+);
