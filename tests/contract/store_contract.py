@@ -1,0 +1,427 @@
+"""The Store contract: every engine must pass these. Subclasses provide the ``store`` fixture.
+
+Runs on SQLite always (tests/integration/test_store_sqlite.py) and on Oracle when
+SMS_BRIDGE_TEST_ORACLE_DSN is set (tests/oracle/test_store_oracle.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+
+import pytest
+
+from bridge import errors
+from bridge.models import EnqueueRequest, InboundRecord, MessageFilter, Sender, SubmitResult
+from bridge.statuses import Status
+from bridge.store import Store
+
+_codes = itertools.count(1)
+
+
+def new_sender(store: Store, now: datetime, **kw: object) -> Sender:
+    code = f"T{next(_codes):04d}"
+    sender = Sender(code=code, from_number=f"+1500555{next(_codes):04d}", mps=10.0, **kw)  # type: ignore[arg-type]
+    store.save_sender(sender, now)
+    return sender
+
+
+def seed_employee(
+    store: Store,
+    employee_id: int,
+    mobile: str | None,
+    *,
+    tz: str | None = None,
+    manager_id: int | None = None,
+    email: str | None = None,
+) -> None:
+    with store.dialect.transaction("seed") as tx:
+        tx.execute("DELETE FROM hr_demo_employees WHERE employee_id = :id", {"id": employee_id})
+        tx.execute(
+            "INSERT INTO hr_demo_employees (employee_id, full_name, mobile_number, time_zone,"
+            " email, manager_id) VALUES (:id, :name, :mobile, :tz, :email, :manager)",
+            {
+                "id": employee_id,
+                "name": f"Employee {employee_id}",
+                "mobile": mobile,
+                "tz": tz,
+                "email": email,
+                "manager": manager_id,
+            },
+        )
+
+
+def count_rows(store: Store, table: str) -> int:
+    with store.dialect.transaction("count", write=False) as tx:
+        return int(tx.scalar(f"SELECT COUNT(*) AS n FROM {table}"))
+
+
+def queue(store: Store, sender: Sender, now: datetime, **kw: object) -> int:
+    fields: dict[str, object] = {"to_number": "+14155550100", "body": "hello"}
+    fields.update(kw)
+    return store.enqueue(EnqueueRequest(sender_code=sender.code, **fields), now)  # type: ignore[arg-type]
+
+
+class StoreContract:
+    # -- install and look-ups ------------------------------------------------------------
+
+    def test_install_is_idempotent(self, store: Store, now: datetime) -> None:
+        report = store.install(now)
+        assert report.schema_version == 1
+        assert store.schema_version() == 1
+
+    def test_sender_round_trip(self, store: Store, now: datetime) -> None:
+        sender = new_sender(
+            store,
+            now,
+            quiet_start="21:00",
+            quiet_end="08:00",
+            default_time_zone="Europe/Paris",
+            help_text="HR help",
+        )
+        assert store.get_sender(sender.code) == sender
+        store.save_sender(
+            Sender(code=sender.code, from_number=sender.from_number, mps=2.5, active=False), now
+        )
+        updated = store.get_sender(sender.code)
+        assert updated is not None and updated.mps == 2.5 and updated.active is False
+        assert store.get_sender("NOPE") is None
+
+    def test_recipient_view(self, store: Store, now: datetime) -> None:
+        seed_employee(store, 9001, None, email="boss@example.com")
+        seed_employee(store, 9002, "+33612345678", tz="Europe/Paris", manager_id=9001)
+        found = store.get_recipient("EMPLOYEE", "9002")
+        assert found is not None
+        assert (found.mobile_number, found.time_zone, found.manager_email) == (
+            "+33612345678",
+            "Europe/Paris",
+            "boss@example.com",
+        )
+        assert store.get_recipient("EMPLOYEE", "424242") is None
+        assert [r.recipient_id for r in store.find_recipients_by_number("+33612345678")] == ["9002"]
+
+    # -- enqueue -------------------------------------------------------------------------
+
+    def test_enqueue_by_recipient(self, store: Store, now: datetime) -> None:
+        sender = new_sender(store, now)
+        seed_employee(store, 9100, "+14155550111")
+        new_id = store.enqueue(
+            EnqueueRequest(
+                sender_code=sender.code,
+                body="Cert expires",
+                recipient_type="EMPLOYEE",
+                recipient_id="9100",
+                priority=1,
+                reference="CERT-1",
+                reply_code="4821",
+            ),
+            now,
+        )
+        message = store.get(new_id)
+        assert message is not None
+        assert message.status is Status.QUEUED
+        assert (message.recipient_type, message.recipient_id, message.to_number) == (
+            "EMPLOYEE",
+            "9100",
+            None,
+        )
+        assert (message.priority, message.reference, message.reply_code) == (1, "CERT-1", "4821")
+        assert message.next_attempt_at <= now + timedelta(seconds=5)
+        assert [e.status for e in store.events(new_id)] == ["QUEUED"]
+
+    def test_send_after_sets_next_attempt(self, store: Store, now: datetime) -> None:
+        sender = new_sender(store, now)
+        later = now + timedelta(hours=3)
+        message = store.get(
+            queue(store, sender, now, send_after=later, expires_at=later + timedelta(hours=1))
+        )
+        assert message is not None
+        assert message.next_attempt_at == later and message.send_after == later
+        assert message.expires_at == later + timedelta(hours=1)
+
+    def test_correlation_key_returns_existing_id(self, store: Store, now: datetime) -> None:
+        sender = new_sender(store, now)
+        first = queue(store, sender, now, source_system="HR", correlation_key="cert-7-2026")
+        again = queue(
+            store,
+            sender,
+            now,
+            source_system="HR",
+            correlation_key="cert-7-2026",
+            body="different text",
+        )
+        other = queue(store, sender, now, source_system="HR", correlation_key="cert-8-2026")
+        assert first == again != other
+        first_row = store.get(first)
+        assert first_row is not None and first_row.body == "hello"
+
+    @pytest.mark.parametrize(
+        ("fields", "error"),
+        [
+            ({"to_number": None}, errors.RecipientCountError),
+            ({"recipient_type": "EMPLOYEE", "recipient_id": "1"}, errors.RecipientCountError),
+            ({"to_number": None, "recipient_type": "EMPLOYEE"}, errors.RecipientCountError),
+            ({"body": ""}, errors.EmptyBodyError),
+            ({"body": "   "}, errors.EmptyBodyError),
+            ({"body": "x" * 1601}, errors.BodyTooLongError),
+            ({"priority": 0}, errors.BadPriorityError),
+            ({"priority": 4}, errors.BadPriorityError),
+            ({"to_number": "4155550100"}, errors.BadNumberError),
+            (
+                {"to_number": None, "recipient_type": "EMPLOYEE", "recipient_id": "404404"},
+                errors.UnknownRecipientError,
+            ),
+            ({"source_system": "HR"}, errors.CorrelationIncompleteError),
+        ],
+    )
+    def test_enqueue_rejects_bad_input_and_writes_nothing(
+        self, store: Store, now: datetime, fields: dict[str, object], error: type[Exception]
+    ) -> None:
+        sender = new_sender(store, now)
+        before = count_rows(store, "sms_outbound"), count_rows(store, "sms_events")
+        with pytest.raises(error) as caught:
+            queue(store, sender, now, **fields)
+        assert isinstance(caught.value, errors.SmsError)
+        assert str(caught.value)  # a readable message, the same as sms_err's
+        assert (count_rows(store, "sms_outbound"), count_rows(store, "sms_events")) == before
+
+    def test_enqueue_unknown_and_inactive_sender(self, store: Store, now: datetime) -> None:
+        with pytest.raises(errors.UnknownSenderError, match="unknown sender NOSUCH"):
+            store.enqueue(
+                EnqueueRequest(sender_code="NOSUCH", body="x", to_number="+14155550100"), now
+            )
+        inactive = new_sender(store, now, active=False)
+        with pytest.raises(errors.InactiveSenderError):
+            queue(store, inactive, now)
+
+    def test_body_of_exactly_1600_characters_is_accepted(self, store: Store, now: datetime) -> None:
+        sender = new_sender(store, now)
+        message = store.get(queue(store, sender, now, body="é" * 1600))
+        assert message is not None and len(message.body) == 1600
+
+    # -- cancel --------------------------------------------------------------------------
+
+    def test_cancel(self, store: Store, now: datetime) -> None:
+        sender = new_sender(store, now)
+        message_id = queue(store, sender, now)
+        canceled = store.cancel(message_id, now, "wrong person")
+        assert canceled.status is Status.CANCELED and canceled.final_at == now
+        with pytest.raises(errors.NotCancelableError, match="CANCELED"):
+            store.cancel(message_id, now)
+        with pytest.raises(errors.NotFoundError):
+            store.cancel(987654321, now)
+
+    # -- claiming ------------------------------------------------------------------------
+
+    def test_claim_by_priority_then_id_within_limit(self, store: Store, now: datetime) -> None:
+        sender = new_sender(store, now)
+        bulk = queue(store, sender, now, priority=3)
+        normal = queue(store, sender, now, priority=2)
+        urgent = queue(store, sender, now, priority=1)
+        later = queue(store, sender, now, priority=1, send_after=now + timedelta(minutes=5))
+        first = store.claim_batch(sender.code, 2, now, lease_seconds=60, worker="w1")
+        assert [m.id for m in first] == [urgent, normal]
+        assert all(m.status is Status.SENDING and m.attempts == 1 for m in first)
+        assert all(m.lease_until == now + timedelta(seconds=60) for m in first)
+        assert all(m.claimed_by == "w1" for m in first)
+        second = store.claim_batch(sender.code, 10, now, lease_seconds=60, worker="w2")
+        assert [m.id for m in second] == [bulk]
+        assert store.claim_batch(sender.code, 10, now, lease_seconds=60, worker="w2") == []
+        due = store.claim_batch(
+            sender.code, 10, now + timedelta(minutes=5), lease_seconds=60, worker="w2"
+        )
+        assert [m.id for m in due] == [later]
+
+    def test_claim_is_per_sender(self, store: Store, now: datetime) -> None:
+        a, b = new_sender(store, now), new_sender(store, now)
+        queue(store, a, now)
+        b_id = queue(store, b, now)
+        assert store.ready_senders(now)[-2:] == sorted([a.code, b.code])[-2:]
+        assert store.any_ready(now)
+        assert [m.id for m in store.claim_batch(b.code, 10, now, lease_seconds=60, worker="w")] == [
+            b_id
+        ]
+
+    # -- recording -----------------------------------------------------------------------
+
+    def _submitted(self, store: Store, now: datetime, sid: str) -> int:
+        sender = new_sender(store, now)
+        message_id = queue(store, sender, now)
+        store.claim_batch(sender.code, 1, now, lease_seconds=60, worker="w")
+        moved = store.mark_submitted(
+            [SubmitResult(message_id, sid, "queued", "+14155550100", 2, "UCS-2")], now
+        )
+        assert moved == 1
+        return message_id
+
+    def test_mark_submitted_in_batch(self, store: Store, now: datetime) -> None:
+        sender = new_sender(store, now)
+        ids = [queue(store, sender, now) for _ in range(3)]
+        store.claim_batch(sender.code, 3, now, lease_seconds=60, worker="w")
+        sids = [f"SM{'%032x' % (i + 7000)}" for i in ids]
+        moved = store.mark_submitted(
+            [
+                SubmitResult(i, s, "accepted", "+14155550100", 1, "GSM-7")
+                for i, s in zip(ids, sids, strict=True)
+            ],
+            now,
+        )
+        assert moved == 3
+        for i, sid in zip(ids, sids, strict=True):
+            message = store.get(i)
+            assert message is not None
+            assert (message.status, message.provider_sid, message.lease_until) == (
+                Status.SUBMITTED,
+                sid,
+                None,
+            )
+            assert (message.num_segments, message.encoding) == (1, "GSM-7")
+            assert store.get_by_sid(sid) == message
+
+    def test_statuses_only_move_forward(self, store: Store, now: datetime) -> None:
+        sid = "SM" + "a" * 32
+        message_id = self._submitted(store, now, sid)
+        later = now + timedelta(seconds=3)
+        delivered, applied = store.record_status(
+            later,
+            Status.DELIVERED,
+            source="callback",
+            provider_sid=sid,
+            provider_status="delivered",
+        )
+        assert applied and delivered is not None and delivered.status is Status.DELIVERED
+        assert delivered.final_at == later
+        late_sent, applied = store.record_status(
+            later, Status.SENT, source="callback", provider_sid=sid, provider_status="sent"
+        )
+        assert not applied and late_sent is not None and late_sent.status is Status.DELIVERED
+        events = store.events(message_id)
+        assert [(e.status, e.applied) for e in events[-2:]] == [
+            ("DELIVERED", True),
+            ("SENT", False),
+        ]
+
+    def test_record_status_heals_missing_sid_by_id(self, store: Store, now: datetime) -> None:
+        sender = new_sender(store, now)
+        message_id = queue(store, sender, now)
+        store.claim_batch(sender.code, 1, now, lease_seconds=60, worker="w")
+        sid = "SM" + "b" * 32
+        healed, applied = store.record_status(
+            now, Status.SENT, source="callback", message_id=message_id, provider_sid=sid
+        )
+        assert applied and healed is not None
+        assert (healed.status, healed.provider_sid) == (Status.SENT, sid)
+        unknown, applied = store.record_status(
+            now, Status.SENT, source="callback", provider_sid="SM" + "c" * 32
+        )
+        assert unknown is None and not applied
+
+    def test_failure_keeps_error_code(self, store: Store, now: datetime) -> None:
+        sid = "SM" + "d" * 32
+        message_id = self._submitted(store, now, sid)
+        store.record_status(
+            now,
+            Status.UNDELIVERED,
+            source="callback",
+            provider_sid=sid,
+            provider_status="undelivered",
+            error_code=30003,
+            error_message="Unreachable destination handset",
+        )
+        message = store.get(message_id)
+        assert message is not None
+        assert (message.status, message.error_code) == (Status.UNDELIVERED, 30003)
+
+    def test_requeue_finalize_release(self, store: Store, now: datetime) -> None:
+        sender = new_sender(store, now)
+        a, b, c = (queue(store, sender, now) for _ in range(3))
+        store.claim_batch(sender.code, 3, now, lease_seconds=60, worker="w")
+        retry_at = now + timedelta(minutes=2)
+        assert store.requeue(a, retry_at, now, reason="429 rate limited", error_code=20429)
+        assert store.finalize(b, Status.INVALID, now, reason="fixed line", to_number="+14155550199")
+        assert store.release([c], now) == 1
+        ra, rb, rc = store.get(a), store.get(b), store.get(c)
+        assert ra is not None and rb is not None and rc is not None
+        assert (ra.status, ra.next_attempt_at, ra.error_code, ra.attempts) == (
+            Status.QUEUED,
+            retry_at,
+            20429,
+            1,
+        )
+        assert (rb.status, rb.status_reason, rb.to_number) == (
+            Status.INVALID,
+            "fixed line",
+            "+14155550199",
+        )
+        assert (rc.status, rc.attempts) == (Status.QUEUED, 0)
+        assert not store.requeue(b, retry_at, now, reason="too late")  # final stays final
+        with pytest.raises(ValueError):
+            store.finalize(a, Status.SENT, now)
+
+    def test_expired_leases_and_stale_submissions(self, store: Store, now: datetime) -> None:
+        sender = new_sender(store, now)
+        message_id = queue(store, sender, now)
+        store.claim_batch(sender.code, 1, now, lease_seconds=30, worker="w")
+        assert message_id not in [m.id for m in store.expired_leases(now + timedelta(seconds=10))]
+        assert message_id in [m.id for m in store.expired_leases(now + timedelta(seconds=31))]
+        sid = "SM" + "e" * 32
+        submitted = self._submitted(store, now, sid)
+        assert submitted not in [m.id for m in store.stale_submissions(now - timedelta(seconds=1))]
+        assert submitted in [m.id for m in store.stale_submissions(now + timedelta(minutes=1))]
+
+    # -- inbound and opt-outs ------------------------------------------------------------
+
+    def test_insert_inbound_is_idempotent(self, store: Store, now: datetime) -> None:
+        record = InboundRecord(
+            message_sid="SM" + "f" * 32,
+            from_number="+14155550100",
+            to_number="+15005550006",
+            body="YES 4821",
+            keyword=None,
+            raw_payload='{"Body": "YES 4821"}',
+        )
+        first_id, inserted = store.insert_inbound(record, now)
+        again_id, again = store.insert_inbound(record, now)
+        assert inserted and not again and first_id == again_id
+        row = store.get_inbound(record.message_sid)
+        assert row is not None and row["body"] == "YES 4821" and row["status"] == "NEW"
+        assert row["raw_payload"] == '{"Body": "YES 4821"}'
+
+    def test_optouts_by_scope(self, store: Store, now: datetime) -> None:
+        number, hr, it = "+14155550177", "+15005550001", "+15005550002"
+        assert not store.is_opted_out(number, hr)
+        store.set_optout(number, hr, True, now, keyword="STOP")
+        assert store.is_opted_out(number, hr) and not store.is_opted_out(number, it)
+        store.set_optout(number, hr, False, now, keyword="START")
+        assert not store.is_opted_out(number, hr)
+        store.set_optout(number, "*", True, now, keyword="STOPALL")
+        assert store.is_opted_out(number, hr) and store.is_opted_out(number, it)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def test_list_paging_and_filters(self, store: Store, now: datetime) -> None:
+        sender = new_sender(store, now)
+        ids = [
+            queue(store, sender, now + timedelta(seconds=i), reference=f"R{i % 2}")
+            for i in range(5)
+        ]
+        page1 = store.list_messages(MessageFilter(sender_code=sender.code), limit=2, offset=0)
+        page3 = store.list_messages(MessageFilter(sender_code=sender.code), limit=2, offset=4)
+        assert [m.id for m in page1.items] == ids[::-1][:2] and page1.has_more
+        assert [m.id for m in page3.items] == [ids[0]] and not page3.has_more
+        evens = store.list_messages(
+            MessageFilter(sender_code=sender.code, reference="R0"), limit=10
+        )
+        assert [m.id for m in evens.items] == [ids[4], ids[2], ids[0]]
+        store.cancel(ids[1], now)
+        canceled = store.list_messages(MessageFilter(sender_code=sender.code, status="CANCELED"))
+        assert [m.id for m in canceled.items] == [ids[1]]
+        with pytest.raises(ValueError):
+            store.list_messages(MessageFilter(), limit=0)
+
+    def test_counts_by_status_and_sender(self, store: Store, now: datetime) -> None:
+        sender = new_sender(store, now)
+        ids = [queue(store, sender, now) for _ in range(3)]
+        store.cancel(ids[0], now)
+        mine = {c.status: c.count for c in store.counts() if c.sender_code == sender.code}
+        assert mine == {"QUEUED": 2, "CANCELED": 1}

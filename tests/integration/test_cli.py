@@ -1,0 +1,106 @@
+"""The CLI on SQLite: commands work, and bad input is one line, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bridge.cli import main
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SMS_BRIDGE_CONFIG", raising=False)
+    monkeypatch.setenv("SMS_BRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    assert main(["db", "install"]) == 0
+    assert main(["sender", "hr", "--from-number", "+15005550006", "--mps", "5"]) == 0
+    return tmp_path
+
+
+def test_install_twice_and_check(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["db", "install"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+    assert main(["db", "check"]) == 0
+    assert "schema version 1, 1 sender(s)" in capsys.readouterr().out
+
+
+def test_enqueue_status_cancel_report(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "enqueue",
+                "--sender",
+                "HR",
+                "--to",
+                "+14155550100",
+                "--body",
+                "hi",
+                "--priority",
+                "1",
+                "--send-after",
+                "2030-01-01T09:00",
+            ]
+        )
+        == 0
+    )
+    new_id = int(capsys.readouterr().out)
+    assert main(["status", str(new_id), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["status"] == "QUEUED" and shown["priority"] == 1
+    assert shown["send_after"] == "2030-01-01T09:00:00Z"
+    assert [e["status"] for e in shown["events"]] == ["QUEUED"]
+    assert main(["cancel", str(new_id)]) == 0
+    assert "CANCELED" in capsys.readouterr().out
+    assert main(["report", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"sender_code": "HR", "status": "CANCELED", "count": 1}
+    ]
+    assert main(["report"]) == 0
+    assert capsys.readouterr().out.splitlines()[2].split() == ["HR", "1", "1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--sender", "HR", "--body", "hi"], "exactly one recipient is required"),
+        (["--sender", "NOPE", "--to", "+14155550100", "--body", "hi"], "unknown sender NOPE"),
+        (["--sender", "HR", "--to", "+14155550100", "--body", ""], "body is empty"),
+        (["--sender", "HR", "--to", "+14155550100", "--body", "x" * 1601], "at most 1600"),
+        (
+            ["--sender", "HR", "--to", "+14155550100", "--body", "x", "--priority", "7"],
+            "priority 7",
+        ),
+        (
+            ["--sender", "HR", "--recipient", "EMPLOYEE:999", "--body", "x"],
+            "unknown recipient EMPLOYEE 999",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    cli: Path, capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
+    capsys.readouterr()
+    assert main(["enqueue", *args]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and expected in err
+    assert main(["report", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_unknown_message(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "999"]) == 2
+    assert "no message with id 999" in capsys.readouterr().err
+
+
+def test_config_error_names_key_and_file(
+    cli: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (cli / "sms-bridge.toml").write_text("[bridge]\nconcurency = 3\n", encoding="utf-8")
+    assert main(["report"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown key [bridge] concurency in sms-bridge.toml" in err

@@ -1,0 +1,52 @@
+"""Two worker processes claiming from one SQLite file never claim the same row."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from bridge.config import DatabaseSettings
+from bridge.models import EnqueueRequest, Sender
+from bridge.statuses import Status
+from bridge.store import open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+MESSAGES = 600
+
+
+def test_two_processes_never_claim_the_same_row(tmp_path: Path, now: datetime) -> None:
+    db = tmp_path / "shared.db"
+    store = open_store(DatabaseSettings(url=f"sqlite:///{db}"))
+    store.install(now)
+    store.save_sender(Sender(code="HR", from_number="+15005550006"), now)
+    for i in range(MESSAGES):
+        store.enqueue(
+            EnqueueRequest(
+                sender_code="HR", body=f"m{i}", to_number="+14155550100", priority=1 + i % 3
+            ),
+            now,
+        )
+    start_at = f"{time.time() + 1.0:.3f}"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.claimer", str(db), "HR", f"w{n}", start_at],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in (1, 2)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    for proc, (_, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+    claimed = [[int(line) for line in out.split()] for out, _ in outputs]
+    assert claimed[0] and claimed[1], "both workers should have won some claims"
+    assert not set(claimed[0]) & set(claimed[1])
+    assert sorted(claimed[0] + claimed[1]) == list(range(1, MESSAGES + 1))
+    counts = {c.status: c.count for c in store.counts()}
+    assert counts == {Status.SENDING.value: MESSAGES}
+    store.close()

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bridge import errors
+from bridge.enqueue_rules import check_sender, check_shape
+from bridge.models import EnqueueRequest, Sender
+
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def req(**kw: object) -> EnqueueRequest:
+    fields: dict[str, object] = {"sender_code": "HR", "body": "hi", "to_number": "+14155550100"}
+    fields.update(kw)
+    return EnqueueRequest(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("request_", "error"),
+    [
+        (req(to_number=None), errors.RecipientCountError),
+        (req(recipient_type="EMPLOYEE", recipient_id="7"), errors.RecipientCountError),
+        (req(to_number=None, recipient_id="7"), errors.RecipientCountError),
+        (
+            req(to_number=None, recipient_type="EMPLOYEE", recipient_id=""),
+            errors.RecipientCountError,
+        ),
+        (req(to_number="+0123"), errors.BadNumberError),
+        (req(to_number="004155550100"), errors.BadNumberError),
+        (req(body=""), errors.EmptyBodyError),
+        (req(body="\n\t "), errors.EmptyBodyError),
+        (req(body="a" * 1601), errors.BodyTooLongError),
+        (req(priority=0), errors.BadPriorityError),
+        (req(priority=True), errors.BadPriorityError),
+        (req(send_after=T0, expires_at=T0), errors.BadWindowError),
+        (req(correlation_key="k"), errors.CorrelationIncompleteError),
+    ],
+)
+def test_rejections(request_: EnqueueRequest, error: type[errors.SmsError]) -> None:
+    with pytest.raises(error):
+        check_shape(request_)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        req(),
+        req(to_number=None, recipient_type="EMPLOYEE", recipient_id="7"),
+        req(body="a" * 1600, priority=3),
+        req(send_after=T0, expires_at=T0 + timedelta(hours=1)),
+        req(source_system="HR", correlation_key="cert-1"),
+    ],
+)
+def test_accepted(request_: EnqueueRequest) -> None:
+    check_shape(request_)
+
+
+def test_sender_checks() -> None:
+    with pytest.raises(errors.UnknownSenderError, match="unknown sender HR"):
+        check_sender("HR", None)
+    with pytest.raises(errors.InactiveSenderError, match="sender HR is not active"):
+        check_sender("HR", Sender(code="HR", from_number="+1", active=False))
+    active = Sender(code="HR", from_number="+1")
+    assert check_sender("HR", active) is active
