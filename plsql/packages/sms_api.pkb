@@ -12,12 +12,11 @@ as
         return sys_extract_utc(systimestamp);
     end utc_now;
 
-    -- The checks that need no data (step 1 of the order in the spec, after the recipient).
+    -- The checks that need no data, after the recipient's (step 1 of the order in the spec;
+    -- bridge/enqueue_rules.py check_shape makes the same checks in the same order).
     procedure check_arguments(
         p_body             in nvarchar2,
         p_priority         in pls_integer,
-        p_to_number        in varchar2,
-        p_check_number     in boolean,
         p_send_after       in timestamp,
         p_expires_at       in timestamp,
         p_source_system    in varchar2,
@@ -37,9 +36,6 @@ as
         end if;
         if p_priority is null or p_priority not between 1 and 3 then
             sms_err.raise_error(sms_err.c_bad_priority, to_char(p_priority));
-        end if;
-        if p_check_number and not regexp_like(p_to_number, c_e164_pattern) then
-            sms_err.raise_error(sms_err.c_bad_number, p_to_number);
         end if;
         if p_send_after is not null and p_expires_at is not null
            and p_expires_at <= p_send_after then
@@ -190,7 +186,6 @@ as
         end if;
         check_arguments(
             p_body => p_body, p_priority => p_priority,
-            p_to_number => null, p_check_number => false,
             p_send_after => p_send_after, p_expires_at => p_expires_at,
             p_source_system => p_source_system, p_correlation_key => p_correlation_key);
         return queue(
@@ -222,9 +217,11 @@ as
         if p_to_number is null then
             sms_err.raise_error(sms_err.c_recipient_count);
         end if;
+        if not regexp_like(p_to_number, c_e164_pattern) then
+            sms_err.raise_error(sms_err.c_bad_number, p_to_number);
+        end if;
         check_arguments(
             p_body => p_body, p_priority => p_priority,
-            p_to_number => p_to_number, p_check_number => true,
             p_send_after => p_send_after, p_expires_at => p_expires_at,
             p_source_system => p_source_system, p_correlation_key => p_correlation_key);
         return queue(

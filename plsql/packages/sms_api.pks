@@ -20,9 +20,9 @@ as
     -- zone 'UTC' for a local time).
     --
     -- Errors (named in sms_err, numbers -20001 .. -20012), checked in this order:
-    --   1. arguments alone: recipient_count, empty_body (null or only white space),
-    --      body_too_long (more than 1600 characters, counted as code points), bad_priority,
-    --      bad_number (enqueue_number), bad_window, correlation_incomplete;
+    --   1. arguments alone: recipient_count, bad_number (enqueue_number), empty_body (null or
+    --      only white space), body_too_long (more than 1600 characters, counted as code
+    --      points), bad_priority, bad_window, correlation_incomplete;
     --   2. idempotency: when (p_source_system, p_correlation_key) already names a row, its id is
     --      returned and nothing else is checked or written, so a retried call gets the same
     --      answer even if the sender or the recipient changed in between;
