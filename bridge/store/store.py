@@ -29,6 +29,7 @@ from bridge.models import (
 from bridge.statuses import FINAL_STATUSES, Status, rank
 from bridge.store import queries
 from bridge.store.dialect import Dialect, Row, Tx, chunks, ids_in
+from bridge.store.inbound_store import InboundStoreMixin
 
 T = TypeVar("T")
 MAX_PAGE = 500
@@ -58,7 +59,7 @@ def _event(row: Row) -> Event:
     return _build(Event, row)
 
 
-class Store:
+class Store(InboundStoreMixin):
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
 
