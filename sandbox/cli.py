@@ -1,0 +1,265 @@
+"""``python -m sandbox`` / ``sms-bridge sandbox``: parse options, serve until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sandbox.faults import FaultSettings, apply_patch
+from sandbox.rules import E164, parse_magic
+from sandbox.settings import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_MAGIC_NUMBERS,
+    DEFAULT_NUMBER,
+    DEFAULT_PRICE_PER_SEGMENT,
+    SandboxSettings,
+    Timings,
+)
+
+ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="sms-bridge sandbox",
+        description="A local stand-in for Twilio's Messages API (2010-04-01) with signed "
+        "webhooks, a message lifecycle on a clock, handsets and injected faults. "
+        "Prints 'sandbox ready at URL' when it serves; stops cleanly on SIGTERM/SIGINT.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    g = p.add_argument_group("server")
+    g.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback)")
+    g.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one")
+    g.add_argument(
+        "--threads",
+        type=int,
+        default=128,
+        help="worker threads = requests served at once (injected latency holds one)",
+    )
+    g.add_argument(
+        "--graceful-timeout",
+        type=float,
+        default=3.0,
+        help="seconds in-flight requests get to finish at shutdown",
+    )
+    g = p.add_argument_group("account")
+    g.add_argument("--account-sid", default=DEFAULT_ACCOUNT_SID, help="account SID (AC + 32 hex)")
+    g.add_argument(
+        "--auth-token",
+        default=DEFAULT_AUTH_TOKEN,
+        help="auth token for Basic auth and for signing webhooks",
+    )
+    g.add_argument(
+        "--number",
+        action="append",
+        metavar="E164",
+        help=f"a number the account owns (repeatable; default {DEFAULT_NUMBER})",
+    )
+    g.add_argument(
+        "--messaging-service",
+        action="append",
+        default=[],
+        metavar="MG...=E164,...",
+        help="a Messaging Service and its sender pool (repeatable); pool numbers "
+        "become owned numbers",
+    )
+    g.add_argument("--inbound-url", help="where simulated handset replies are POSTed (signed)")
+    g = p.add_argument_group("lifecycle (seconds)")
+    g.add_argument(
+        "--accepted-delay",
+        type=float,
+        default=0.2,
+        help="accepted -> queued (Messaging Service sends)",
+    )
+    g.add_argument("--queued-delay", type=float, default=0.5, help="queued -> sending")
+    g.add_argument("--sending-delay", type=float, default=0.5, help="sending -> sent")
+    g.add_argument(
+        "--delivery-delay", type=float, default=1.0, help="sent -> delivered/undelivered"
+    )
+    g.add_argument(
+        "--mps",
+        type=float,
+        default=0.0,
+        help="segments per second each sender releases (0 = no queueing); a "
+        "message waiting longer than its ValidityPeriod fails with 30036",
+    )
+    g.add_argument(
+        "--price-per-segment",
+        default=str(DEFAULT_PRICE_PER_SEGMENT),
+        help="USD charged per segment when a message is sent",
+    )
+    g.add_argument(
+        "--magic",
+        action="append",
+        default=[],
+        metavar="E164=OUTCOME",
+        help="add or override a magic recipient: reject:CODE, undelivered:CODE or "
+        "failed:CODE (defaults: see docs/sandbox.md)",
+    )
+    g.add_argument(
+        "--no-default-magic", action="store_true", help="start without the built-in magic numbers"
+    )
+    g.add_argument(
+        "--callback-workers", type=int, default=8, help="threads POSTing status callbacks"
+    )
+    g.add_argument(
+        "--callback-timeout", type=float, default=5.0, help="seconds to wait for a webhook receiver"
+    )
+    g = p.add_argument_group("faults (also settable at run time: POST /_sandbox/faults)")
+    g.add_argument("--seed", type=int, help="seed for every random fault decision")
+    g.add_argument(
+        "--latency-ms",
+        metavar="DIST",
+        help="injected latency: fixed:MS, uniform:MIN:MAX or normal:MEAN:STDDEV",
+    )
+    g.add_argument(
+        "--fault-scope",
+        choices=("create", "all"),
+        default="create",
+        help="which API requests the error faults may hit",
+    )
+    g.add_argument("--rate-429", type=float, default=0.0, help="share answered 429 / 20429")
+    g.add_argument("--rate-500", type=float, default=0.0, help="share answered 500 / 20500")
+    g.add_argument(
+        "--fraction-500-after-create",
+        type=float,
+        default=0.0,
+        help="of the 500s, the share where the message WAS created",
+    )
+    g.add_argument("--rate-503", type=float, default=0.0, help="share answered 503 / 20503")
+    g.add_argument(
+        "--slow-rate",
+        type=float,
+        default=0.0,
+        help="share processed, then answered only after --slow-ms",
+    )
+    g.add_argument("--slow-ms", type=float, default=15000.0, help="delay of a slow answer")
+    g.add_argument(
+        "--reset-rate",
+        type=float,
+        default=0.0,
+        help="share whose connection is reset (TCP RST) instead of answered",
+    )
+    g.add_argument(
+        "--fraction-reset-after-create",
+        type=float,
+        default=0.0,
+        help="of the resets, the share where the message WAS created",
+    )
+    g.add_argument(
+        "--callback-duplicate-rate",
+        type=float,
+        default=0.0,
+        help="share of status callbacks POSTed twice",
+    )
+    g.add_argument(
+        "--callback-out-of-order-rate",
+        type=float,
+        default=0.0,
+        help="share of messages whose callbacks arrive final status first",
+    )
+    return p
+
+
+def _latency_spec(text: str) -> dict[str, Any]:
+    dist, *values = text.split(":")
+    numbers = [float(v) for v in values]
+    names = {
+        "fixed": ["value"],
+        "uniform": ["min", "max"],
+        "normal": ["mean", "stddev"],
+        "none": [],
+    }
+    if dist not in names or len(numbers) != len(names[dist]):
+        raise ValueError(
+            f"--latency-ms must be fixed:MS, uniform:MIN:MAX or normal:MEAN:SD, not {text!r}"
+        )
+    return {"dist": dist, **dict(zip(names[dist], numbers, strict=True))}
+
+
+def settings_from_args(args: argparse.Namespace) -> tuple[SandboxSettings, FaultSettings]:
+    """Validated settings; raises ValueError with a one-line reason."""
+    if not ACCOUNT_SID.match(args.account_sid):
+        raise ValueError(f"--account-sid must be AC followed by 32 hex digits: {args.account_sid}")
+    numbers = list(args.number or [DEFAULT_NUMBER])
+    services: dict[str, tuple[str, ...]] = {}
+    for spec in args.messaging_service:
+        sid, _, pool_text = spec.partition("=")
+        pool = tuple(n for n in pool_text.split(",") if n)
+        if not SERVICE_SID.match(sid) or not pool:
+            raise ValueError(f"--messaging-service must be MG<32 hex>=E164[,E164...]: {spec}")
+        services[sid] = pool
+        numbers.extend(n for n in pool if n not in numbers)
+    for number in numbers:
+        if not E164.match(number):
+            raise ValueError(f"--number must be E.164 (+ and digits): {number}")
+    magic = {} if args.no_default_magic else dict(DEFAULT_MAGIC_NUMBERS)
+    for spec in args.magic:
+        number, _, outcome = spec.partition("=")
+        if not E164.match(number):
+            raise ValueError(f"--magic number must be E.164: {spec}")
+        parse_magic(outcome)
+        magic[number] = outcome
+    try:
+        price = Decimal(args.price_per_segment)
+    except InvalidOperation:
+        raise ValueError(f"--price-per-segment is not a number: {args.price_per_segment}") from None
+    if args.threads < 1 or args.port < 0:
+        raise ValueError("--threads must be >= 1 and --port >= 0")
+    settings = SandboxSettings(
+        account_sid=args.account_sid,
+        auth_token=args.auth_token,
+        numbers=tuple(numbers),
+        messaging_services=services,
+        inbound_url=args.inbound_url,
+        timings=Timings(
+            accepted=args.accepted_delay,
+            queued=args.queued_delay,
+            sending=args.sending_delay,
+            delivery=args.delivery_delay,
+        ),
+        mps=args.mps,
+        magic_numbers=magic,
+        price_per_segment=price,
+        seed=args.seed,
+        callback_workers=args.callback_workers,
+        callback_timeout=args.callback_timeout,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        graceful_timeout=args.graceful_timeout,
+    )
+    patch: dict[str, Any] = {
+        "scope": args.fault_scope,
+        "rate_429": args.rate_429,
+        "rate_500": args.rate_500,
+        "fraction_500_after_create": args.fraction_500_after_create,
+        "rate_503": args.rate_503,
+        "slow_rate": args.slow_rate,
+        "slow_ms": args.slow_ms,
+        "reset_rate": args.reset_rate,
+        "fraction_reset_after_create": args.fraction_reset_after_create,
+        "callback_duplicate_rate": args.callback_duplicate_rate,
+        "callback_out_of_order_rate": args.callback_out_of_order_rate,
+    }
+    if args.latency_ms:
+        patch["latency_ms"] = _latency_spec(args.latency_ms)
+    return settings, apply_patch(FaultSettings(), patch)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings, faults = settings_from_args(args)
+    except ValueError as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
+    from sandbox.server import serve  # gunicorn is imported only when actually serving
+
+    return serve(settings, faults)

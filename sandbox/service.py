@@ -1,0 +1,503 @@
+"""The sandbox's operations, independent of HTTP: what "Twilio" does with each API call.
+
+``handle_api`` wraps every Twilio REST call with the injected faults and records it; the
+``*_work`` methods are what a healthy Twilio would do. Resources in ``app.py`` only translate.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from sandbox.callbacks import CallbackSender, make_job
+from sandbox.errors import TwilioError, error_body
+from sandbox.faults import FaultInjector, FaultSettings
+from sandbox.lifecycle import Lifecycle, utc_now
+from sandbox.rules import E164, OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS, keyword_of, validate_create
+from sandbox.segments import count_segments
+from sandbox.settings import SandboxSettings
+from sandbox.shapes import (
+    API_ROOT,
+    API_VERSION,
+    account_json,
+    incoming_number_json,
+    message_json,
+    page_json,
+)
+from sandbox.state import Message, OptOut, Store, new_sid
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 50
+COUNTRIES = {"+1": "US", "+44": "GB", "+33": "FR", "+49": "DE", "+34": "ES", "+39": "IT"}
+
+
+@dataclass(frozen=True)
+class ApiAnswer:
+    status: int
+    body: dict[str, Any] | None  # None with reset: close the connection without an answer
+    reset: bool = False
+
+
+class Sandbox:
+    def __init__(
+        self,
+        settings: SandboxSettings,
+        faults: FaultSettings | None = None,
+        wall: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.settings = settings
+        self.store = Store()
+        self.faults = FaultInjector(faults or FaultSettings(), settings.seed)
+        self.callbacks = CallbackSender(
+            self.store, settings.auth_token, settings.callback_workers, settings.callback_timeout
+        )
+        self.lifecycle = Lifecycle(self.store, settings, self.faults, self.callbacks, wall=wall)
+        self._wall = wall
+        self.started = wall()
+        self.stopping = threading.Event()  # wakes injected sleeps at shutdown
+        self._gauge = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    def start(self) -> None:
+        self.callbacks.start()
+        self.lifecycle.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.lifecycle.stop()
+        self.callbacks.stop()
+
+    # -- concurrency gauge (every HTTP request) -------------------------------------------
+    def enter(self) -> None:
+        with self._gauge:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self._gauge:
+            self.in_flight -= 1
+
+    # -- the Twilio API -------------------------------------------------------------------
+    def authorized(self, authorization: str | None, account_sid: str) -> bool:
+        if not authorization or not authorization.startswith("Basic "):
+            return False
+        try:
+            user, _, password = base64.b64decode(authorization[6:]).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        s = self.settings
+        return (
+            hmac.compare_digest(user, s.account_sid)
+            and hmac.compare_digest(password, s.auth_token)
+            and account_sid == s.account_sid
+        )
+
+    def handle_api(
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        params: Mapping[str, str],
+        authorized: bool,
+        work: Callable[[], tuple[int, dict[str, Any]]],
+    ) -> ApiAnswer:
+        started = time.monotonic()
+        decision = self.faults.decide(kind == "create")
+        if decision.latency_s:
+            self.stopping.wait(decision.latency_s)
+        entry: dict[str, Any] = {
+            "at": self._wall().isoformat(),
+            "kind": kind,
+            "method": method,
+            "path": path,
+            "params": dict(params),
+            "authorized": authorized,
+            "fault": None if decision.outcome == "ok" else decision.outcome,
+            "sid": None,
+        }
+        answer = self._answer(decision.outcome, decision.slow_s, authorized, work, entry)
+        entry["status"] = None if answer.reset else answer.status
+        entry["code"] = (answer.body or {}).get("code") if answer.status >= 400 else None
+        entry["duration_ms"] = round((time.monotonic() - started) * 1000, 3)
+        self.store.log_request(entry)
+        return answer
+
+    def _answer(
+        self,
+        outcome: str,
+        slow_s: float,
+        authorized: bool,
+        work: Callable[[], tuple[int, dict[str, Any]]],
+        entry: dict[str, Any],
+    ) -> ApiAnswer:
+        if not authorized:
+            entry["fault"] = None  # Twilio checks credentials before anything else
+            return _error(TwilioError(20003))
+        if outcome == "429":
+            return _error(TwilioError(20429))
+        if outcome == "503":
+            return _error(TwilioError(20503))
+        if outcome == "500-before":
+            return _error(TwilioError(20500))
+        if outcome == "reset-before":
+            return ApiAnswer(0, None, reset=True)
+        try:
+            status, body = work()
+        except TwilioError as exc:
+            status, body = exc.status, exc.body()
+        if status < 400 and "sid" in body and entry["kind"] == "create":
+            entry["sid"] = body["sid"]
+        if outcome == "500-after":  # created, but the client never learns it
+            return _error(TwilioError(20500))
+        if outcome == "reset-after":
+            return ApiAnswer(0, None, reset=True)
+        if outcome == "slow":
+            self.stopping.wait(slow_s)
+        return ApiAnswer(status, body)
+
+    def create_work(self, params: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+        request = validate_create(dict(params), self.settings, self._opted_out)
+        now = self._wall()
+        # A Messaging Service send without From is "accepted" until the service picks a sender.
+        status = (
+            "accepted" if request.messaging_service_sid and not params.get("From") else "queued"
+        )
+        message = Message(
+            seq=self.store.next_seq(),
+            sid=new_sid("SM"),
+            account_sid=self.settings.account_sid,
+            direction="outbound-api",
+            to=request.to,
+            sender=request.sender,
+            messaging_service_sid=request.messaging_service_sid,
+            body=request.body,
+            status=status,
+            segments=count_segments(request.body),
+            date_created=now,
+            date_updated=now,
+            generation=self.store.generation,
+            status_callback=request.status_callback,
+            validity_period=request.validity_period,
+            create_params=dict(params),
+            history=[(status, now)],
+            reorder_callbacks=self.faults.chance(self.faults.settings.callback_out_of_order_rate),
+        )
+        self.store.add_message(message)
+        self.lifecycle.plan(message, request.final, request.error_code)
+        return 201, message_json(message)
+
+    def fetch_work(self, sid: str, path: str) -> tuple[int, dict[str, Any]]:
+        message = self.store.get(sid)
+        if message is None:
+            raise TwilioError(20404, path=path)
+        return 200, message_json(message)
+
+    def list_work(self, path: str, query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+        to, from_ = query.get("To"), query.get("From")
+        sent_on = _date_filter(query.get("DateSent"))
+        sent_before = _date_filter(query.get("DateSent<"))
+        sent_after = _date_filter(query.get("DateSent>"))
+        dated = sent_on or sent_before or sent_after
+
+        def keep(m: Message) -> bool:
+            if to and m.to != to:
+                return False
+            if from_ and m.sender != from_:
+                return False
+            if not dated:
+                return True
+            if m.date_sent is None:  # queued messages have no date_sent: no date filter matches
+                return False
+            return (
+                (sent_on is None or _on(m.date_sent, sent_on))
+                and (sent_before is None or _at_or_before(m.date_sent, sent_before))
+                and (sent_after is None or _at_or_after(m.date_sent, sent_after))
+            )
+
+        filters = [
+            (name, query[name])
+            for name in ("To", "From", "DateSent", "DateSent<", "DateSent>")
+            if query.get(name)
+        ]
+        return 200, _paged(path, "messages", self.store.newest_first(keep), query, filters)
+
+    def numbers_work(self, path: str, query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+        wanted = query.get("PhoneNumber")
+        s = self.settings
+        records = [
+            incoming_number_json(s.account_sid, n, self.started, s.inbound_url, s.service_of(n))
+            for n in s.numbers
+            if not wanted or n == wanted
+        ]
+        filters = [("PhoneNumber", wanted)] if wanted else []
+        return 200, _paged_records(path, "incoming_phone_numbers", records, query, filters)
+
+    def account_work(self) -> tuple[int, dict[str, Any]]:
+        return 200, account_json(self.settings.account_sid, self.started)
+
+    def _opted_out(self, handset: str, scope: str) -> bool:
+        return self.store.is_opted_out(handset, scope)
+
+    # -- handsets -------------------------------------------------------------------------
+    def reply(self, from_: str, to: str, body: str, url: str | None) -> dict[str, Any]:
+        """A handset texts one of our numbers: record it, apply STOP/START, POST the webhook."""
+        if not E164.match(from_):
+            raise ValueError(f"'from' must be an E.164 number, not {from_!r}")
+        if to not in self.settings.numbers:
+            owned = list(self.settings.numbers)
+            raise ValueError(f"'to' must be one of the account's numbers {owned}")
+        now = self._wall()
+        service = self.settings.service_of(to)
+        message = Message(
+            seq=self.store.next_seq(),
+            sid=new_sid("SM"),
+            account_sid=self.settings.account_sid,
+            direction="inbound",
+            to=to,
+            sender=from_,
+            messaging_service_sid=service,
+            body=body,
+            status="received",
+            segments=count_segments(body),
+            date_created=now,
+            date_updated=now,
+            generation=self.store.generation,
+            date_sent=now,
+            price=self.settings.price_per_segment * count_segments(body).segments,
+            history=[("received", now)],
+        )
+        self.store.add_message(message)
+        keyword = keyword_of(body)
+        change = self._apply_keyword(from_, service or to, keyword, now)
+        params = inbound_params(message, keyword)
+        target = url or self.settings.inbound_url
+        result: dict[str, Any] = {
+            "message": message_json(message),
+            "params": params,
+            "url": target,
+            "opt_out_change": change,
+            "status": None,
+            "response_body": None,
+            "signature": None,
+            "error": None,
+        }
+        if target:
+            job = make_job(self.store.generation, "inbound", target, params, message.sid)
+            entry = self.callbacks.post(job)
+            result.update(
+                status=entry["response_status"],
+                response_body=entry["response_body"],
+                signature=entry["signature"],
+                error=entry["error"],
+            )
+        return result
+
+    def _apply_keyword(
+        self, handset: str, scope: str, keyword: str | None, now: datetime
+    ) -> str | None:
+        if keyword in OPT_OUT_KEYWORDS:
+            target = "*" if keyword == "STOPALL" else scope
+            self.store.set_optout(OptOut(handset, target, keyword, "handset", now), True)
+            return f"opted out of {target}"
+        if keyword in OPT_IN_KEYWORDS:
+            removed = self.store.clear_optouts(handset, (scope, "*"))
+            return f"opted in to {', '.join(removed)}" if removed else None
+        return None
+
+    def set_optout(self, handset: str, scope: str, opted_out: bool) -> None:
+        if not E164.match(handset):
+            raise ValueError(f"'number' must be an E.164 number, not {handset!r}")
+        entry = OptOut(handset, scope, "API", "control-api", self._wall())
+        self.store.set_optout(entry, opted_out)
+
+    # -- control --------------------------------------------------------------------------
+    def reset(self) -> int:
+        generation = self.store.reset()
+        self.lifecycle.reset()
+        self.faults.reset()
+        with self._gauge:
+            self.max_in_flight = self.in_flight
+        return generation
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "pid": os.getpid(),
+            "account_sid": self.settings.account_sid,
+            "numbers": list(self.settings.numbers),
+            "messaging_services": {k: list(v) for k, v in self.settings.messaging_services.items()},
+            "inbound_url": self.settings.inbound_url,
+            "magic_numbers": dict(self.settings.magic_numbers),
+            "faults": self.faults.settings.to_json(),
+            "messages": self.store.message_count(),
+            "pending_steps": self.lifecycle.pending(),
+            "pending_callbacks": self.callbacks.pending(),
+            "in_flight": self.in_flight,
+            "max_in_flight": self.max_in_flight,
+            "threads": threading.active_count(),
+            "started": self.started.isoformat(),
+        }
+
+
+def inbound_params(m: Message, keyword: str | None) -> dict[str, str]:
+    """The form fields of Twilio's incoming-message webhook."""
+    params = {
+        "AccountSid": m.account_sid,
+        "ApiVersion": API_VERSION,
+        "Body": m.body,
+        "From": m.sender or "",
+        "FromCity": "",
+        "FromCountry": _country(m.sender or ""),
+        "FromState": "",
+        "FromZip": "",
+        "MessageSid": m.sid,
+        "NumMedia": "0",
+        "NumSegments": str(m.segments.segments),
+        "ReferralNumMedia": "0",
+        "SmsMessageSid": m.sid,
+        "SmsSid": m.sid,
+        "SmsStatus": "received",
+        "To": m.to,
+        "ToCity": "",
+        "ToCountry": _country(m.to),
+        "ToState": "",
+        "ToZip": "",
+    }
+    if m.messaging_service_sid:
+        params["MessagingServiceSid"] = m.messaging_service_sid
+    if keyword in OPT_OUT_KEYWORDS:
+        params["OptOutType"] = "STOP"
+    elif keyword in OPT_IN_KEYWORDS:
+        params["OptOutType"] = "START"
+    elif keyword is not None:
+        params["OptOutType"] = "HELP"
+    return params
+
+
+def _country(number: str) -> str:
+    for prefix in sorted(COUNTRIES, key=len, reverse=True):
+        if number.startswith(prefix):
+            return COUNTRIES[prefix]
+    return ""
+
+
+def _error(exc: TwilioError) -> ApiAnswer:
+    return ApiAnswer(exc.status, error_body(exc.code, exc.message, exc.status))
+
+
+# -- paging ---------------------------------------------------------------------------------
+def _page_size(query: Mapping[str, str]) -> int:
+    try:
+        size = int(query.get("PageSize") or DEFAULT_PAGE_SIZE)
+    except ValueError:
+        size = DEFAULT_PAGE_SIZE
+    return min(max(size, 1), MAX_PAGE_SIZE)
+
+
+def _page_number(query: Mapping[str, str]) -> int:
+    try:
+        return max(int(query.get("Page") or 0), 0)
+    except ValueError:
+        return 0
+
+
+def _paged(
+    path: str,
+    key: str,
+    messages: list[Message],
+    query: Mapping[str, str],
+    filters: list[tuple[str, str]],
+) -> dict[str, Any]:
+    """Twilio paging over newest-first messages. PageToken "PA<sid>" continues after that SID
+    and "PB<sid>" ends before it, so walking pages stays stable while new messages arrive."""
+    size, page = _page_size(query), _page_number(query)
+    token = query.get("PageToken") or None
+    index = {m.sid: i for i, m in enumerate(messages)} if token else {}
+    start = page * size
+    if token and token[2:] in index:
+        position = index[token[2:]]
+        start = position + 1 if token.startswith("PA") else max(position - size, 0)
+    chunk = messages[start : start + size]
+    more = start + size < len(messages)
+    return page_json(
+        key=key,
+        path=path,
+        filters=filters,
+        items=[message_json(m) for m in chunk],
+        page=page,
+        page_size=size,
+        token=token,
+        next_token=f"PA{chunk[-1].sid}" if chunk and more else None,
+        previous_token=f"PB{chunk[0].sid}" if chunk and start > 0 else None,
+    )
+
+
+def _paged_records(
+    path: str,
+    key: str,
+    records: list[dict[str, Any]],
+    query: Mapping[str, str],
+    filters: list[tuple[str, str]],
+) -> dict[str, Any]:
+    size, page = _page_size(query), _page_number(query)
+    chunk = records[page * size : (page + 1) * size]
+    more = (page + 1) * size < len(records)
+    return page_json(
+        key=key,
+        path=path,
+        filters=filters,
+        items=chunk,
+        page=page,
+        page_size=size,
+        token=None,
+        next_token=f"PN{page + 1}" if more else None,
+        previous_token=f"PN{page - 1}" if page > 0 else None,
+    )
+
+
+# -- DateSent filters -----------------------------------------------------------------------
+def _date_filter(raw: str | None) -> date | datetime | None:
+    """``YYYY-MM-DD`` (a whole day) or a full timestamp (ISO 8601 or RFC 2822), in UTC."""
+    if not raw:
+        return None
+    text = raw.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            raise TwilioError(20001, name="DateSent", value=raw) from None
+    return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
+
+
+def _on(sent: datetime, bound: date | datetime) -> bool:
+    day = bound.date() if isinstance(bound, datetime) else bound
+    return sent.date() == day
+
+
+def _at_or_before(sent: datetime, bound: date | datetime) -> bool:
+    if isinstance(bound, datetime):
+        return sent.replace(microsecond=0) <= bound
+    return sent.date() <= bound
+
+
+def _at_or_after(sent: datetime, bound: date | datetime) -> bool:
+    if isinstance(bound, datetime):
+        return sent.replace(microsecond=0) >= bound
+    return sent.date() >= bound
+
+
+__all__ = ["API_ROOT", "ApiAnswer", "Sandbox"]
