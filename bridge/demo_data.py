@@ -12,12 +12,25 @@ from bridge.models import Sender
 from bridge.store import Store
 
 DEMO_SENDERS = (
-    Sender(code="HR", description="HR certification reminders", from_number="+15005550006",
-           mps=10.0, quiet_start="21:00", quiet_end="08:00", default_time_zone="America/New_York",
-           help_text="HR reminders. Reply YES with the code when renewed, STOP to opt out. "
-                     "Questions: hr-help@example.com"),
-    Sender(code="IT", description="IT incident alerts", from_number="+15005550007", mps=5.0,
-           default_time_zone="UTC", help_text="IT alerts. Reply STOP to opt out."),
+    Sender(
+        code="HR",
+        description="HR certification reminders",
+        from_number="+15005550006",
+        mps=10.0,
+        quiet_start="21:00",
+        quiet_end="08:00",
+        default_time_zone="America/New_York",
+        help_text="HR reminders. Reply YES with the code when renewed, STOP to opt out. "
+        "Questions: hr-help@example.com",
+    ),
+    Sender(
+        code="IT",
+        description="IT incident alerts",
+        from_number="+15005550007",
+        mps=5.0,
+        default_time_zone="UTC",
+        help_text="IT alerts. Reply STOP to opt out.",
+    ),
 )
 
 # (id, name, mobile, time zone, email, manager id)
@@ -25,11 +38,11 @@ DEMO_EMPLOYEES: tuple[tuple[int, str, str | None, str | None, str, int | None], 
     (1001, "Dana Whitfield", "+14155550101", "America/Los_Angeles", "dana@example.com", None),
     (1002, "Ravi Menon", "+14155550102", "America/Los_Angeles", "ravi@example.com", 1001),
     (1003, "Lucie Martin", "+33612345678", "Europe/Paris", "lucie@example.com", 1001),
-    (1004, "Tomás Ibarra", "+5215512345678", "America/Mexico_City", "tomas@example.com", 1001),
+    (1004, "Tomás Ibarra", "+525512345678", "America/Mexico_City", "tomas@example.com", 1001),
     (1005, "Hannah Becker", "+4915123456789", "Europe/Berlin", "hannah@example.com", 1006),
     (1006, "Kenji Sato", "+819012345678", "Asia/Tokyo", "kenji@example.com", None),
     (1007, "Priya Nair", "+61412345678", None, "priya@example.com", 1006),  # zone from number
-    (1008, "Front Desk (landline)", "+12125550100", "America/New_York", "desk@example.com", 1001),
+    (1008, "Front Desk (landline)", "+442071838750", "Europe/London", "desk@example.com", 1001),
     (1009, "Sam Typo", "12345", None, "sam@example.com", 1001),  # unparsable
     (1010, "Alex Nomobile", None, None, "alex@example.com", 1001),
 )

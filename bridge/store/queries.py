@@ -107,6 +107,7 @@ UPDATE sms_outbound
 REQUEUE = """
 UPDATE sms_outbound
    SET status = 'QUEUED', next_attempt_at = :next_attempt_at, status_reason = :reason,
+       attempts = attempts - :uncount,
        error_code = COALESCE(:error_code, error_code), lease_until = NULL, claimed_by = NULL,
        updated_at = :now
  WHERE id = :id AND status = 'SENDING'
@@ -131,7 +132,7 @@ UPDATE sms_outbound
 
 EXPIRED_LEASES = """
 SELECT * FROM sms_outbound
- WHERE status = 'SENDING' AND lease_until < :now
+ WHERE status = 'SENDING' AND lease_until <= :now
  ORDER BY id
 """
 
@@ -166,3 +167,20 @@ SELECT COUNT(*) AS n FROM sms_optouts
 """
 
 SCHEMA_VERSION = "SELECT MAX(version) AS v FROM sms_schema_version"
+
+END_LEASE = """
+UPDATE sms_outbound SET lease_until = :now, updated_at = :now
+ WHERE id = :id AND status = 'SENDING'
+"""
+
+RENEW_EXPIRED_LEASE = """
+UPDATE sms_outbound SET lease_until = :lease_until, claimed_by = :worker, updated_at = :now
+ WHERE id = :id AND status = 'SENDING' AND lease_until <= :now
+"""
+
+ERRORS_SINCE = """
+SELECT * FROM sms_outbound
+ WHERE status IN ('FAILED', 'UNDELIVERED', 'INVALID')
+   AND final_at >= :since AND final_at < :until
+ ORDER BY sender_code, error_code, id
+"""

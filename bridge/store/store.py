@@ -7,7 +7,7 @@ tests control the clock and both engines store the same instants.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +30,7 @@ from bridge.statuses import FINAL_STATUSES, Status, rank
 from bridge.store import queries
 from bridge.store.dialect import Dialect, Row, Tx, chunks, ids_in
 from bridge.store.inbound_store import InboundStoreMixin
+from bridge.store.token_bucket import TokenBucket
 
 T = TypeVar("T")
 MAX_PAGE = 500
@@ -172,14 +173,33 @@ class Store(InboundStoreMixin):
             )
 
     def claim_batch(
-        self, sender_code: str, limit: int, now: datetime, *, lease_seconds: int, worker: str
+        self,
+        sender_code: str,
+        limit: int,
+        now: datetime,
+        *,
+        lease_seconds: int,
+        worker: str,
+        segments_of: Callable[[str], int] | None = None,
     ) -> list[Message]:
         """Move up to ``limit`` ready messages of one sender to SENDING under a lease.
 
         SENDING is committed before anything is sent: the at-most-once guarantee starts here.
+        With ``segments_of`` the claim is metered: the sender's token bucket (segments per
+        second, kept on the sender row and taken under its lock, so every worker shares it)
+        bounds how many messages are released, and their segments are charged to it.
         """
         lease_until = now + timedelta(seconds=lease_seconds)
         with self.dialect.transaction("claim") as tx:
+            bucket: TokenBucket | None = None
+            if segments_of is not None:
+                sender = self.dialect.lock_sender(tx, sender_code)
+                if sender is None:
+                    return []
+                bucket = TokenBucket.refill(sender, now)
+                limit = min(limit, bucket.whole_tokens())
+                if limit <= 0:
+                    return []
             ids = self.dialect.claim(tx, sender_code, limit, now)
             if not ids:
                 return []
@@ -195,7 +215,24 @@ class Store(InboundStoreMixin):
                 detail=f"claimed by {worker}",
             )
             rows = self._fetch_ids(tx, ids)
+            if bucket is not None and segments_of is not None:
+                spent = sum(segments_of(str(r["body"])) for r in rows)
+                tx.execute(
+                    queries.UPDATE_SENDER_TOKENS,
+                    {"code": sender_code, "tokens": bucket.tokens - spent, "now": now},
+                )
         return sorted((_message(r) for r in rows), key=lambda m: (m.priority, m.id))
+
+    def sender_wait(self, sender_code: str, now: datetime) -> float:
+        """Seconds until the sender's bucket holds a whole token again (0 if it does now)."""
+        sender = self.get_sender_row(sender_code)
+        if sender is None:
+            return 0.0
+        return TokenBucket.refill(sender, now).seconds_to_next_token()
+
+    def get_sender_row(self, code: str) -> Row | None:
+        with self.dialect.transaction("sender", write=False) as tx:
+            return tx.row(queries.GET_SENDER, {"code": code})
 
     def mark_submitted(self, results: Sequence[SubmitResult], now: datetime) -> int:
         """Record a batch of accepted creates in one transaction; returns rows moved."""
@@ -309,8 +346,12 @@ class Store(InboundStoreMixin):
         reason: str,
         error_code: int | None = None,
         source: str = "bridge",
+        count_attempt: bool = True,
     ) -> bool:
-        """SENDING back to QUEUED (retry backoff, quiet-hours deferral, proven-unsent)."""
+        """SENDING back to QUEUED (retry backoff, quiet-hours deferral, proven-unsent).
+
+        A quiet-hours deferral keeps its place (priority, id) and does not use up an attempt.
+        """
         with self.dialect.transaction("requeue") as tx:
             moved = (
                 tx.execute(
@@ -321,6 +362,7 @@ class Store(InboundStoreMixin):
                         "reason": reason,
                         "error_code": error_code,
                         "now": now,
+                        "uncount": 0 if count_attempt else 1,
                     },
                 )
                 == 1
@@ -393,6 +435,47 @@ class Store(InboundStoreMixin):
                 detail=reason or error_message,
             )
         return moved
+
+    def mark_unknown(self, message_id: int, now: datetime, detail: str) -> bool:
+        """The create may have reached Twilio: end the lease now so recovery reconciles it
+        before anything else happens to the row (never a blind retry)."""
+        with self.dialect.transaction("unknown") as tx:
+            moved = tx.execute(queries.END_LEASE, {"id": message_id, "now": now}) == 1
+            self._event(
+                tx,
+                message_id,
+                Status.SENDING,
+                "bridge",
+                now,
+                applied=moved,
+                detail=f"outcome unknown: {detail}",
+            )
+        return moved
+
+    def claim_for_recovery(
+        self, message_id: int, now: datetime, lease_seconds: int, worker: str
+    ) -> bool:
+        """Take over an expired lease, so two recovery jobs never reconcile one row at once."""
+        with self.dialect.transaction("recovery") as tx:
+            return (
+                tx.execute(
+                    queries.RENEW_EXPIRED_LEASE,
+                    {
+                        "id": message_id,
+                        "now": now,
+                        "worker": worker,
+                        "lease_until": now + timedelta(seconds=lease_seconds),
+                    },
+                )
+                == 1
+            )
+
+    def errors_since(self, since: datetime, until: datetime) -> list[Message]:
+        """Messages that ended in an error state in [since, until), for the error digest."""
+        with self.dialect.transaction("digest", write=False) as tx:
+            return [
+                _message(r) for r in tx.rows(queries.ERRORS_SINCE, {"since": since, "until": until})
+            ]
 
     def expired_leases(self, now: datetime) -> list[Message]:
         with self.dialect.transaction("recovery", write=False) as tx:

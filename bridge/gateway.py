@@ -1,0 +1,140 @@
+"""The Twilio adapter: create, look up and list messages; every answer classified.
+
+The only module of the worker that imports ``twilio``. It never retries by itself: the worker
+decides from the :class:`~bridge.policy.Outcome` (design §4: at most once to Twilio).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from twilio.base.exceptions import TwilioRestException
+
+from bridge.config import TwilioSettings
+from bridge.policy import Action, Outcome, classify_http, classify_transport
+from bridge.twilio_http import make_twilio_client
+
+log = logging.getLogger(__name__)
+
+# Twilio stamps date_created to the second; allow for that and small clock skew between us.
+CREATION_SLACK = timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class RemoteMessage:
+    sid: str
+    status: str
+    error_code: int | None
+    error_message: str | None
+    date_created: datetime | None
+    body: str
+
+
+def _request_was_sent(exc: requests.RequestException) -> bool:
+    """False only when the request provably never left: connect failures and connect timeouts."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.ConnectionError):
+        text = repr(exc.args[0]) if exc.args else ""
+        return not any(
+            marker in text
+            for marker in ("NewConnectionError", "NameResolutionError", "Connection refused")
+        )
+    return True
+
+
+class TwilioGateway:
+    def __init__(self, settings: TwilioSettings, *, environment: dict[str, str] | None = None):
+        self.settings = settings
+        self.client = make_twilio_client(
+            settings.account_sid,
+            settings.auth_token.reveal(),
+            base_url=settings.base_url,
+            timeout=settings.timeout,
+            environment=environment,
+        )
+
+    def send(
+        self,
+        *,
+        to: str,
+        body: str,
+        from_number: str | None,
+        messaging_service_sid: str | None,
+        status_callback: str | None,
+    ) -> Outcome:
+        params: dict[str, Any] = {"to": to, "body": body}
+        if messaging_service_sid:
+            params["messaging_service_sid"] = messaging_service_sid
+        else:
+            params["from_"] = from_number
+        if status_callback:
+            params["status_callback"] = status_callback
+        try:
+            created = self.client.messages.create(**params)
+        except TwilioRestException as exc:
+            action = classify_http(int(exc.status), exc.code)
+            return Outcome(action, code=exc.code or exc.status, message=_short(exc.msg))
+        except requests.RequestException as exc:
+            action = classify_transport(_request_was_sent(exc))
+            return Outcome(action, message=f"{type(exc).__name__}: {_short(str(exc))}")
+        return Outcome(Action.SUBMITTED, sid=created.sid, provider_status=str(created.status))
+
+    def fetch(self, sid: str) -> RemoteMessage:
+        return _remote(self.client.messages(sid).fetch())
+
+    def find_created(
+        self,
+        *,
+        to: str,
+        body: str,
+        from_number: str | None,
+        messaging_service_sid: str | None,
+        created_after: datetime,
+    ) -> RemoteMessage | None:
+        """The message a create with unknown outcome made, if Twilio has it.
+
+        Lists by To (and From) newest first and stops at the first one created before the
+        claim; matches on body (and service). Not by DateSent: a message still queued at
+        Twilio has no date_sent yet.
+        """
+        filters: dict[str, Any] = {"to": to}
+        if from_number and not messaging_service_sid:
+            filters["from_"] = from_number
+        for item in self.client.messages.stream(page_size=50, **filters):
+            remote = _remote(item)
+            if remote.date_created is not None and remote.date_created < (
+                created_after - CREATION_SLACK
+            ):
+                return None  # newest first: everything further is older than our claim
+            if remote.body != body:
+                continue
+            if messaging_service_sid and item.messaging_service_sid != messaging_service_sid:
+                continue
+            return remote
+        return None
+
+    def check(self) -> str:
+        """One line: can we authenticate? (IncomingPhoneNumbers.json, as design §7 says)."""
+        numbers = self.client.incoming_phone_numbers.list(limit=20)
+        owned = ", ".join(n.phone_number for n in numbers) or "none"
+        return f"{len(numbers)} number(s) owned: {owned}"
+
+
+def _remote(item: Any) -> RemoteMessage:
+    return RemoteMessage(
+        sid=str(item.sid),
+        status=str(item.status),
+        error_code=int(item.error_code) if item.error_code else None,
+        error_message=item.error_message,
+        date_created=item.date_created,
+        body=item.body or "",
+    )
+
+
+def _short(text: str | None, limit: int = 300) -> str:
+    return (text or "").strip().splitlines()[0][:limit] if text else ""

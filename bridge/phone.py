@@ -1,0 +1,73 @@
+"""Recipient number normalisation with phonenumbers (pure: no I/O).
+
+A fixed line cannot receive SMS and becomes INVALID; a number that may be either (the whole
+NANP reports FIXED_LINE_OR_MOBILE) is accepted, as carriers deliver to it when it is mobile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType
+from phonenumbers import timezone as number_timezone
+
+_ACCEPTED_TYPES = {
+    PhoneNumberType.MOBILE,
+    PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    PhoneNumberType.PAGER,
+}
+_TYPE_NAMES = {
+    PhoneNumberType.FIXED_LINE: "a fixed line",
+    PhoneNumberType.TOLL_FREE: "a toll-free number",
+    PhoneNumberType.PREMIUM_RATE: "a premium-rate number",
+    PhoneNumberType.SHARED_COST: "a shared-cost number",
+    PhoneNumberType.VOIP: "a VoIP number",
+    PhoneNumberType.PERSONAL_NUMBER: "a personal number",
+    PhoneNumberType.UAN: "a UAN number",
+    PhoneNumberType.VOICEMAIL: "a voicemail number",
+    PhoneNumberType.UNKNOWN: "of unknown type",
+}
+
+
+@dataclass(frozen=True)
+class Normalized:
+    e164: str
+    kind: str  # "mobile" | "fixed_line_or_mobile" | "pager"
+    time_zones: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: str
+
+
+def normalize(raw: str | None, default_region: str) -> Normalized | Rejected:
+    """E.164 for a number that can receive SMS, else the reason it cannot."""
+    if raw is None or not raw.strip():
+        return Rejected("no mobile number on record")
+    try:
+        parsed = phonenumbers.parse(raw, default_region)
+    except NumberParseException as exc:
+        return Rejected(f"unparsable number: {exc._msg}")
+    if not phonenumbers.is_valid_number(parsed):
+        return Rejected("not a valid number for its region")
+    number_type = phonenumbers.number_type(parsed)
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if number_type not in _ACCEPTED_TYPES:
+        return Rejected(f"{mask(e164)} is {_TYPE_NAMES.get(number_type, 'not a mobile')}")
+    zones = tuple(z for z in number_timezone.time_zones_for_number(parsed) if "/" in z)
+    kind = {
+        PhoneNumberType.MOBILE: "mobile",
+        PhoneNumberType.PAGER: "pager",
+    }.get(number_type, "fixed_line_or_mobile")
+    return Normalized(e164=e164, kind=kind, time_zones=zones)
+
+
+def mask(number: str | None) -> str:
+    """For logs and mails: +14155550171 -> +1415*****71."""
+    if not number:
+        return "-"
+    if len(number) <= 7:
+        return number[:2] + "*" * (len(number) - 2)
+    return number[:5] + "*" * (len(number) - 7) + number[-2:]
