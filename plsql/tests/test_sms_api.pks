@@ -1,0 +1,116 @@
+create or replace package test_sms_api
+as
+    -- utPLSQL v3 suite for sms_api and sms_err. Not part of plsql/install.txt (it needs
+    -- utPLSQL); docs/oracle.md says how to install and run it. It runs against the default
+    -- install (demo table and view): the recipient it queues to is a row it adds to
+    -- hr_demo_employees. Every test rolls back (utPLSQL's default --%rollback(auto)), and so
+    -- does sms_api itself never commit, so the suite leaves no rows behind.
+
+    --%suite(sms_api: queue, cancel and read outbound SMS)
+    --%suitepath(sms_bridge)
+
+    --%beforeall
+    procedure create_fixtures;
+
+    --%test(enqueue queues a QUEUED row due now, in UTC, with one api event)
+    procedure enqueue_queues_row;
+
+    --%test(enqueue with send_after makes the row due then)
+    procedure enqueue_send_after_is_next_attempt;
+
+    --%test(enqueue does not commit: the row is invisible to other sessions)
+    procedure enqueue_does_not_commit;
+
+    --%test(enqueue_number queues to a raw E.164 number without a recipient)
+    procedure enqueue_number_queues_row;
+
+    --%test(the same source_system and correlation_key return the existing id)
+    procedure correlation_key_is_idempotent;
+
+    --%test(a retried correlation key returns its id even after the sender was deactivated)
+    procedure correlation_key_wins_over_data_checks;
+
+    --%test(enqueue without a recipient id: recipient_count)
+    --%throws(sms_err.e_recipient_count)
+    procedure recipient_id_missing;
+
+    --%test(enqueue_number without a number: recipient_count)
+    --%throws(sms_err.e_recipient_count)
+    procedure number_missing;
+
+    --%test(unknown sender: unknown_sender)
+    --%throws(sms_err.e_unknown_sender)
+    procedure unknown_sender;
+
+    --%test(inactive sender: inactive_sender)
+    --%throws(sms_err.e_inactive_sender)
+    procedure inactive_sender;
+
+    --%test(null body: empty_body)
+    --%throws(sms_err.e_empty_body)
+    procedure null_body;
+
+    --%test(body of white space only: empty_body)
+    --%throws(sms_err.e_empty_body)
+    procedure blank_body;
+
+    --%test(1601 characters: body_too_long)
+    --%throws(sms_err.e_body_too_long)
+    procedure body_too_long;
+
+    --%test(1600 characters are accepted)
+    procedure body_of_1600_is_accepted;
+
+    --%test(priority 4: bad_priority)
+    --%throws(sms_err.e_bad_priority)
+    procedure priority_out_of_range;
+
+    --%test(priority null: bad_priority)
+    --%throws(sms_err.e_bad_priority)
+    procedure priority_null;
+
+    --%test(recipient not in sms_recipients_v: unknown_recipient)
+    --%throws(sms_err.e_unknown_recipient)
+    procedure unknown_recipient;
+
+    --%test(number without the plus sign: bad_number)
+    --%throws(sms_err.e_bad_number)
+    procedure bad_number;
+
+    --%test(expires_at not after send_after: bad_window)
+    --%throws(sms_err.e_bad_window)
+    procedure bad_window;
+
+    --%test(correlation_key without source_system: correlation_incomplete)
+    --%throws(sms_err.e_correlation_incomplete)
+    procedure correlation_incomplete;
+
+    --%test(error messages are the templates of bridge/errors.py, filled left to right)
+    procedure error_message_is_filled;
+
+    --%test(format_message never fills a placeholder found inside an argument)
+    procedure format_message_keeps_arguments;
+
+    --%test(cancel makes a QUEUED message CANCELED and final, with an api event)
+    procedure cancel_queued;
+
+    --%test(cancel of a message the bridge has claimed: not_cancelable)
+    --%throws(sms_err.e_not_cancelable)
+    procedure cancel_sending;
+
+    --%test(cancel twice: not_cancelable)
+    --%throws(sms_err.e_not_cancelable)
+    procedure cancel_twice;
+
+    --%test(cancel of an unknown id: not_found)
+    --%throws(sms_err.e_not_found)
+    procedure cancel_unknown;
+
+    --%test(status_of follows the row)
+    procedure status_of_reads_status;
+
+    --%test(status_of an unknown id: not_found)
+    --%throws(sms_err.e_not_found)
+    procedure status_of_unknown;
+end test_sms_api;
+/
