@@ -80,9 +80,7 @@ def sqlite_schema(scripts: tuple[Path, ...] = SQLITE_SCRIPTS) -> dict[str, Table
                 table.keys.add(pk)
             for index_row in conn.execute(f"PRAGMA index_list({name})").fetchall():
                 index_name, unique, origin = index_row[1], index_row[2], index_row[3]
-                cols = tuple(
-                    r[2].lower() for r in conn.execute(f"PRAGMA index_info({index_name})")
-                )
+                cols = tuple(r[2].lower() for r in conn.execute(f"PRAGMA index_info({index_name})"))
                 if origin == "c" and not unique:
                     table.indexes[index_name.lower()] = cols
                 elif unique:

@@ -47,7 +47,7 @@ def test_exceptions_bound_to_the_same_numbers() -> None:
 
 
 def test_messages() -> None:
-    assert MESSAGES == {spec.name: spec.message for spec in ERROR_SPECS}
+    assert {spec.name: spec.message for spec in ERROR_SPECS} == MESSAGES
 
 
 def test_message_of_maps_every_number_to_its_message() -> None:

@@ -83,7 +83,7 @@ def test_paths_outside_plsql_are_refused(tmp_path: Path, entry: str, message: st
 def test_duplicates_are_refused(tmp_path: Path) -> None:
     (tmp_path / "a.sql").write_text("select 1 from dual;\n", encoding="utf-8")
     (tmp_path / "install.txt").write_text("a.sql\na.sql\n", encoding="utf-8")
-    with pytest.raises(ScriptError, match="install.txt:2: a.sql is already listed on line 1"):
+    with pytest.raises(ScriptError, match=r"install\.txt:2: a\.sql is already listed on line 1"):
         install_files(tmp_path)
 
 
