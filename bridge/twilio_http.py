@@ -19,6 +19,7 @@ from collections.abc import Mapping, MutableMapping
 from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -75,8 +76,9 @@ class RewritingHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio shi
             self.session.trust_env = False
 
     @property
-    def last_response_headers(self) -> dict[str, str]:
-        headers: dict[str, str] = getattr(self._local, "headers", {})
+    def last_response_headers(self) -> CaseInsensitiveDict[str]:
+        """Headers of this thread's last response (case-insensitive; empty after a failure)."""
+        headers: CaseInsensitiveDict[str] = getattr(self._local, "headers", CaseInsensitiveDict())
         return headers
 
     def rewrite(self, url: str) -> str:
@@ -101,7 +103,8 @@ class RewritingHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio shi
         timeout: float | None = None,
         allow_redirects: bool = False,
     ) -> Response:
-        self._local.headers = {}  # a failed request must not leave the previous headers behind
+        # A failed request must not leave the previous response's headers behind.
+        self._local.headers = CaseInsensitiveDict()
         response: Response = super().request(
             method,
             self.rewrite(url),
@@ -112,7 +115,7 @@ class RewritingHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio shi
             timeout=timeout,
             allow_redirects=allow_redirects,
         )
-        self._local.headers = dict(response.headers or {})
+        self._local.headers = CaseInsensitiveDict(response.headers or {})
         return response
 
 

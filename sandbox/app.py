@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import secrets
 import socket
 import struct
@@ -284,12 +285,25 @@ def create_falcon_app(sandbox: Sandbox) -> falcon.App[falcon.Request, falcon.Res
     return app
 
 
+def reset_connection(sock: socket.socket) -> None:
+    """Abort the TCP connection behind ``sock`` with a RST, leaving the fd number valid.
+
+    With SO_LINGER(on, 0), releasing the last reference to a connected socket makes the kernel
+    send RST instead of FIN. dup2() of a fresh unconnected socket onto the fd releases it at once
+    while the server still holds a valid descriptor: its later shutdown()/close() act on the
+    placeholder (gunicorn closes gracefully with FIN first, which would not be a reset).
+    """
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with socket.socket(sock.family, socket.SOCK_STREAM) as placeholder:
+        os.dup2(placeholder.fileno(), sock.fileno())
+
+
 class ResetWrapper:
     """Counts requests in flight; turns a reset decision into a real TCP RST.
 
-    SO_LINGER with a zero timeout makes the server's close() send RST instead of FIN. Raising
-    ConnectionResetError tells gunicorn's worker to drop the connection without writing an
-    answer (it treats ECONNRESET as the peer having gone away and just closes the socket).
+    Falcon turns any exception into a 500, so the reset happens out here. After the RST,
+    raising ConnectionResetError makes gunicorn's worker drop the request without writing an
+    answer (it treats ECONNRESET as the peer having gone away).
     """
 
     def __init__(self, app: WSGIApp, sandbox: Sandbox) -> None:
@@ -311,7 +325,7 @@ class ResetWrapper:
             if environ.get(RESET_KEY):
                 sock = environ.get("gunicorn.socket")
                 if isinstance(sock, socket.socket):
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    reset_connection(sock)
                 raise ConnectionResetError(errno.ECONNRESET, "sandbox: injected connection reset")
             start_response(captured[0], captured[1])
             return [body]

@@ -112,6 +112,7 @@ class Sandbox:
         work: Callable[[], tuple[int, dict[str, Any]]],
     ) -> ApiAnswer:
         started = time.monotonic()
+        generation = self.store.generation
         decision = self.faults.decide(kind == "create")
         if decision.latency_s:
             self.stopping.wait(decision.latency_s)
@@ -129,7 +130,7 @@ class Sandbox:
         entry["status"] = None if answer.reset else answer.status
         entry["code"] = (answer.body or {}).get("code") if answer.status >= 400 else None
         entry["duration_ms"] = round((time.monotonic() - started) * 1000, 3)
-        self.store.log_request(entry)
+        self.store.log_request(entry, generation)
         return answer
 
     def _answer(

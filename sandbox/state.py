@@ -129,8 +129,10 @@ class Store:
             return list(self._optouts.values())
 
     # -- logs -----------------------------------------------------------------------------
-    def log_request(self, entry: dict[str, Any]) -> None:
+    def log_request(self, entry: dict[str, Any], generation: int) -> None:
         with self.lock:
+            if generation != self.generation:  # began before a reset: not this run's record
+                return
             entry["seq"] = next(self._request_seq)
             self._requests.append(entry)
 
