@@ -41,7 +41,8 @@ as
            and p_expires_at <= p_send_after then
             sms_err.raise_error(sms_err.c_bad_window);
         end if;
-        if (p_source_system is null) <> (p_correlation_key is null) then
+        if (p_source_system is null and p_correlation_key is not null)
+           or (p_source_system is not null and p_correlation_key is null) then
             sms_err.raise_error(sms_err.c_correlation_incomplete);
         end if;
     end check_arguments;
