@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -99,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     sender.add_argument("--help-text")
     sender.add_argument("--inactive", action="store_true")
     sender.set_defaults(handler=cmd_sender)
+
+    run = sub.add_parser("run", help="run the outbound worker")
+    run.add_argument("--once", action="store_true", help="drain what is ready now, then exit")
+    run.add_argument("--quiet", action="store_true", help="no progress line")
+    run.set_defaults(handler=cmd_run)
+
+    check_all = sub.add_parser("check", help="test the database, Twilio and mail connections")
+    check_all.set_defaults(handler=cmd_check)
 
     sandbox = sub.add_parser("sandbox", help="run the local Twilio stand-in", add_help=False)
     sandbox.add_argument("args", nargs=argparse.REMAINDER)
@@ -215,6 +225,37 @@ def cmd_sender(args: argparse.Namespace, settings: Settings, store: Store) -> in
     return EXIT_OK
 
 
+def cmd_run(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    from bridge.runner import Runner
+
+    def progress(line: str) -> None:
+        print(f"\r{line}", end="", file=sys.stderr, flush=True)
+
+    runner = Runner(settings, store, progress=None if args.quiet else progress)
+    return runner.drain() if args.once else runner.forever()
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    """One line per connection: OK, or exactly what is wrong."""
+    from bridge.gateway import TwilioGateway
+    from bridge.mail import make_transport
+
+    checks: list[tuple[str, Callable[[], str]]] = [
+        ("database", lambda: f"{store.engine}, schema version {store.schema_version()}"),
+        ("twilio", lambda: TwilioGateway(settings.twilio).check()),
+        ("mail", lambda: make_transport(settings.mail).check()),
+    ]
+    failed = 0
+    for name, probe in checks:
+        try:
+            print(f"{name:<9} OK    {probe()}")
+        except Exception as exc:
+            failed += 1
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            print(f"{name:<9} FAIL  {type(exc).__name__}: {text}")
+    return EXIT_RUNTIME if failed else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -224,6 +265,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(sandbox_main(args.args))
     handler: Handler = args.handler
+    logging.basicConfig(
+        level=os.environ.get("SMS_BRIDGE_LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         settings = load_settings(config_path(args.config, _environ()), _environ())
         store = open_store(settings.database, client_identifier="sms-bridge-cli")

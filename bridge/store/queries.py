@@ -184,3 +184,10 @@ SELECT * FROM sms_outbound
    AND final_at >= :since AND final_at < :until
  ORDER BY sender_code, error_code, id
 """
+
+RECORD_PREPARED = """
+UPDATE sms_outbound
+   SET to_number = :to_number, num_segments = :num_segments, encoding = :encoding,
+       updated_at = :now
+ WHERE id = :id AND status = 'SENDING'
+"""

@@ -436,6 +436,22 @@ class Store(InboundStoreMixin):
             )
         return moved
 
+    def record_prepared(self, prepared: Sequence[tuple[int, str, int, str]], now: datetime) -> None:
+        """Store the resolved number and segments before the create, in one transaction.
+
+        Recovery needs the number that was actually used to find a create of unknown outcome.
+        """
+        if not prepared:
+            return
+        with self.dialect.transaction("prepared") as tx:
+            tx.executemany(
+                queries.RECORD_PREPARED,
+                [
+                    {"id": i, "to_number": to, "num_segments": n, "encoding": enc, "now": now}
+                    for i, to, n, enc in prepared
+                ],
+            )
+
     def mark_unknown(self, message_id: int, now: datetime, detail: str) -> bool:
         """The create may have reached Twilio: end the lease now so recovery reconciles it
         before anything else happens to the row (never a blind retry)."""

@@ -1,0 +1,70 @@
+"""Administrator notifications: rate-limited immediate alerts and the periodic error digest."""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bridge.config import MailSettings
+from bridge.digests import error_digest
+from bridge.mail import Transport, compose
+from bridge.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Notifier:
+    def __init__(
+        self,
+        settings: MailSettings,
+        transport: Transport,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.transport = transport
+        self.monotonic = monotonic
+        self._last_alert: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def _send(self, subject: str, text: str, html_body: str) -> bool:
+        if not self.settings.admins:
+            log.warning("no [mail] admins configured; not sent: %s", subject)
+            return False
+        try:
+            self.transport.send(
+                compose(self.settings.sender, self.settings.admins, subject, text, html_body)
+            )
+        except Exception as exc:  # mail trouble must never stop the worker
+            log.error("could not send mail %r: %s", subject, exc)
+            return False
+        return True
+
+    def alert(self, kind: str, subject: str, text: str) -> bool:
+        """Send at once, at most once per ``alert_min_interval_minutes`` for each kind."""
+        with self._lock:
+            now = self.monotonic()
+            last = self._last_alert.get(kind)
+            if last is not None and now - last < self.settings.alert_min_interval_minutes * 60:
+                return False
+            self._last_alert[kind] = now
+        log.error("ALERT %s: %s", kind, subject)
+        return self._send(
+            f"[sms-bridge ALERT] {subject}",
+            text + "\n",
+            f"<html><body><p><b>{html.escape(subject)}</b></p>"
+            f"<p>{html.escape(text)}</p></body></html>",
+        )
+
+    def error_digest(self, store: Store, since: datetime, until: datetime) -> bool:
+        digest = error_digest(store.errors_since(since, until), since, until)
+        if digest is None:
+            return False
+        return self._send(digest.subject, digest.text, digest.html)
+
+
+def digest_window(now: datetime, minutes: int) -> tuple[datetime, datetime]:
+    return now - timedelta(minutes=minutes), now

@@ -1,0 +1,144 @@
+"""Reconciling creates of unknown outcome, and the status sync (design §4 guarantees).
+
+A row in SENDING whose lease has ended (a crash, a timeout or a 5xx after the request left) is
+looked up at Twilio before anything else: found, it becomes SUBMITTED with its SID; provably
+absent, it is queued again. A lost callback is made good by the sync job, which polls Twilio for
+rows still SUBMITTED/SENT after a while. Statuses only move forward either way.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bridge.gateway import TwilioGateway
+from bridge.models import SubmitResult
+from bridge.phone import mask
+from bridge.statuses import Status, from_provider, moves_forward
+from bridge.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RecoveryResult:
+    found: int = 0
+    requeued: int = 0
+    failed: int = 0
+    deferred: int = 0
+
+
+def reconcile(
+    store: Store,
+    gateway: TwilioGateway,
+    now: datetime,
+    *,
+    worker: str,
+    lease_seconds: int,
+    max_attempts: int,
+) -> RecoveryResult:
+    result = RecoveryResult()
+    for message in store.expired_leases(now):
+        if not store.claim_for_recovery(message.id, now, lease_seconds, worker):
+            continue  # another worker is on it
+        sender = store.get_sender(message.sender_code)
+        if message.to_number is None or message.claimed_at is None or sender is None:
+            # Never prepared, so never sent: safe to queue again.
+            store.requeue(
+                message.id,
+                now,
+                now,
+                reason="claim lapsed before sending",
+                source="recovery",
+                count_attempt=False,
+            )
+            result.requeued += 1
+            continue
+        try:
+            remote = gateway.find_created(
+                to=message.to_number,
+                body=message.body,
+                from_number=sender.from_number,
+                messaging_service_sid=sender.messaging_service_sid,
+                created_after=message.claimed_at,
+            )
+        except Exception as exc:  # Twilio unreachable: the renewed lease brings it back later
+            log.warning("#%s reconcile deferred: %s", message.id, exc)
+            result.deferred += 1
+            continue
+        if remote is not None:
+            store.mark_submitted(
+                [
+                    SubmitResult(
+                        message.id,
+                        remote.sid,
+                        remote.status,
+                        message.to_number,
+                        message.num_segments,
+                        message.encoding,
+                    )
+                ],
+                now,
+            )
+            status = from_provider(remote.status)
+            if status is not None and moves_forward(Status.SUBMITTED, status):
+                store.record_status(
+                    now,
+                    status,
+                    source="recovery",
+                    provider_sid=remote.sid,
+                    provider_status=remote.status,
+                    error_code=remote.error_code,
+                    error_message=remote.error_message,
+                )
+            log.info("#%s reconciled: Twilio has it as %s", message.id, remote.sid)
+            result.found += 1
+        elif message.attempts >= max_attempts:
+            store.finalize(
+                message.id,
+                Status.FAILED,
+                now,
+                source="recovery",
+                reason=f"not at Twilio after {message.attempts} attempts",
+            )
+            result.failed += 1
+        else:
+            store.requeue(
+                message.id,
+                now,
+                now,
+                source="recovery",
+                reason=f"not at Twilio (to {mask(message.to_number)}): sending again",
+            )
+            result.requeued += 1
+    return result
+
+
+def sync(
+    store: Store, gateway: TwilioGateway, now: datetime, *, older_than: timedelta, limit: int = 500
+) -> int:
+    """Poll Twilio for messages stuck in SUBMITTED/SENT; returns how many moved."""
+    moved = 0
+    for message in store.stale_submissions(now - older_than)[:limit]:
+        if not message.provider_sid:
+            continue
+        try:
+            remote = gateway.fetch(message.provider_sid)
+        except Exception as exc:
+            log.warning("#%s sync failed: %s", message.id, exc)
+            continue
+        status = from_provider(remote.status)
+        if status is None or not moves_forward(message.status, status):
+            continue
+        _, applied = store.record_status(
+            now,
+            status,
+            source="sync",
+            provider_sid=message.provider_sid,
+            provider_status=remote.status,
+            error_code=remote.error_code,
+            error_message=remote.error_message,
+        )
+        moved += int(applied)
+    return moved

@@ -1,0 +1,188 @@
+"""``sms-bridge run``: the worker process (composition of store, gateway, mail, schedule).
+
+The dispatch loop runs continuously with adaptive polling: while work flows it polls at
+``poll_min_seconds``; when idle the interval doubles up to ``poll_max_seconds``, and each poll is
+the index-only "anything ready?" probe. Periodic jobs (recovery, sync, digests) run through
+``schedule`` between steps. SIGTERM/SIGINT stop claiming, let in-flight sends finish, and give
+back unsent claims.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+
+import schedule
+
+from bridge.config import Settings
+from bridge.gateway import TwilioGateway
+from bridge.mail import make_transport
+from bridge.notify import Notifier
+from bridge.recovery import reconcile, sync
+from bridge.store import Store
+from bridge.worker import Worker
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Runner:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        clock: Clock = utcnow,
+        gateway: TwilioGateway | None = None,
+        notifier: Notifier | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.name = settings.bridge.worker_name or f"{socket.gethostname()}:{os.getpid()}"
+        self.gateway = gateway or TwilioGateway(settings.twilio)
+        self.notifier = notifier or Notifier(settings.mail, make_transport(settings.mail))
+        self.worker = Worker(
+            settings, store, self.gateway, self.notifier, clock=clock, name=self.name
+        )
+        self.progress = progress
+        self.scheduler = schedule.Scheduler()
+        self.last_digest = clock()
+        self._db_down_since: float | None = None
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def recover(self) -> None:
+        cfg = self.settings.bridge
+        result = reconcile(
+            self.store,
+            self.gateway,
+            self.clock(),
+            worker=self.name,
+            lease_seconds=cfg.lease_seconds,
+            max_attempts=cfg.max_attempts,
+        )
+        if result.found or result.requeued or result.failed:
+            log.info("recovery: %s", result)
+
+    def sync(self) -> None:
+        moved = sync(
+            self.store,
+            self.gateway,
+            self.clock(),
+            older_than=timedelta(minutes=self.settings.bridge.sync_after_minutes),
+        )
+        if moved:
+            log.info("sync: %d message(s) moved forward", moved)
+
+    def digest(self) -> None:
+        now = self.clock()
+        self.notifier.error_digest(self.store, self.last_digest, now)
+        self.last_digest = now
+
+    def recheck_credentials(self) -> None:
+        if not self.worker.credentials_broken:
+            return
+        try:
+            self.gateway.check()
+        except Exception as exc:
+            log.warning("Twilio credentials still rejected: %s", exc)
+            return
+        log.warning("Twilio credentials accepted again: sending resumes")
+        self.worker.credentials_broken = False
+
+    def schedule_jobs(self) -> None:
+        cfg = self.settings
+        self.scheduler.every(15).seconds.do(self.recover)
+        self.scheduler.every(5).minutes.do(self.sync)
+        self.scheduler.every(cfg.mail.error_digest_minutes).minutes.do(self.digest)
+        self.scheduler.every(1).minutes.do(self.recheck_credentials)
+
+    # -- loops ---------------------------------------------------------------------------
+
+    def drain(self) -> int:
+        """``run --once``: send everything ready now, reconcile unknowns, then stop."""
+        self.recover()
+        while True:
+            claimed = self.guarded(self.worker.step)
+            if claimed:
+                self.report_progress()
+                continue
+            if self.worker.in_flight:
+                self.worker.collect(block=True)
+                continue
+            self.worker.flush(self.clock())
+            self.recover()
+            if not self.store.any_ready(self.clock()) or self.worker.credentials_broken:
+                break
+        self.worker.shutdown()
+        self.report_progress(final=True)
+        return 0
+
+    def forever(self) -> int:
+        self.install_signal_handlers()
+        self.schedule_jobs()
+        self.recover()
+        interval = self.settings.bridge.poll_min_seconds
+        while not self.worker.stop_event.is_set():
+            self.guarded(self.scheduler.run_pending)
+            claimed = self.guarded(self.worker.step)
+            if claimed or self.worker.in_flight:
+                interval = self.settings.bridge.poll_min_seconds
+                self.worker.collect(block=True)
+                continue
+            self.worker.flush(self.clock())
+            if self.guarded(lambda: self.store.any_ready(self.clock())):
+                time.sleep(self.settings.bridge.poll_min_seconds)  # metered: tokens refill
+                continue
+            self.worker.stop_event.wait(interval)
+            interval = min(interval * 2, self.settings.bridge.poll_max_seconds)
+        self.worker.shutdown()
+        log.info("worker stopped: %s", self.worker.stats)
+        return 0
+
+    def guarded(self, job: Callable[[], object]) -> int:
+        """Run a step; a database outage becomes an alert and a pause, not a crash."""
+        try:
+            result = job()
+        except Exception as exc:
+            if self._db_down_since is None:
+                self._db_down_since = time.monotonic()
+            log.error("step failed: %s: %s", type(exc).__name__, exc)
+            self.notifier.alert(
+                "database", "The bridge cannot use its database", f"{type(exc).__name__}: {exc}"
+            )
+            self.worker.stop_event.wait(min(5.0, self.settings.bridge.poll_max_seconds))
+            return 0
+        self._db_down_since = None
+        return int(result) if isinstance(result, (int, bool)) else 0
+
+    def report_progress(self, final: bool = False) -> None:
+        if self.progress is None:
+            return
+        s = self.worker.stats
+        done = s.submitted + sum(s.finalized.values())
+        line = (
+            f"claimed {s.claimed}  submitted {s.submitted}  final {done - s.submitted}  "
+            f"retried {s.retried}  unknown {s.unknown}  in flight {len(self.worker.in_flight)}"
+        )
+        self.progress(line + ("\n" if final else ""))
+
+    def install_signal_handlers(self) -> None:
+        def stop(signum: int, frame: FrameType | None) -> None:
+            log.info("signal %s: finishing in-flight sends, then stopping", signum)
+            self.worker.stop_event.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)

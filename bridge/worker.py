@@ -1,0 +1,317 @@
+"""The outbound worker: claim, prepare, send, record (design §4).
+
+One coordinating thread talks to the database; a pool of threads talks to Twilio. In-flight
+creates are bounded by ``[bridge] concurrency``; accepted creates are recorded in batches.
+Every claimed message is, before the loop moves on, either handed to the pool, finalised, or
+deferred, so a shutdown only has to wait for the pool and give back what never started.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bridge import segments
+from bridge.config import Settings
+from bridge.gateway import TwilioGateway
+from bridge.models import Message, Sender, SubmitResult
+from bridge.notify import Notifier
+from bridge.phone import mask
+from bridge.policy import Action, Outcome, backoff
+from bridge.prepare import Defer, Finish, Send, prepare
+from bridge.statuses import Status
+from bridge.store import Store
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class Flight:
+    message: Message
+    sender: Sender
+    to: str
+    segments: int
+    encoding: str
+
+
+@dataclass
+class Stats:
+    claimed: int = 0
+    submitted: int = 0
+    retried: int = 0
+    unknown: int = 0
+    finalized: dict[str, int] = field(default_factory=dict)
+
+    def final(self, status: Status) -> None:
+        self.finalized[status.value] = self.finalized.get(status.value, 0) + 1
+
+
+class Worker:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        gateway: TwilioGateway,
+        notifier: Notifier,
+        *,
+        clock: Clock,
+        name: str,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings
+        self.cfg = settings.bridge
+        self.store = store
+        self.gateway = gateway
+        self.notifier = notifier
+        self.clock = clock
+        self.name = name
+        self.rand = rand
+        self.pool = ThreadPoolExecutor(
+            max_workers=self.cfg.concurrency, thread_name_prefix="twilio-send"
+        )
+        self.in_flight: dict[Future[Outcome], Flight] = {}
+        self.pending: list[SubmitResult] = []
+        self.stop_event = threading.Event()
+        self.credentials_broken = False
+        self.stats = Stats()
+        self._senders: dict[str, Sender] = {}
+
+    # -- one step of the loop ------------------------------------------------------------
+
+    def step(self) -> int:
+        """Record what finished, claim what fits; returns how many messages were claimed."""
+        self.collect(block=False)
+        claimed = 0
+        capacity = self.cfg.concurrency - len(self.in_flight)
+        if capacity > 0 and not self.stop_event.is_set() and not self.credentials_broken:
+            now = self.clock()
+            for code in self.store.ready_senders(now):
+                if capacity <= 0:
+                    break
+                batch = self.store.claim_batch(
+                    code,
+                    min(capacity, self.cfg.batch_size),
+                    now,
+                    lease_seconds=self.cfg.lease_seconds,
+                    worker=self.name,
+                    segments_of=lambda body: segments.count(body).segments,
+                )
+                capacity -= len(batch)
+                claimed += len(batch)
+                self.launch(batch, now)
+        self.stats.claimed += claimed
+        return claimed
+
+    def launch(self, batch: list[Message], now: datetime) -> None:
+        flights: list[Flight] = []
+        for message in batch:
+            sender = self.sender(message.sender_code)
+            recipient = (
+                self.store.get_recipient(message.recipient_type, message.recipient_id)
+                if message.recipient_type and message.recipient_id
+                else None
+            )
+            decision = prepare(
+                message,
+                sender,
+                recipient,
+                now,
+                default_region=self.cfg.default_region,
+                is_opted_out=self.store.is_opted_out,
+            )
+            if isinstance(decision, Send):
+                flights.append(
+                    Flight(message, sender, decision.to, decision.segments, decision.encoding)
+                )
+            elif isinstance(decision, Finish):
+                self.store.finalize(
+                    message.id,
+                    decision.status,
+                    now,
+                    reason=decision.reason,
+                    to_number=decision.to,
+                    num_segments=decision.segments,
+                    encoding=decision.encoding,
+                )
+                self.stats.final(decision.status)
+                log.info("#%s %s: %s", message.id, decision.status, decision.reason)
+            elif isinstance(decision, Defer):
+                self.store.requeue(
+                    message.id, decision.until, now, reason=decision.reason, count_attempt=False
+                )
+                log.info("#%s deferred: %s", message.id, decision.reason)
+        # The number actually used is on the row before Twilio sees the request.
+        self.store.record_prepared(
+            [(f.message.id, f.to, f.segments, f.encoding) for f in flights], now
+        )
+        for flight in flights:
+            self.in_flight[self.pool.submit(self.send, flight)] = flight
+
+    def send(self, flight: Flight) -> Outcome:
+        callback = (
+            f"{self.settings.inbound.public_url.rstrip('/')}/twilio/status?id={flight.message.id}"
+        )
+        return self.gateway.send(
+            to=flight.to,
+            body=flight.message.body,
+            from_number=flight.sender.from_number,
+            messaging_service_sid=flight.sender.messaging_service_sid,
+            status_callback=callback,
+        )
+
+    # -- recording -----------------------------------------------------------------------
+
+    def collect(self, *, block: bool, timeout: float = 0.05) -> None:
+        if self.in_flight and block:
+            wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+        done = [f for f in self.in_flight if f.done()]
+        now = self.clock()
+        for future in done:
+            flight = self.in_flight.pop(future)
+            if future.cancelled():
+                self.store.release([flight.message.id], now)
+                continue
+            exc = future.exception()
+            outcome = (
+                Outcome(Action.UNKNOWN, message=f"{type(exc).__name__}: {exc}")
+                if exc is not None
+                else future.result()
+            )
+            self.record(flight, outcome, now)
+        if self.pending and (
+            len(self.pending) >= self.cfg.batch_size or not self.in_flight or not done
+        ):
+            self.flush(now)
+
+    def flush(self, now: datetime) -> None:
+        if self.pending:
+            self.stats.submitted += self.store.mark_submitted(self.pending, now)
+            self.pending = []
+
+    def record(self, flight: Flight, outcome: Outcome, now: datetime) -> None:
+        message = flight.message
+        match outcome.action:
+            case Action.SUBMITTED:
+                assert outcome.sid is not None
+                self.pending.append(
+                    SubmitResult(
+                        message.id,
+                        outcome.sid,
+                        outcome.provider_status or "queued",
+                        flight.to,
+                        flight.segments,
+                        flight.encoding,
+                    )
+                )
+            case Action.RETRY:
+                self.retry(message, outcome, now)
+            case Action.UNKNOWN:
+                self.stats.unknown += 1
+                log.warning(
+                    "#%s to %s: outcome unknown (%s); reconciling before any retry",
+                    message.id,
+                    mask(flight.to),
+                    outcome.message,
+                )
+                self.store.mark_unknown(message.id, now, outcome.message or "unknown")
+            case Action.SUPPRESS:
+                self.store.set_optout(
+                    flight.to,
+                    flight.sender.from_number or "*",
+                    True,
+                    now,
+                    keyword="21610",
+                    source="twilio",
+                )
+                self.finish(message, Status.SUPPRESSED, now, outcome)
+            case Action.INVALID:
+                self.finish(message, Status.INVALID, now, outcome)
+            case Action.FAIL:
+                self.finish(message, Status.FAILED, now, outcome)
+            case Action.STOP:
+                self.credentials_broken = True
+                self.store.requeue(
+                    message.id,
+                    now,
+                    now,
+                    reason="Twilio rejected our credentials",
+                    error_code=outcome.code,
+                    count_attempt=False,
+                )
+                self.notifier.alert(
+                    "twilio-credentials",
+                    "Twilio rejected the bridge's credentials: sending stopped",
+                    f"Twilio answered {outcome.code}: {outcome.message}. The worker stopped "
+                    "sending and re-checks the credentials every minute.",
+                )
+
+    def retry(self, message: Message, outcome: Outcome, now: datetime) -> None:
+        if message.attempts >= self.cfg.max_attempts:
+            self.finish(
+                message,
+                Status.FAILED,
+                now,
+                outcome,
+                reason=f"retries exhausted after {message.attempts} attempts",
+            )
+            return
+        delay = backoff(
+            message.attempts, self.cfg.retry_base_seconds, self.cfg.retry_max_seconds, self.rand()
+        )
+        self.stats.retried += 1
+        self.store.requeue(
+            message.id,
+            now + delay,
+            now,
+            reason=f"retry: {outcome.message or outcome.code}",
+            error_code=outcome.code,
+        )
+
+    def finish(
+        self,
+        message: Message,
+        status: Status,
+        now: datetime,
+        outcome: Outcome,
+        reason: str | None = None,
+    ) -> None:
+        self.store.finalize(
+            message.id,
+            status,
+            now,
+            reason=reason or outcome.message,
+            error_code=outcome.code,
+            error_message=outcome.message,
+        )
+        self.stats.final(status)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def sender(self, code: str) -> Sender:
+        if code not in self._senders:
+            found = self.store.get_sender(code)
+            if found is None:  # enqueue checks it; a deleted sender is an operator error
+                raise LookupError(f"sender {code} vanished from sms_senders")
+            self._senders[code] = found
+        return self._senders[code]
+
+    def refresh_senders(self) -> None:
+        self._senders.clear()
+
+    def shutdown(self) -> None:
+        """Let in-flight creates finish and record them; give back what never started."""
+        self.stop_event.set()
+        for future in list(self.in_flight):
+            future.cancel()
+        deadline = time.monotonic() + self.settings.twilio.timeout + 5
+        while self.in_flight and time.monotonic() < deadline:
+            self.collect(block=True, timeout=0.5)
+        self.flush(self.clock())
+        self.pool.shutdown(wait=True)
