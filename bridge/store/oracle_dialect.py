@@ -59,7 +59,9 @@ USING (SELECT :phone_number AS phone_number, :scope AS scope FROM dual) s
 """
 
 USER_ERRORS_SQL = """
-SELECT name, type, line, position, text FROM user_errors ORDER BY name, type, sequence
+SELECT name, type, line, position, text FROM user_errors
+ WHERE attribute = 'ERROR'
+ ORDER BY name, type, sequence
 """
 
 SCHEMA_VERSION_SQL = "SELECT MAX(version) AS v FROM sms_schema_version"
@@ -253,6 +255,9 @@ class OracleDialect(Dialect):
             function = "sms_api.enqueue"
             kwargs["p_recipient_type"] = request.recipient_type
             kwargs["p_recipient_id"] = request.recipient_id
+        # The body is NVARCHAR2: bind it as national text so a non-AL32UTF8 database
+        # character set cannot mangle characters on the way in.
+        tx.cursor.setinputsizes(p_body=self._oracledb.DB_TYPE_NVARCHAR)
         try:
             new_id = tx.cursor.callfunc(
                 function, self._oracledb.DB_TYPE_NUMBER, keyword_parameters=kwargs
@@ -308,6 +313,27 @@ class OracleDialect(Dialect):
         # A plain row lock: the token bucket of one sender is shared by every worker, and the
         # lock is held only for the claim transaction. Enqueue never takes it.
         return tx.row(LOCK_SENDER_SQL, {"code": code})
+
+    # -- inbound service (bridge/store/inbound_store.py) ---------------------------------
+
+    def is_unavailable(self, exc: BaseException) -> bool:
+        # Connection refused, lost or timed out (call_timeout), pool exhausted: OperationalError
+        # or InterfaceError. Constraint and PL/SQL errors are other DatabaseErrors: bugs.
+        return isinstance(
+            exc, self._oracledb.OperationalError | self._oracledb.InterfaceError | OSError
+        )
+
+    def call_procedure(self, tx: Tx, name: str, args: Sequence[Any]) -> None:
+        # callproc splices the name into an anonymous block: refuse anything but plain
+        # [schema.]package.procedure identifiers rather than try to quote it.
+        if not _PROCEDURE_NAME.match(name):
+            raise errors.StoreError(f"reply handler {name!r} is not a procedure name")
+        assert isinstance(tx, OracleTx)
+        tx.cursor.callproc(name, list(args))
+
+
+# [schema.]package.procedure, each part an ordinary Oracle identifier.
+_PROCEDURE_NAME = re.compile(r"^[A-Za-z][\w$#]{0,127}(\.[A-Za-z][\w$#]{0,127}){0,2}$", re.ASCII)
 
 
 def default_plsql_dir() -> Path:

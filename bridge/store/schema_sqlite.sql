@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS sms_outbound (
     final_at         TEXT,
     CHECK ((recipient_type IS NULL) = (recipient_id IS NULL)),
     CHECK (recipient_id IS NOT NULL OR to_number IS NOT NULL),
+    CHECK ((source_system IS NULL) = (correlation_key IS NULL)),
     UNIQUE (source_system, correlation_key)
 );
 

@@ -146,6 +146,17 @@ class SQLiteDialect(Dialect):
     def enqueue(self, tx: Tx, request: EnqueueRequest, now: datetime) -> int:
         # The same checks, in the same order, as sms_api.enqueue in PL/SQL.
         enqueue_rules.check_shape(request)
+        # A retried call gets its original id back even if the sender or recipient changed since.
+        if request.source_system is not None:
+            existing = tx.scalar(
+                queries.FIND_BY_CORRELATION,
+                {
+                    "source_system": request.source_system,
+                    "correlation_key": request.correlation_key,
+                },
+            )
+            if existing is not None:
+                return int(existing)
         sender_row = tx.row(queries.GET_SENDER, {"code": request.sender_code})
         enqueue_rules.check_sender(
             request.sender_code,
@@ -160,16 +171,6 @@ class SQLiteDialect(Dialect):
             )
             if found is None:
                 raise errors.UnknownRecipientError(request.recipient_type, request.recipient_id)
-        if request.source_system is not None:
-            existing = tx.scalar(
-                queries.FIND_BY_CORRELATION,
-                {
-                    "source_system": request.source_system,
-                    "correlation_key": request.correlation_key,
-                },
-            )
-            if existing is not None:
-                return int(existing)
         new_id = self.insert_returning_id(
             tx,
             queries.INSERT_OUTBOUND,
@@ -255,3 +256,19 @@ class SQLiteDialect(Dialect):
     def lock_sender(self, tx: Tx, code: str) -> Row | None:
         # BEGIN IMMEDIATE serializes writers on the whole file, which includes this row.
         return tx.row(queries.GET_SENDER, {"code": code})
+
+    # -- inbound service (bridge/store/inbound_store.py) ---------------------------------
+
+    def is_unavailable(self, exc: BaseException) -> bool:
+        # OperationalError: locked past busy_timeout, cannot open, disk I/O, read-only file;
+        # OSError: the database's directory cannot be created. Integrity and programming
+        # errors are bugs, not outages.
+        if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+            return False
+        return isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError | OSError)
+
+    def call_procedure(self, tx: Tx, name: str, args: Sequence[Any]) -> None:
+        raise errors.StoreError(
+            f"reply handler {name!r}: SQLite has no stored procedures; register a Python"
+            " callable under that name (bridge.dispatcher)"
+        )
