@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import secrets
 import socket
 import struct
 from collections.abc import Callable, Iterable
@@ -23,6 +22,7 @@ from sandbox.errors import error_body
 from sandbox.faults import FaultSettings
 from sandbox.service import ApiAnswer, Sandbox
 from sandbox.shapes import message_json
+from sandbox.state import new_sid
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 RESET_KEY = "sandbox.reset"
@@ -45,7 +45,7 @@ def _query(req: falcon.Request) -> dict[str, str]:
 
 
 def _render(req: falcon.Request, resp: falcon.Response, answer: ApiAnswer) -> None:
-    resp.set_header("Twilio-Request-Id", "RQ" + secrets.token_hex(16))
+    resp.set_header("Twilio-Request-Id", new_sid("RQ"))
     if answer.reset:
         req.env[RESET_KEY] = True
         resp.status = 500
@@ -291,7 +291,7 @@ def reset_connection(sock: socket.socket) -> None:
     With SO_LINGER(on, 0), releasing the last reference to a connected socket makes the kernel
     send RST instead of FIN. dup2() of a fresh unconnected socket onto the fd releases it at once
     while the server still holds a valid descriptor: its later shutdown()/close() act on the
-    placeholder (gunicorn closes gracefully with FIN first, which would not be a reset).
+    placeholder (servers close gracefully, FIN first, which would not be a reset).
     """
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     with socket.socket(sock.family, socket.SOCK_STREAM) as placeholder:
@@ -302,8 +302,8 @@ class ResetWrapper:
     """Counts requests in flight; turns a reset decision into a real TCP RST.
 
     Falcon turns any exception into a 500, so the reset happens out here. After the RST,
-    raising ConnectionResetError makes gunicorn's worker drop the request without writing an
-    answer (it treats ECONNRESET as the peer having gone away).
+    raising ConnectionResetError tells the server to drop the request without writing an
+    answer (servers treat ECONNRESET as the peer having gone away).
     """
 
     def __init__(self, app: WSGIApp, sandbox: Sandbox) -> None:
@@ -323,7 +323,7 @@ class ResetWrapper:
 
             body = b"".join(self.app(environ, capture))
             if environ.get(RESET_KEY):
-                sock = environ.get("gunicorn.socket")
+                sock = environ.get("sandbox.socket") or environ.get("gunicorn.socket")
                 if isinstance(sock, socket.socket):
                     reset_connection(sock)
                 raise ConnectionResetError(errno.ECONNRESET, "sandbox: injected connection reset")

@@ -12,7 +12,6 @@ import queue
 import threading
 import urllib.error
 import urllib.request
-import uuid
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sandbox.signing import compute_signature
-from sandbox.state import Store
+from sandbox.state import Store, random_hex
 
 RESPONSE_BODY_LIMIT = 2000
 
@@ -37,7 +36,7 @@ class CallbackJob:
 
 
 def make_job(generation: int, kind: str, url: str, params: dict[str, str], sid: str) -> CallbackJob:
-    return CallbackJob(generation, kind, url, params, sid, uuid.uuid4().hex)
+    return CallbackJob(generation, kind, url, params, sid, random_hex(32))
 
 
 class CallbackSender:

@@ -38,8 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--threads",
         type=int,
-        default=128,
-        help="worker threads = requests served at once (injected latency holds one)",
+        default=256,
+        help="connections served at once, one thread each (injected latency holds one)",
     )
     g.add_argument(
         "--graceful-timeout",

@@ -55,7 +55,7 @@ class SandboxSettings:
     callback_timeout: float = 5.0
     host: str = "127.0.0.1"
     port: int = 0
-    threads: int = 128
+    threads: int = 256  # connections served at once (one thread each)
     graceful_timeout: float = 3.0
     keepalive: float = 75.0  # longer than any client's idle time, so pooled connections stay valid
 

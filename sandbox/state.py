@@ -9,6 +9,7 @@ the next test.
 from __future__ import annotations
 
 import itertools
+import random
 import secrets
 import threading
 from collections import deque
@@ -20,9 +21,17 @@ from typing import Any
 
 from sandbox.segments import SegmentInfo
 
+# SIDs need uniqueness, not secrecy: a PRNG seeded once from the OS is far cheaper per create
+# than os.urandom (a syscall each time), and getrandbits is atomic under the GIL.
+_sid_random = random.Random(secrets.randbits(64))
+
+
+def random_hex(digits: int = 32) -> str:
+    return f"{_sid_random.getrandbits(digits * 4):0{digits}x}"
+
 
 def new_sid(prefix: str) -> str:
-    return prefix + secrets.token_hex(16)
+    return prefix + random_hex(32)
 
 
 @dataclass(slots=True)

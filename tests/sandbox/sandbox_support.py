@@ -246,3 +246,15 @@ def schema_problems(record: dict[str, Any], schema: dict[str, Any]) -> list[str]
             except (TypeError, ValueError):
                 problems.append(f"{name}={value!r} is not an RFC 2822 date")
     return problems
+
+
+def wait_until(probe: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Poll ``probe`` until it returns something truthy; return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s (last: {result!r})")
+        time.sleep(0.02)

@@ -20,6 +20,7 @@ from sandbox_support import (
     SERVICE_SID,
     Control,
     Receiver,
+    wait_until,
 )
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
@@ -170,7 +171,8 @@ def test_lifecycle_to_delivered_with_date_sent_only_once_sent(
     assert not RequestValidator("other").validate(
         url, got[0].params, got[0].headers["X-Twilio-Signature"]
     )
-    logged = control.callbacks(kind="status")
+    # The sandbox records each callback once the receiver has answered.
+    logged = wait_until(lambda: len(control.callbacks(kind="status")) == 2 and control.callbacks())
     assert [c["response_status"] for c in logged] == [200, 200]
 
 
@@ -361,5 +363,7 @@ def test_callbacks_out_of_order_and_duplicated(
     tokens = [r.headers["I-Twilio-Idempotency-Token"] for r in got]
     assert tokens[0] == tokens[1] and tokens[2] == tokens[3] and tokens[0] != tokens[2]
     assert all(r.params["MessageSid"] == created.sid for r in got)
-    logged = control.callbacks(sid=created.sid)
+    logged = wait_until(
+        lambda: len(control.callbacks()) == 4 and control.callbacks(sid=created.sid)
+    )
     assert [c["duplicate"] for c in logged] == [False, True, False, True]
