@@ -269,6 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=os.environ.get("SMS_BRIDGE_LOG_LEVEL", "WARNING").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # The twilio library logs every request with its parameters (recipients' numbers in
+    # clear) at INFO: keep it to warnings whatever our own level is.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
     try:
         settings = load_settings(config_path(args.config, _environ()), _environ())
         store = open_store(settings.database, client_identifier="sms-bridge-cli")

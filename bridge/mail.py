@@ -42,7 +42,8 @@ class MaildirTransport:
         self.path = path
 
     def send(self, message: EmailMessage) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
+        # Maildir(create=True) makes tmp/new/cur only when it creates the folder itself.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         box = mailbox.Maildir(self.path, create=True)
         try:
             box.add(message)
@@ -50,7 +51,7 @@ class MaildirTransport:
             box.close()
 
     def check(self) -> str:
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         mailbox.Maildir(self.path, create=True).close()
         return f"maildir {self.path} writable"
 

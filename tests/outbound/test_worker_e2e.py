@@ -309,3 +309,42 @@ def test_error_digest_arrives_at_smtp_with_the_right_counts(env: Env, control: C
     }
     assert table == {("HR", "INVALID", "21614"): 2, ("HR", "INVALID", "-"): 1}
     store.close()
+
+
+def test_sigterm_finishes_in_flight_and_releases_the_rest(env: Env, control: Control) -> None:
+    store = prepare_db(env.db_path)
+    ids = enqueue_many(store, 120)
+    control.faults(latency_ms={"dist": "fixed", "value": 400})
+    worker = env.popen_worker(bridge_concurrency="8")
+    deadline = time.monotonic() + 30
+    while not control.requests() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(30) == 0
+    assert worker.stderr is not None
+    worker.stderr.close()
+    statuses = list(iter_statuses(store, ids))
+    assert "SENDING" not in statuses  # nothing left claimed
+    assert "QUEUED" in statuses  # it stopped early, giving work back
+    counts = per_body(control)
+    assert max(counts.values()) == 1 and len(counts) == statuses.count("SUBMITTED")
+    released = [m for m in (store.get(i) for i in ids) if m and m.status is Status.QUEUED]
+    assert all(m.attempts == 0 for m in released)
+    store.close()
+
+
+def test_bad_credentials_stop_sending_and_alert_once(env: Env, control: Control) -> None:
+    import mailbox
+
+    store = prepare_db(env.db_path)
+    ids = enqueue_many(store, 5)
+    env.run_worker(twilio_auth_token="wrong-token")
+    assert set(iter_statuses(store, ids)) == {"QUEUED"}  # nothing lost, nothing final
+    first = store.get(ids[0])
+    assert first is not None and first.error_code == 20003 and first.attempts == 0
+    box = mailbox.Maildir(env.maildir, create=False)
+    subjects = [m["Subject"] for m in box]
+    assert subjects == [
+        "[sms-bridge ALERT] Twilio rejected the bridge's credentials: sending stopped"
+    ]
+    store.close()
