@@ -112,6 +112,20 @@ class Dialect(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None: ...
 
+    # -- inbound service (bridge/store/inbound_store.py) ---------------------------------
+
+    @abc.abstractmethod
+    def is_unavailable(self, exc: BaseException) -> bool:
+        """True when ``exc`` means the database cannot be reached or written right now.
+
+        The inbound service spools webhooks on such errors (and only on them: a constraint
+        violation is a bug, and spooling it would make the replay fail forever).
+        """
+
+    @abc.abstractmethod
+    def call_procedure(self, tx: Tx, name: str, args: Sequence[Any]) -> None:
+        """Call a stored procedure by name inside ``tx`` (reply handlers on Oracle)."""
+
 
 def ids_in(ids: Sequence[Any], prefix: str = "id") -> tuple[str, dict[str, Any]]:
     """An ``IN (:id0, :id1, ...)`` list with its binds (both engines take named binds)."""

@@ -1,0 +1,267 @@
+"""What a Twilio webhook does to the database, shared by the Falcon app and the spool replay.
+
+The inbound app calls these with the verified form of a live request; ``sms-bridge spool
+replay`` and the scheduler call them with the form of a spooled one (and its original receive
+time), so a webhook has the same effect whether the database was up when it arrived or not.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bridge.config import InboundSettings
+from bridge.keywords import Action, Classification, classify, normalise
+from bridge.models import InboundRecord, Message
+from bridge.spool import ReplayReport, Spool, SpoolEntry
+from bridge.statuses import from_provider
+from bridge.store import Store
+from bridge.store.inbound_store import OptoutChange
+from bridge.threading_match import (
+    ThreadMatch,
+    match,
+    reference_codes,
+    reference_start,
+    window_start,
+)
+
+log = logging.getLogger(__name__)
+
+Form = Mapping[str, Sequence[str]]
+DEFAULT_HELP = "Reply STOP to unsubscribe."
+# Twilio's Advanced Opt-Out names the class of keyword it recognised; it has the last word on
+# compliance keywords (its list may be longer than ours, e.g. in other languages).
+_OPT_OUT_TYPES = {"STOP": Action.OPT_OUT, "START": Action.OPT_IN, "HELP": Action.HELP}
+_RULE_ACTIONS = {"OPT_OUT": Action.OPT_OUT, "OPT_IN": Action.OPT_IN, "HELP": Action.HELP}
+
+
+class BadWebhook(ValueError):
+    """The form lacks a field Twilio always sends; answered 400, never spooled."""
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    inbound_id: int
+    inserted: bool
+    classification: Classification
+    thread: ThreadMatch
+    help_text: str | None = None  # set for HELP: the TwiML <Message>
+
+
+@dataclass(frozen=True)
+class StatusOutcome:
+    message: Message | None
+    applied: bool
+    status: str | None
+
+
+def mask_number(number: str | None) -> str:
+    """+14155550171 -> +1415*****71: enough to tell numbers apart in a log, not to dial."""
+    if not number:
+        return "-"
+    if len(number) <= 7:
+        return number[:2] + "*" * max(len(number) - 2, 0)
+    return number[:5] + "*" * (len(number) - 7) + number[-2:]
+
+
+def first(form: Form, name: str) -> str | None:
+    values = form.get(name)
+    return values[0] if values else None
+
+
+def required(form: Form, name: str, max_len: int = 64) -> str:
+    value = (first(form, name) or "").strip()
+    if not value:
+        raise BadWebhook(f"webhook without {name}")
+    if len(value) > max_len:
+        raise BadWebhook(f"{name} is longer than {max_len} characters")
+    return value
+
+
+def receive_reply(
+    store: Store, form: Form, now: datetime, *, thread_window_hours: float
+) -> ReplyOutcome:
+    """Store an inbound SMS (once per MessageSid), apply STOP/START at once, find its thread."""
+    sid = _sid(form)
+    from_number = required(form, "From", 32)
+    to_number = required(form, "To", 32)
+    body = first(form, "Body") or ""
+    sender = store.sender_by_number(to_number)
+    sender_code = sender.code if sender else None
+    classification = _classify(store, form, body, from_number, to_number, sender_code)
+    codes = reference_codes(body)
+    by_reference, in_window = store.thread_candidates(
+        from_number,
+        to_number,
+        codes,
+        reference_since=reference_start(now),
+        window_since=window_start(now, thread_window_hours),
+    )
+    thread = match(codes, by_reference, in_window)
+    recipient_type, recipient_id = _recipient(store, thread, from_number)
+    optout = None
+    if classification.action in (Action.OPT_OUT, Action.OPT_IN):
+        optout = OptoutChange(
+            phone_number=from_number,
+            scope=classification.optout_scope(to_number),
+            opted_out=classification.action is Action.OPT_OUT,
+            keyword=classification.keyword,
+        )
+    record = InboundRecord(
+        message_sid=sid,
+        from_number=from_number,
+        to_number=to_number,
+        body=body[:2000],
+        account_sid=first(form, "AccountSid"),
+        num_media=_int(first(form, "NumMedia")),
+        keyword=classification.keyword,
+        outbound_id=thread.outbound_id,
+        match_method=thread.method.value,
+        recipient_type=recipient_type,
+        recipient_id=recipient_id,
+        # Compliance keywords are fully handled here; the rest waits for handlers or ERP.
+        status="PROCESSED" if classification.action else "NEW",
+        raw_payload=json.dumps({k: list(v) for k, v in form.items()}, ensure_ascii=False),
+    )
+    inbound_id, inserted = store.record_inbound(record, now, optout)
+    help_text = None
+    if classification.action is Action.HELP:
+        help_text = _help_text(
+            store, classification, sender_code, sender.help_text if sender else None
+        )
+    log.info(
+        "inbound %s from %s to %s: keyword=%s action=%s thread=%s%s%s",
+        sid,
+        mask_number(from_number),
+        mask_number(to_number),
+        classification.keyword,
+        classification.action,
+        thread.method,
+        f" #{thread.outbound_id}" if thread.outbound_id else "",
+        "" if inserted else " (duplicate, ignored)",
+    )
+    return ReplyOutcome(inbound_id, inserted, classification, thread, help_text)
+
+
+def receive_status(store: Store, form: Form, row_id: int | None, now: datetime) -> StatusOutcome:
+    """Append the callback to sms_events and move the row forward only.
+
+    ``row_id`` comes from the StatusCallback URL (``?id=123``): a row that never got its SID
+    (the create timed out after Twilio accepted it) is found, and healed, by it.
+    """
+    sid = _sid(form)
+    status_field = "MessageStatus" if first(form, "MessageStatus") else "SmsStatus"
+    provider_status = required(form, status_field, 32)
+    status = from_provider(provider_status)
+    if status is None:
+        log.warning("status callback %s: unknown MessageStatus %r ignored", sid, provider_status)
+        return StatusOutcome(None, False, None)
+    error_code = _int(first(form, "ErrorCode")) or None
+    message, applied = store.record_status(
+        now,
+        status,
+        source="callback",
+        message_id=row_id,
+        provider_sid=sid,
+        provider_status=provider_status.lower(),
+        error_code=error_code,
+        error_message=first(form, "ErrorMessage"),
+    )
+    if message is None:
+        log.warning("status callback %s (%s) for no known message, id=%s", sid, status, row_id)
+    else:
+        log.info(
+            "status callback %s: #%s %s -> %s%s",
+            sid,
+            message.id,
+            provider_status,
+            message.status,
+            "" if applied else " (recorded, not applied)",
+        )
+    return StatusOutcome(message, applied, status.value)
+
+
+def _sid(form: Form) -> str:
+    # SmsSid is the older name Twilio still sends alongside MessageSid.
+    return required(
+        {"MessageSid": [first(form, "MessageSid") or first(form, "SmsSid") or ""]}, "MessageSid"
+    )
+
+
+def _classify(
+    store: Store,
+    form: Form,
+    body: str,
+    from_number: str,
+    to_number: str,
+    sender_code: str | None,
+) -> Classification:
+    opt_out_type = (first(form, "OptOutType") or "").upper()
+    if opt_out_type in _OPT_OUT_TYPES:
+        return Classification(normalise(body)[:30] or opt_out_type, _OPT_OUT_TYPES[opt_out_type])
+    # YES means START only for a number that is opted out: one indexed read, only then.
+    opted_out = normalise(body) == "YES" and store.optout_active(from_number, to_number)
+    found = classify(body, opted_out=opted_out)
+    if found.action is None and found.keyword and normalise(body) == found.keyword:
+        # A site's own one-word compliance keyword (sms_keywords OPT_OUT/OPT_IN/HELP rows).
+        rule = store.keyword_rule(found.keyword, sender_code)
+        if rule is not None and rule.action in _RULE_ACTIONS:
+            return Classification(found.keyword, _RULE_ACTIONS[rule.action])
+    return found
+
+
+def _help_text(
+    store: Store, classification: Classification, sender_code: str | None, default: str | None
+) -> str:
+    rule = store.keyword_rule(classification.keyword or "HELP", sender_code)
+    if rule is not None and rule.action == "HELP" and rule.reply_text:
+        return rule.reply_text
+    return default or DEFAULT_HELP
+
+
+def _recipient(store: Store, thread: ThreadMatch, number: str) -> tuple[str | None, str | None]:
+    """The matched message's recipient; else the only person with this number, if only one."""
+    if thread.outbound is not None and thread.outbound.recipient_type:
+        return thread.outbound.recipient_type, thread.outbound.recipient_id
+    found = store.find_recipients_by_number(number)
+    if len(found) == 1:
+        return found[0].recipient_type, found[0].recipient_id
+    return None, None
+
+
+def _int(text: str | None) -> int:
+    try:
+        return int(text or 0)
+    except ValueError:
+        return 0
+
+
+def apply_spooled(store: Store, entry: SpoolEntry, *, thread_window_hours: float) -> None:
+    """Replay one spooled webhook with its original receive time."""
+    if entry.kind == "inbound":
+        receive_reply(store, entry.form, entry.received_at, thread_window_hours=thread_window_hours)
+    elif entry.kind == "status":
+        receive_status(store, entry.form, parse_row_id(entry.query.get("id")), entry.received_at)
+    else:
+        raise BadWebhook(f"spool entry {entry.id}: unknown kind {entry.kind!r}")
+
+
+def replay_spool(store: Store, settings: InboundSettings) -> ReplayReport:
+    """The replay job: ``sms-bridge spool replay`` and the scheduler call this."""
+    report = Spool(settings.spool_dir).replay(
+        lambda entry: apply_spooled(store, entry, thread_window_hours=settings.thread_window_hours),
+        store.is_unavailable,
+    )
+    if report.applied or report.rejected or report.remaining:
+        log.info("%s", report)
+    return report
+
+
+def parse_row_id(text: str | None) -> int | None:
+    """Our row id from the StatusCallback URL's ``?id=``; anything else is ignored."""
+    if text is None or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)

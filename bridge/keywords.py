@@ -1,0 +1,69 @@
+"""Reply keyword classification (pure: no I/O).
+
+Carrier rules (CTIA, and Twilio's own Advanced Opt-Out) treat a handful of words as compliance
+keywords when they are the whole message: they must take effect at once, whatever any handler
+would like to do with the reply. Everything else is routed by its first word through
+``sms_keywords`` (action HANDLER) by the reply dispatcher.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+OPT_OUT_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+)
+OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+# YES re-subscribes only a number that is opted out: to everyone else it is an ordinary answer
+# ("reply YES to confirm"), routed to the handlers like any other reply.
+CONDITIONAL_OPT_IN = "YES"
+# STOPALL leaves every sender of the account, not only the number it was sent to.
+GLOBAL_SCOPE = "*"
+GLOBAL_OPT_OUT_WORDS = frozenset({"STOPALL"})
+
+KEYWORD_MAX = 30  # sms_inbound.keyword is VARCHAR2(30)
+_FIRST_WORD = re.compile(r"[A-Za-z0-9]+")
+_PUNCTUATION = " \t\r\n.!?,;:'\"()"
+
+
+class Action(StrEnum):
+    OPT_OUT = "OPT_OUT"
+    OPT_IN = "OPT_IN"
+    HELP = "HELP"
+
+
+@dataclass(frozen=True)
+class Classification:
+    """``action`` is set for compliance keywords only; ``keyword`` is what handlers route on."""
+
+    keyword: str | None
+    action: Action | None = None
+
+    def optout_scope(self, to_number: str) -> str:
+        """The sms_optouts scope: the number the reply was sent to, or ``*`` for STOPALL."""
+        return GLOBAL_SCOPE if self.keyword in GLOBAL_OPT_OUT_WORDS else to_number
+
+
+def normalise(body: str | None) -> str:
+    """Upper case, surrounding space and trailing punctuation removed ("Stop." is STOP)."""
+    return (body or "").strip(_PUNCTUATION).upper()
+
+
+def first_word(body: str | None) -> str | None:
+    found = _FIRST_WORD.search(body or "")
+    return found.group(0).upper()[:KEYWORD_MAX] if found else None
+
+
+def classify(body: str | None, *, opted_out: bool) -> Classification:
+    """Classify a reply. ``opted_out``: the number is currently opted out of this sender."""
+    whole = normalise(body)
+    if whole in OPT_OUT_WORDS:
+        return Classification(whole, Action.OPT_OUT)
+    if whole in OPT_IN_WORDS or (whole == CONDITIONAL_OPT_IN and opted_out):
+        return Classification(whole, Action.OPT_IN)
+    if whole in HELP_WORDS:
+        return Classification(whole, Action.HELP)
+    return Classification(first_word(body))

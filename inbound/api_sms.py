@@ -1,0 +1,279 @@
+"""The /sms REST API: queue, list, read and cancel messages.
+
+The JSON is checked here for shape (types, one recipient, known fields); the business rules
+(body length, priority, sender, recipient) are the store's, i.e. the same checks and named
+errors as ``sms_api.enqueue`` in PL/SQL, mapped to HTTP statuses with the field they are about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+import falcon
+
+from bridge import errors
+from bridge.apikeys import ApiKey, Scope
+from bridge.models import EnqueueRequest, MessageFilter, Page
+from bridge.statuses import Status
+from bridge.store import Store
+from inbound.http import (
+    ApiError,
+    collection,
+    invalid,
+    only_known,
+    paging,
+    parse_instant,
+    read_json_object,
+)
+from inbound.representations import may_see_numbers, message_detail, message_json
+
+# Fineract-style shortcuts: clientId and staffId name a recipient of that type in the site's
+# sms_recipients_v (which maps CLIENT and STAFF onto its own tables).
+SHORTCUT_TYPES = {"clientId": "CLIENT", "staffId": "STAFF"}
+RECIPIENT_FIELDS = ("recipientId", "clientId", "staffId", "to")
+POST_FIELDS = frozenset(
+    {
+        "recipientType",
+        "recipientId",
+        "clientId",
+        "staffId",
+        "to",
+        "message",
+        "sender",
+        "priority",
+        "sendAfter",
+        "expiresAt",
+        "reference",
+        "replyCode",
+        "correlationKey",
+    }
+)
+_MAX_LEN = {"reference": 100, "replyCode": 20, "correlationKey": 128, "sender": 30}
+
+# Named store errors -> (HTTP status, request field). None: the recipient field used.
+_SMS_ERRORS: dict[str, tuple[int, str | None]] = {
+    "recipient_count": (400, None),
+    # A sender or recipient named in the body that does not exist is 404 with the field,
+    # as for an unknown message id: the request is well formed, its target is missing.
+    "unknown_sender": (404, "sender"),
+    "inactive_sender": (409, "sender"),
+    "empty_body": (400, "message"),
+    "body_too_long": (400, "message"),
+    "bad_priority": (400, "priority"),
+    "unknown_recipient": (404, None),
+    "bad_number": (400, "to"),
+    "not_found": (404, "id"),
+    "not_cancelable": (409, "id"),
+    "bad_window": (400, "expiresAt"),
+    "correlation_incomplete": (400, "correlationKey"),
+}
+
+
+def sms_error(exc: errors.SmsError, recipient_field: str | None = None) -> ApiError:
+    status, field = _SMS_ERRORS.get(exc.name, (400, None))
+    return ApiError(status, exc.name, exc.message, field=field or recipient_field)
+
+
+def _text(data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise invalid(name, f"{name} is required")
+        return None
+    if not isinstance(value, str):
+        raise invalid(name, f"{name} must be a string")
+    if name in _MAX_LEN and not 0 < len(value) <= _MAX_LEN[name]:
+        raise invalid(name, f"{name} must have 1 to {_MAX_LEN[name]} characters")
+    return value
+
+
+def _identifier(data: dict[str, Any], name: str) -> str:
+    """Ids may be JSON integers (Fineract) or strings; stored as text (VARCHAR2(64))."""
+    value = data[name]
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**18:
+        return str(value)
+    if isinstance(value, str) and 0 < len(value.strip()) <= 64:
+        return value.strip()
+    raise invalid(name, f"{name} must be a non-negative integer or a string of 1 to 64 characters")
+
+
+def recipient(data: dict[str, Any], key: ApiKey) -> tuple[str, str | None, str | None, str | None]:
+    """(field, recipient_type, recipient_id, to_number): exactly one recipient form."""
+    if "recipientType" in data and "recipientId" not in data:
+        raise invalid("recipientId", "recipientType needs recipientId")
+    given = [f for f in RECIPIENT_FIELDS if f in data]
+    if len(given) != 1:
+        field = given[1] if len(given) > 1 else "recipientId"
+        raise ApiError(
+            400,
+            "recipient_count",
+            "exactly one recipient is required: recipientType and recipientId, clientId,"
+            " staffId, or to",
+            field=field,
+        )
+    field = given[0]
+    if field == "to":
+        if not key.allows(Scope.RAW_NUMBERS):
+            raise ApiError(
+                403,
+                "forbidden",
+                "sending to a raw number needs the 'raw-numbers' scope",
+                field="to",
+            )
+        return field, None, None, _text(data, "to")
+    if field == "recipientId":
+        kind = _text(data, "recipientType", required=True) or ""
+        if not 0 < len(kind.strip()) <= 30:
+            raise invalid("recipientType", "recipientType must have 1 to 30 characters")
+        return field, kind.strip().upper(), _identifier(data, field), None
+    return field, SHORTCUT_TYPES[field], _identifier(data, field), None
+
+
+def _priority(data: dict[str, Any]) -> int:
+    value = data.get("priority", 2)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid("priority", "priority must be 1 (urgent), 2 (transactional) or 3 (bulk)")
+    return value
+
+
+class SmsCollection:
+    """POST /sms (queue one message), GET /sms (list with filters)."""
+
+    auth_scopes: ClassVar[Mapping[str, Scope]] = {"POST": Scope.SEND, "GET": Scope.READ}
+
+    def __init__(
+        self, store: Store, base_url: str, max_body_bytes: int, clock: Callable[[], datetime]
+    ) -> None:
+        self.store = store
+        self.base_url = base_url
+        self.max_body_bytes = max_body_bytes
+        self.clock = clock
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        key: ApiKey = req.context.api_key
+        data = read_json_object(req, self.max_body_bytes)
+        only_known(data, POST_FIELDS)
+        field, kind, ident, to_number = recipient(data, key)
+        correlation_key = _text(data, "correlationKey")
+        request = EnqueueRequest(
+            sender_code=(_text(data, "sender") or self._default_sender()).upper(),
+            body=_text(data, "message", required=True) or "",
+            recipient_type=kind,
+            recipient_id=ident,
+            to_number=to_number,
+            priority=_priority(data),
+            send_after=_instant(data, "sendAfter"),
+            expires_at=_instant(data, "expiresAt"),
+            reference=_text(data, "reference"),
+            reply_code=_text(data, "replyCode"),
+            # Idempotency is per API key: its name is the source system.
+            source_system=key.name if correlation_key else None,
+            correlation_key=correlation_key,
+            created_by=f"api:{key.name}",
+        )
+        try:
+            new_id = self.store.enqueue(request, self.clock())
+        except errors.SmsError as exc:
+            raise sms_error(exc, field) from None
+        message = self.store.get(new_id)
+        resp.status = falcon.HTTP_202
+        resp.location = f"{self.base_url}/sms/{new_id}"
+        resp.media = {"id": new_id, "status": message.status.value if message else "QUEUED"}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        limit, offset = paging(req)
+        filters = _filters(req)
+        page = (
+            Page(items=[], limit=limit, offset=offset, has_more=False)
+            if filters is None
+            else self.store.list_messages(filters, limit, offset)
+        )
+        raw = may_see_numbers(req.context.api_key)
+        items = [message_json(m, self.base_url, raw=raw) for m in page.items]
+        resp.media = collection(
+            req, self.base_url, items, limit=limit, offset=offset, has_more=page.has_more
+        )
+
+    def _default_sender(self) -> str:
+        active = [s.code for s in self.store.list_senders() if s.active]
+        if len(active) != 1:
+            raise invalid("sender", "sender is required when there is not exactly one sender")
+        return active[0]
+
+
+class SmsItem:
+    """GET /sms/{id}: the message with its events and replies."""
+
+    auth_scopes: ClassVar[Mapping[str, Scope]] = {"GET": Scope.READ}
+
+    def __init__(self, store: Store, base_url: str) -> None:
+        self.store = store
+        self.base_url = base_url
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, message_id: int) -> None:
+        message = self.store.get(message_id)
+        if message is None:
+            raise sms_error(errors.NotFoundError(message_id))
+        resp.media = message_detail(
+            message,
+            self.store.events(message_id),
+            self.store.replies_for(message_id),
+            self.base_url,
+            raw=may_see_numbers(req.context.api_key),
+        )
+
+
+class SmsCancel:
+    """POST /sms/{id}/cancel: cancel a message that is still queued."""
+
+    auth_scopes: ClassVar[Mapping[str, Scope]] = {"POST": Scope.SEND}
+
+    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.clock = clock
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, message_id: int) -> None:
+        key: ApiKey = req.context.api_key
+        try:
+            message = self.store.cancel(message_id, self.clock(), f"canceled by API key {key.name}")
+        except errors.SmsError as exc:
+            raise sms_error(exc) from None
+        resp.media = {"id": message.id, "status": message.status.value}
+
+
+def _instant(data: dict[str, Any], name: str) -> datetime | None:
+    return None if data.get(name) is None else parse_instant(data[name], name)
+
+
+def _filters(req: falcon.Request) -> MessageFilter | None:
+    """The filters of GET /sms, combined with AND; None when they contradict each other.
+
+    clientId=7 is recipientType=CLIENT and recipientId=7, so clientId=7 with staffId=7 (or
+    with recipientType=EMPLOYEE) matches nothing: an empty page, not an error.
+    """
+    kinds: set[str] = set()
+    idents: set[str] = set()
+    if req.get_param("recipientType") is not None:
+        kinds.add(req.get_param("recipientType", default="").upper())
+    if req.get_param("recipientId") is not None:
+        idents.add(req.get_param("recipientId", default=""))
+    for name, shortcut_type in SHORTCUT_TYPES.items():
+        value = req.get_param(name)
+        if value is not None:
+            kinds.add(shortcut_type)
+            idents.add(value)
+    status = req.get_param("status")
+    if status is not None and status not in Status.__members__:
+        raise invalid("status", f"status must be one of {', '.join(Status.__members__)}")
+    created_from, created_to = req.get_param("createdFrom"), req.get_param("createdTo")
+    filters = MessageFilter(
+        recipient_type=next(iter(kinds)) if kinds else None,
+        recipient_id=next(iter(idents)) if idents else None,
+        status=status,
+        sender_code=(req.get_param("sender") or "").upper() or None,
+        created_from=None if created_from is None else parse_instant(created_from, "createdFrom"),
+        created_to=None if created_to is None else parse_instant(created_to, "createdTo"),
+    )
+    return None if len(kinds) > 1 or len(idents) > 1 else filters

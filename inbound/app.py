@@ -1,0 +1,134 @@
+"""The inbound service's composition root: Twilio webhooks and the /sms REST API on Falcon.
+
+``create_app(settings, store, ...)`` builds the app from what it is given (tests pass their own
+store, clock and spool); ``get_app()`` is the one place that reads the environment and opens
+the database, called by gunicorn in each worker (``inbound.app:get_app()``), so nothing
+happens at import time and every worker process owns its own connections.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import falcon
+
+from bridge.config import Settings, config_path, load_settings
+from bridge.errors import ConfigError
+from bridge.spool import Spool
+from bridge.store import Store, open_store
+from inbound.api_misc import Health, InboundCollection, OpenApiDocument, Stats
+from inbound.api_sms import SmsCancel, SmsCollection, SmsItem
+from inbound.auth import ApiKeyAuth
+from inbound.http import ApiError, error_body, serialize_error
+from inbound.openapi import openapi_document
+from inbound.signature import TwilioSignature
+from inbound.webhooks import InboundWebhook, StatusWebhook
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse to start with settings that would silently accept forged webhooks."""
+    inbound = settings.inbound
+    src = settings.source
+    parts = urlsplit(inbound.public_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise ConfigError(
+            f"[inbound] public_url in {src}: {inbound.public_url!r} must be the http(s) URL"
+            " Twilio calls, e.g. https://sms.example.com (SMS_BRIDGE_INBOUND_PUBLIC_URL)"
+        )
+    if not inbound.verify_signatures and not inbound.development_mode:
+        raise ConfigError(
+            f"[inbound] verify_signatures = false in {src} is only allowed together with"
+            " [inbound] development_mode = true (SMS_BRIDGE_INBOUND_VERIFY_SIGNATURES,"
+            " SMS_BRIDGE_INBOUND_DEVELOPMENT_MODE): it would accept forged webhooks"
+        )
+    if inbound.verify_signatures and not settings.twilio.auth_token:
+        raise ConfigError(
+            f"[twilio] auth_token in {src} is required to verify webhook signatures"
+            " (SMS_BRIDGE_TWILIO_AUTH_TOKEN or SMS_BRIDGE_TWILIO_AUTH_TOKEN_FILE)"
+        )
+    if inbound.max_body_bytes < 1024:
+        raise ConfigError(f"[inbound] max_body_bytes in {src}: must be at least 1024")
+
+
+def create_app(
+    settings: Settings,
+    store: Store,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    spool: Spool | None = None,
+) -> falcon.App[falcon.Request, falcon.Response]:
+    check_settings(settings)
+    inbound = settings.inbound
+    if not inbound.verify_signatures:
+        log.warning(
+            "!!! TWILIO SIGNATURE VERIFICATION IS OFF (development_mode) !!! Anyone who can"
+            " reach %s can forge inbound SMS, STOP requests and delivery receipts.",
+            inbound.public_url,
+        )
+    spool = spool or Spool(inbound.spool_dir)
+    base_url = inbound.public_url.rstrip("/")
+    middleware: list[Any] = [
+        TwilioSignature(
+            inbound.public_url,
+            settings.twilio.auth_token.reveal(),
+            verify=inbound.verify_signatures,
+            trust_forwarded_headers=inbound.trust_forwarded_headers,
+            max_body_bytes=inbound.max_body_bytes,
+        ),
+        ApiKeyAuth(store, clock),
+    ]
+    app = falcon.App(middleware=middleware)
+    app.set_error_serializer(serialize_error)
+    app.add_error_handler(Exception, _unexpected_error(store))
+
+    webhook_args = (store, inbound, spool, clock)
+    app.add_route("/twilio/inbound", InboundWebhook(*webhook_args))
+    app.add_route("/twilio/status", StatusWebhook(*webhook_args))
+    app.add_route("/sms", SmsCollection(store, base_url, inbound.max_body_bytes, clock))
+    app.add_route("/sms/{message_id:int(min=1)}", SmsItem(store, base_url))
+    app.add_route("/sms/{message_id:int(min=1)}/cancel", SmsCancel(store, clock))
+    app.add_route("/inbound", InboundCollection(store, base_url))
+    app.add_route("/stats", Stats(store))
+    app.add_route("/health", Health(store, spool))
+    app.add_route("/openapi.json", OpenApiDocument(openapi_document(base_url)))
+    return app
+
+
+def _unexpected_error(
+    store: Store,
+) -> Callable[[falcon.Request, falcon.Response, BaseException, dict[str, Any]], None]:
+    """503 when the database is down (the client may retry), 500 with a log line otherwise."""
+
+    def handle(
+        req: falcon.Request, resp: falcon.Response, exc: BaseException, params: dict[str, Any]
+    ) -> None:
+        if store.is_unavailable(exc):
+            log.warning("%s %s: database unavailable: %s", req.method, req.path, exc)
+            error = ApiError(503, "database_unavailable", "the database is unavailable; retry")
+            resp.set_header("Retry-After", "30")
+        else:
+            log.exception("%s %s failed", req.method, req.path)
+            error = ApiError(500, "internal_error", "internal error; see the service log")
+        resp.status = error.status
+        resp.media = error_body(error)
+
+    return handle
+
+
+def get_app() -> falcon.App[falcon.Request, falcon.Response]:
+    """gunicorn's entry point: settings from the file and environment, the configured store."""
+    environ = dict(os.environ)
+    settings = load_settings(config_path(None, environ), environ)
+    store = open_store(settings.database, client_identifier=f"sms-bridge-inbound-{os.getpid()}")
+    return create_app(settings, store)

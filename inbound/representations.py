@@ -1,0 +1,103 @@
+"""JSON shapes of messages, events and replies (camelCase, as inbound/openapi.py declares).
+
+Phone numbers are masked unless the API key may see raw numbers: recipients are addressed by
+reference precisely so that applications need not handle personal numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bridge.apikeys import ApiKey, Scope
+from bridge.inbound_processing import mask_number
+from bridge.models import Event, Message
+from bridge.store.dialect import Row
+from inbound.http import iso
+
+
+def may_see_numbers(key: ApiKey | None) -> bool:
+    return key is not None and key.allows(Scope.RAW_NUMBERS)
+
+
+def number(value: str | None, raw: bool) -> str | None:
+    if value is None:
+        return None
+    return value if raw else mask_number(value)
+
+
+def message_json(message: Message, base_url: str, *, raw: bool) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "status": message.status.value,
+        "sender": message.sender_code,
+        "recipientType": message.recipient_type,
+        "recipientId": message.recipient_id,
+        "to": number(message.to_number, raw),
+        "message": message.body,
+        "priority": message.priority,
+        "reference": message.reference,
+        "replyCode": message.reply_code,
+        "correlationKey": message.correlation_key,
+        "sourceSystem": message.source_system,
+        "sendAfter": iso(message.send_after),
+        "expiresAt": iso(message.expires_at),
+        "attempts": message.attempts,
+        "statusReason": message.status_reason,
+        "providerSid": message.provider_sid,
+        "providerStatus": message.provider_status,
+        "errorCode": message.error_code,
+        "errorMessage": message.error_message,
+        "numSegments": message.num_segments,
+        "createdAt": iso(message.created_at),
+        "updatedAt": iso(message.updated_at),
+        "submittedAt": iso(message.submitted_at),
+        "finalAt": iso(message.final_at),
+        "links": [{"rel": "self", "href": f"{base_url}/sms/{message.id}"}],
+    }
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": iso(event.event_at),
+        "status": event.status,
+        "source": event.source,
+        "applied": event.applied,
+        "providerStatus": event.provider_status,
+        "errorCode": event.error_code,
+        "detail": event.detail,
+    }
+
+
+def reply_json(row: Row, *, raw: bool) -> dict[str, Any]:
+    return {
+        "id": int(row["id"]),
+        "messageSid": row["message_sid"],
+        "from": number(row["from_number"], raw),
+        "to": row["to_number"],  # our own sender number: not personal data
+        "body": row["body"],
+        "keyword": row["keyword"],
+        "outboundId": None if row["outbound_id"] is None else int(row["outbound_id"]),
+        "matchMethod": row["match_method"],
+        "recipientType": row["recipient_type"],
+        "recipientId": row["recipient_id"],
+        "status": row["status"],
+        "errorMessage": row["error_message"],
+        "receivedAt": iso(row["received_at"]),
+        "processedAt": iso(row["processed_at"]),
+    }
+
+
+def message_detail(
+    message: Message,
+    events: Sequence[Event],
+    replies: Sequence[Row],
+    base_url: str,
+    *,
+    raw: bool,
+) -> dict[str, Any]:
+    data = message_json(message, base_url, raw=raw)
+    data["events"] = [event_json(e) for e in events]
+    data["replies"] = [reply_json(r, raw=raw) for r in replies]
+    return data

@@ -1,0 +1,121 @@
+"""Twilio's webhooks: inbound SMS and delivery status callbacks.
+
+Both are thin: the signature middleware has verified and parsed the form, the work is in
+:mod:`bridge.inbound_processing` (shared with the spool replay). When the database is
+unreachable the webhook is spooled durably and acknowledged, because Twilio gives up on a
+webhook after a few failed attempts and the reply would be lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from xml.sax.saxutils import escape
+
+import falcon
+
+from bridge.config import InboundSettings
+from bridge.inbound_processing import (
+    DEFAULT_HELP,
+    BadWebhook,
+    Form,
+    first,
+    mask_number,
+    parse_row_id,
+    receive_reply,
+    receive_status,
+)
+from bridge.keywords import Action, classify
+from bridge.spool import Spool
+from bridge.store import Store
+from inbound.http import ApiError
+
+log = logging.getLogger(__name__)
+
+TWIML_TYPE = "text/xml; charset=utf-8"
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
+def twiml(message: str | None = None) -> str:
+    """An empty response (no reply SMS), or one <Message>."""
+    if message is None:
+        return f"{XML_DECLARATION}<Response/>"
+    return f"{XML_DECLARATION}<Response><Message>{escape(message)}</Message></Response>"
+
+
+class _Webhook:
+    twilio_signed = True
+
+    def __init__(
+        self,
+        store: Store,
+        settings: InboundSettings,
+        spool: Spool,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.spool = spool
+        self.clock = clock
+
+    def _spool(self, kind: str, req: falcon.Request, form: Form, exc: BaseException) -> None:
+        entry = self.spool.append(kind, form, self.clock(), query=_query(req))
+        log.error(
+            "database unavailable (%s: %s): %s webhook %s from %s spooled as %s",
+            type(exc).__name__,
+            str(exc).splitlines()[0] if str(exc) else "",
+            kind,
+            first(form, "MessageSid"),
+            mask_number(first(form, "From")),
+            entry.id,
+        )
+
+
+class InboundWebhook(_Webhook):
+    """POST /twilio/inbound: a reply from a handset."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        form: Form = req.context.form
+        resp.content_type = TWIML_TYPE
+        try:
+            outcome = receive_reply(
+                self.store,
+                form,
+                self.clock(),
+                thread_window_hours=self.settings.thread_window_hours,
+            )
+        except BadWebhook as exc:
+            raise ApiError(400, "bad_webhook", str(exc)) from None
+        except Exception as exc:
+            if not self.store.is_unavailable(exc):
+                raise
+            self._spool("inbound", req, form, exc)
+            # The sender's own help text is in the database we cannot reach: the generic one
+            # still gives the handset an answer to HELP, as carriers require.
+            spooled_help = classify(first(form, "Body"), opted_out=False).action is Action.HELP
+            resp.text = twiml(DEFAULT_HELP if spooled_help else None)
+            return
+        # STOP/START get an empty response: Twilio sends the carrier-mandated confirmation.
+        resp.text = twiml(outcome.help_text)
+
+
+class StatusWebhook(_Webhook):
+    """POST /twilio/status?id=<our row id>: a delivery status callback."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        form: Form = req.context.form
+        resp.content_type = TWIML_TYPE
+        try:
+            receive_status(self.store, form, parse_row_id(req.get_param("id")), self.clock())
+        except BadWebhook as exc:
+            raise ApiError(400, "bad_webhook", str(exc)) from None
+        except Exception as exc:
+            if not self.store.is_unavailable(exc):
+                raise
+            self._spool("status", req, form, exc)
+        resp.text = twiml()
+
+
+def _query(req: falcon.Request) -> dict[str, str]:
+    return {k: v for k, v in req.params.items() if isinstance(v, str)}
