@@ -110,9 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     check_all = sub.add_parser("check", help="test the database, Twilio and mail connections")
     check_all.set_defaults(handler=cmd_check)
 
-    sandbox = sub.add_parser("sandbox", help="run the local Twilio stand-in", add_help=False)
-    sandbox.add_argument("args", nargs=argparse.REMAINDER)
-    sandbox.set_defaults(handler=None)
+    # Listed for --help only: main() hands `sandbox ...` to sandbox.cli before parsing.
+    sub.add_parser("sandbox", help="run the local Twilio stand-in (sms-bridge sandbox --help)")
     return parser
 
 
@@ -258,12 +257,13 @@ def cmd_check(args: argparse.Namespace, settings: Settings, store: Store) -> int
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "sandbox":
+    if argv[:1] == ["sandbox"]:
+        # The sandbox is an independent program with its own options (and --help).
         from sandbox.cli import main as sandbox_main
 
-        return int(sandbox_main(args.args))
+        return int(sandbox_main(argv[1:]))
+    parser = build_parser()
+    args = parser.parse_args(argv)
     handler: Handler = args.handler
     logging.basicConfig(
         level=os.environ.get("SMS_BRIDGE_LOG_LEVEL", "WARNING").upper(),

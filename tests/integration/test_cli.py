@@ -104,3 +104,11 @@ def test_config_error_names_key_and_file(
     assert main(["report"]) == 2
     err = capsys.readouterr().err
     assert "unknown key [bridge] concurency in sms-bridge.toml" in err
+
+
+def test_sandbox_command_is_handed_its_own_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["sandbox", "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "--account-sid" in out and "--rate-429" in out
