@@ -110,6 +110,32 @@ def build_parser() -> argparse.ArgumentParser:
     check_all = sub.add_parser("check", help="test the database, Twilio and mail connections")
     check_all.set_defaults(handler=cmd_check)
 
+    # -- inbound service (owned with inbound/) -------------------------------------------
+    serve = sub.add_parser("serve", help="run the inbound service (gunicorn + Falcon)")
+    serve.add_argument("--port", type=int, help="listen port (default: deploy/gunicorn.conf.py)")
+    serve.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    serve.add_argument("--workers", type=int, help="gunicorn worker processes")
+    serve.set_defaults(handler=cmd_serve)
+    apikey = sub.add_parser("apikey", help="manage REST API keys")
+    apikey_sub = apikey.add_subparsers(dest="apikey_command", required=True, metavar="ACTION")
+    key_create = apikey_sub.add_parser("create", help="create a key and print it once")
+    key_create.add_argument("name", type=_key_name, help="the client application's name")
+    key_create.add_argument(
+        "--scopes", nargs="+", required=True, type=_scopes, help="send read raw-numbers admin"
+    )
+    key_create.set_defaults(handler=cmd_apikey_create)
+    apikey_sub.add_parser("list", help="list keys (never the keys)").set_defaults(
+        handler=cmd_apikey_list
+    )
+    key_revoke = apikey_sub.add_parser("revoke", help="revoke a key at once")
+    key_revoke.add_argument("name")
+    key_revoke.set_defaults(handler=cmd_apikey_revoke)
+    spool = sub.add_parser("spool", help="webhooks spooled while the database was down")
+    spool_sub = spool.add_subparsers(dest="spool_command", required=True, metavar="ACTION")
+    spool_sub.add_parser("replay", help="move spooled webhooks into the database").set_defaults(
+        handler=cmd_spool_replay
+    )
+
     # Listed for --help only: main() hands `sandbox ...` to sandbox.cli before parsing.
     sub.add_parser("sandbox", help="run the local Twilio stand-in (sms-bridge sandbox --help)")
     return parser
@@ -253,6 +279,95 @@ def cmd_check(args: argparse.Namespace, settings: Settings, store: Store) -> int
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             print(f"{name:<9} FAIL  {type(exc).__name__}: {text}")
     return EXIT_RUNTIME if failed else EXIT_OK
+
+
+# -- inbound service commands (inbound/ is imported lazily: bridge never depends on it) ----
+
+
+def _key_name(text: str) -> str:
+    from bridge.apikeys import check_name
+
+    try:
+        return check_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _scopes(text: str) -> str:
+    from bridge.apikeys import parse_scopes
+
+    try:
+        parse_scopes([text])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    """Replace this process with gunicorn running inbound.app:get_app() (systemd-friendly)."""
+    from inbound.app import check_settings
+
+    check_settings(settings)  # fail here, in one line, rather than in every worker
+    conf = Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"
+    env = dict(os.environ)
+    if args.config:
+        env["SMS_BRIDGE_CONFIG"] = args.config
+    if args.port:
+        env["SMS_BRIDGE_SERVE_BIND"] = f"{args.host}:{args.port}"
+    if args.workers:
+        env["SMS_BRIDGE_SERVE_WORKERS"] = str(args.workers)
+    argv = [sys.executable, "-m", "gunicorn", "-c", str(conf), "inbound.app:get_app()"]
+    store.close()
+    sys.stdout.flush()
+    os.execve(sys.executable, argv, env)
+
+
+def cmd_apikey_create(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    from bridge.apikeys import generate, parse_scopes
+
+    if store.api_key_by_name(args.name) is not None:
+        raise errors.ConfigError(
+            f"an API key named {args.name!r} exists; revoke it or pick another"
+        )
+    scopes = parse_scopes(args.scopes)
+    key = generate()
+    store.create_api_key(args.name, key.prefix, key.hash, sorted(scopes), utcnow())
+    print(key.key)
+    print(
+        f"API key {args.name!r} ({' '.join(sorted(scopes))}) created. It is shown only now:"
+        " store it in the client's secret store.",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def cmd_apikey_list(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    from bridge.apikeys import format_scopes
+
+    for key in store.list_api_keys():
+        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+        used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never"
+        print(
+            f"{key.name:<30} {key.key_prefix}...  {format_scopes(key.scopes):<28}"
+            f" created {key.created_at:%Y-%m-%d}  last used {used}  {state}"
+        )
+    return EXIT_OK
+
+
+def cmd_apikey_revoke(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    if not store.revoke_api_key(args.name, utcnow()):
+        print(f"sms-bridge: no active API key named {args.name!r}", file=sys.stderr)
+        return EXIT_RUNTIME
+    print(f"API key {args.name!r} revoked")
+    return EXIT_OK
+
+
+def cmd_spool_replay(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    from bridge.inbound_processing import replay_spool
+
+    report = replay_spool(store, settings.inbound)
+    print(report)
+    return EXIT_RUNTIME if report.remaining or report.busy else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -115,8 +115,12 @@ class Spool:
         path = self.directory / ACTIVE
         with self._lock("append.lock", blocking=True):
             created = not path.exists()
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    # A write torn by a crash: end that line, so this entry stays whole.
+                    data = b"\n" + data
                 os.write(fd, data)
                 os.fsync(fd)
             finally:

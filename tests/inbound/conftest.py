@@ -100,7 +100,9 @@ def spool(settings: Settings) -> Spool:
 
 
 @pytest.fixture
-def client(settings: Settings, store: Store, now: datetime, spool: Spool) -> falcon.testing.TestClient:
+def client(
+    settings: Settings, store: Store, now: datetime, spool: Spool
+) -> falcon.testing.TestClient:
     return falcon.testing.TestClient(create_app(settings, store, clock=lambda: now, spool=spool))
 
 
@@ -137,7 +139,9 @@ def sign(url: str, form: Sequence[tuple[str, str]]) -> str:
     return str(RequestValidator(AUTH_TOKEN).compute_signature(url, MultiDict(list(form))))
 
 
-def inbound_form(body: str, *, sid: str | None = None, frm: str = ALICE, to: str = HR_NUMBER) -> list[tuple[str, str]]:
+def inbound_form(
+    body: str, *, sid: str | None = None, frm: str = ALICE, to: str = HR_NUMBER
+) -> list[tuple[str, str]]:
     sid = sid or new_sid()
     return [
         ("MessageSid", sid),

@@ -41,7 +41,9 @@ def reply_row(store: Store, sid: str) -> dict[str, object]:
 # -- signatures ----------------------------------------------------------------------------
 
 
-def test_valid_signature_stores_the_reply_once(client: falcon.testing.TestClient, store: Store) -> None:
+def test_valid_signature_stores_the_reply_once(
+    client: falcon.testing.TestClient, store: Store
+) -> None:
     form = inbound_form("Thanks!")
     for _ in range(3):
         result = post_signed(client, "/twilio/inbound", form)
@@ -101,7 +103,9 @@ def test_signature_uses_the_public_url_not_the_host_header(
 def test_forwarded_headers_are_honoured_when_trusted(
     tmp_path: Path, store: Store, now: datetime
 ) -> None:
-    settings = make_settings(tmp_path / "inbound.db", tmp_path / "spool", trust_forwarded_headers=True)
+    settings = make_settings(
+        tmp_path / "inbound.db", tmp_path / "spool", trust_forwarded_headers=True
+    )
     client = falcon.testing.TestClient(create_app(settings, store, clock=lambda: now))
     form = inbound_form("hi")
     result = post_signed(
@@ -129,7 +133,9 @@ def test_development_mode_skips_the_check_and_says_so(
     )
     client = falcon.testing.TestClient(create_app(settings, store))
     assert "SIGNATURE VERIFICATION IS OFF" in caplog.text
-    assert post_signed(client, "/twilio/inbound", inbound_form("hi"), signature="").status_code == 200
+    assert (
+        post_signed(client, "/twilio/inbound", inbound_form("hi"), signature="").status_code == 200
+    )
 
 
 def test_oversized_webhook_is_413(client: falcon.testing.TestClient, store: Store) -> None:
@@ -264,7 +270,9 @@ def test_out_of_order_callbacks_end_delivered(
     sid = store.get(message_id).provider_sid  # type: ignore[union-attr]
     assert sid is not None
     for status in ("delivered", "sent"):
-        result = post_signed(client, "/twilio/status", status_form(sid, status), query=f"id={message_id}")
+        result = post_signed(
+            client, "/twilio/status", status_form(sid, status), query=f"id={message_id}"
+        )
         assert result.status_code == 200
     message = store.get(message_id)
     assert message is not None and message.status is Status.DELIVERED
@@ -288,7 +296,9 @@ def test_callback_with_our_id_heals_a_row_without_sid(
 def test_callback_for_unknown_message_is_acknowledged(
     client: falcon.testing.TestClient, store: Store
 ) -> None:
-    result = post_signed(client, "/twilio/status", status_form(new_sid(), "delivered"), query="id=999")
+    result = post_signed(
+        client, "/twilio/status", status_form(new_sid(), "delivered"), query="id=999"
+    )
     assert result.status_code == 200 and count(store, "sms_events") == 0
 
 

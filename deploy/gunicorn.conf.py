@@ -1,0 +1,55 @@
+"""gunicorn settings for the inbound service: ``gunicorn -c deploy/gunicorn.conf.py
+'inbound.app:get_app()'`` (what ``sms-bridge serve`` runs).
+
+Each worker calls ``get_app()`` itself (no preload): database connections and pools must not
+be shared across fork. Sync workers: every request is a short database transaction, and
+SQLite serializes writers anyway; scale with workers (2-4 per core), not threads.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("SMS_BRIDGE_SERVE_BIND", "127.0.0.1:8080")
+workers = int(os.environ.get("SMS_BRIDGE_SERVE_WORKERS", min(2 * multiprocessing.cpu_count(), 8)))
+worker_class = "sync"
+preload_app = False
+# Twilio waits 15 s for a webhook answer; a request that takes longer than this is stuck.
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# Request line and header limits; bodies are limited by [inbound] max_body_bytes in the app.
+limit_request_line = 8190
+limit_request_fields = 100
+# Behind a reverse proxy on the same host: trust its X-Forwarded-* for gunicorn's own use.
+# (The app decides separately, via [inbound] trust_forwarded_headers, whether to use them for
+# signature checks.)
+forwarded_allow_ips = os.environ.get("SMS_BRIDGE_SERVE_FORWARDED_ALLOW_IPS", "127.0.0.1")
+proc_name = "sms-bridge-inbound"
+accesslog = os.environ.get("SMS_BRIDGE_SERVE_ACCESS_LOG", "-") or None
+# The access log never shows bodies (form fields carry phone numbers); the query is our row id.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+errorlog = "-"
+loglevel = os.environ.get("SMS_BRIDGE_SERVE_LOG_LEVEL", "info")
+
+# The app logs through the standard logging module: send its records where gunicorn's go.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"}
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "root": {"level": loglevel.upper(), "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": loglevel.upper(), "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        # The twilio library's own debug logs would print request bodies.
+        "twilio": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,228 @@
+"""The component schemas of the OpenAPI document (inbound/openapi.py): the JSON bodies of
+inbound/representations.py and inbound/api_sms.py, member by member."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.statuses import Status
+from bridge.store.inbound_store import INBOUND_STATUSES
+
+JSON = "application/json"
+DATE_TIME = {"type": "string", "format": "date-time"}
+STRING = {"type": "string"}
+INT = {"type": "integer"}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema or null (OpenAPI 3.1 is JSON Schema 2020-12: a type list)."""
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+LINKS = {"type": "array", "items": ref("Link")}
+
+
+def _recipient_form(required: list[str]) -> dict[str, Any]:
+    """One of the four recipient forms, excluding the other three (exactly one recipient)."""
+    others = [
+        f
+        for f in ("recipientType", "recipientId", "clientId", "staffId", "to")
+        if f not in required
+    ]
+    return {"required": required, "not": {"anyOf": [{"required": [f]} for f in others]}}
+
+
+def _identifier() -> dict[str, Any]:
+    return {
+        "oneOf": [
+            {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999},
+            {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "\\S"},
+        ]
+    }
+
+
+def schemas() -> dict[str, Any]:
+    message_properties: dict[str, Any] = {
+        "id": INT,
+        "status": {"type": "string", "enum": [s.value for s in Status]},
+        "sender": STRING,
+        "recipientType": nullable(STRING),
+        "recipientId": nullable(STRING),
+        "to": {**nullable(STRING), "description": "Masked unless the key has raw-numbers"},
+        "message": STRING,
+        "priority": {"type": "integer", "enum": [1, 2, 3]},
+        "reference": nullable(STRING),
+        "replyCode": nullable(STRING),
+        "correlationKey": nullable(STRING),
+        "sourceSystem": nullable(STRING),
+        "sendAfter": nullable(DATE_TIME),
+        "expiresAt": nullable(DATE_TIME),
+        "attempts": INT,
+        "statusReason": nullable(STRING),
+        "providerSid": nullable(STRING),
+        "providerStatus": nullable(STRING),
+        "errorCode": nullable(INT),
+        "errorMessage": nullable(STRING),
+        "numSegments": nullable(INT),
+        "createdAt": DATE_TIME,
+        "updatedAt": DATE_TIME,
+        "submittedAt": nullable(DATE_TIME),
+        "finalAt": nullable(DATE_TIME),
+        "links": LINKS,
+    }
+    reply_properties: dict[str, Any] = {
+        "id": INT,
+        "messageSid": STRING,
+        "from": {**STRING, "description": "Masked unless the key has raw-numbers"},
+        "to": STRING,
+        "body": nullable(STRING),
+        "keyword": nullable(STRING),
+        "outboundId": nullable(INT),
+        "matchMethod": {
+            "type": ["string", "null"],
+            "enum": ["REFERENCE", "LATEST", "AMBIGUOUS", "NONE", None],
+        },
+        "recipientType": nullable(STRING),
+        "recipientId": nullable(STRING),
+        "status": {"type": "string", "enum": list(INBOUND_STATUSES)},
+        "errorMessage": nullable(STRING),
+        "receivedAt": DATE_TIME,
+        "processedAt": nullable(DATE_TIME),
+    }
+    event_properties: dict[str, Any] = {
+        "id": INT,
+        "at": DATE_TIME,
+        "status": STRING,
+        "source": STRING,
+        "applied": {"type": "boolean"},
+        "providerStatus": nullable(STRING),
+        "errorCode": nullable(INT),
+        "detail": nullable(STRING),
+    }
+
+    def obj(properties: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "object", "properties": properties, "required": list(properties)}
+
+    def page(item: str) -> dict[str, Any]:
+        return obj(
+            {
+                "items": {"type": "array", "items": ref(item)},
+                "hasMore": {"type": "boolean"},
+                "limit": INT,
+                "offset": INT,
+                "count": INT,
+                "links": LINKS,
+            }
+        )
+
+    detail = obj(
+        {
+            **message_properties,
+            "events": {"type": "array", "items": ref("Event")},
+            "replies": {"type": "array", "items": ref("Reply")},
+        }
+    )
+    send = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["message"],
+        "properties": {
+            "recipientType": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 30,
+                "pattern": "\\S",
+                "description": "With recipientId",
+            },
+            "recipientId": _identifier(),
+            "clientId": {**_identifier(), "description": "Fineract client: recipient CLIENT"},
+            "staffId": {**_identifier(), "description": "Fineract staff: recipient STAFF"},
+            "to": {
+                "type": "string",
+                "pattern": "^\\+[1-9][0-9]{6,14}$",
+                "description": "Raw E.164 number: needs the raw-numbers scope",
+            },
+            "message": {"type": "string", "minLength": 1, "maxLength": 1600, "pattern": "\\S"},
+            "sender": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 30,
+                "description": "Sender code; optional when exactly one sender exists",
+            },
+            "priority": {"type": "integer", "enum": [1, 2, 3], "default": 2},
+            "sendAfter": DATE_TIME,
+            "expiresAt": {**DATE_TIME, "description": "Must be after sendAfter"},
+            "reference": {"type": "string", "minLength": 1, "maxLength": 100},
+            "replyCode": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 20,
+                "description": "Quoted in the message; matches replies to it",
+            },
+            "correlationKey": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 128,
+                "description": "Idempotency key, per API key",
+            },
+        },
+        "oneOf": [
+            _recipient_form(["recipientType", "recipientId"]),
+            _recipient_form(["clientId"]),
+            _recipient_form(["staffId"]),
+            _recipient_form(["to"]),
+        ],
+    }
+    return {
+        "Error": obj({"error": STRING, "message": STRING, "field": nullable(STRING)}),
+        "Link": obj({"rel": STRING, "href": STRING}),
+        "Message": obj(message_properties),
+        "MessageDetail": detail,
+        "Event": obj(event_properties),
+        "Reply": obj(reply_properties),
+        "MessagePage": page("Message"),
+        "ReplyPage": page("Reply"),
+        "SendRequest": send,
+        "Accepted": obj(
+            {"id": INT, "status": {"type": "string", "enum": [s.value for s in Status]}}
+        ),
+        "Stats": obj(
+            {
+                "total": INT,
+                "byStatus": {"type": "object", "additionalProperties": INT},
+                "bySender": {"type": "object", "additionalProperties": INT},
+                "items": {
+                    "type": "array",
+                    "items": obj({"sender": STRING, "status": STRING, "count": INT}),
+                },
+            }
+        ),
+        "Health": obj(
+            {
+                "status": {"type": "string", "enum": ["ok", "unavailable"]},
+                "database": {"type": "string", "enum": ["ok", "unavailable"]},
+                "engine": STRING,
+                "schemaVersion": nullable(INT),
+                "spooled": {**nullable(INT), "description": "Webhooks waiting in the spool"},
+            }
+        ),
+        "TwilioInbound": {
+            "type": "object",
+            "required": ["MessageSid", "From", "To"],
+            "properties": {
+                n: STRING for n in ("MessageSid", "AccountSid", "From", "To", "Body", "NumMedia")
+            },
+        },
+        "TwilioStatus": {
+            "type": "object",
+            "required": ["MessageSid", "MessageStatus"],
+            "properties": {
+                n: STRING
+                for n in ("MessageSid", "AccountSid", "MessageStatus", "ErrorCode", "To", "From")
+            },
+        },
+    }

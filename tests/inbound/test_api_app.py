@@ -1,0 +1,362 @@
+"""The /sms REST API on the Falcon app in-process: auth, validation, paging, filters."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import falcon.testing
+import pytest
+
+from bridge.apikeys import Scope
+from bridge.models import Sender
+from bridge.store import Store
+from tests.inbound.conftest import (
+    ALICE,
+    HR_NUMBER,
+    PUBLIC_URL,
+    api_key,
+    bearer,
+    count,
+    inbound_form,
+    post_signed,
+    sent_message,
+)
+
+
+@pytest.fixture
+def keys(store: Store, now: datetime) -> dict[str, str]:
+    return {
+        "send": api_key(store, now, "fineract", Scope.SEND, Scope.READ),
+        "read": api_key(store, now, "dashboard", Scope.READ),
+        "raw": api_key(store, now, "ops", Scope.SEND, Scope.READ, Scope.RAW_NUMBERS),
+        "admin": api_key(store, now, "root", Scope.ADMIN),
+    }
+
+
+def post_sms(
+    client: falcon.testing.TestClient, key: str, body: dict[str, Any]
+) -> falcon.testing.Result:
+    return client.simulate_post("/sms", json=body, headers=bearer(key))
+
+
+# -- authentication ------------------------------------------------------------------------
+
+
+def test_no_key_or_bad_key_is_401(client: falcon.testing.TestClient, keys: dict[str, str]) -> None:
+    for headers in ({}, {"Authorization": "Bearer smsb_not-a-real-key-at-all-000"},
+                    {"Authorization": f"Basic {keys['admin']}"}):  # fmt: skip
+        result = client.simulate_get("/sms", headers=headers)
+        assert result.status_code == 401
+        assert result.headers["www-authenticate"].startswith("Bearer")
+        assert result.json["error"] == "unauthorized"
+
+
+def test_revoked_key_is_401(
+    client: falcon.testing.TestClient, store: Store, now: datetime, keys: dict[str, str]
+) -> None:
+    assert client.simulate_get("/stats", headers=bearer(keys["read"])).status_code == 200
+    assert store.revoke_api_key("dashboard", now)
+    assert client.simulate_get("/stats", headers=bearer(keys["read"])).status_code == 401
+
+
+def test_wrong_scope_is_403_and_writes_nothing(
+    client: falcon.testing.TestClient, store: Store, keys: dict[str, str]
+) -> None:
+    result = post_sms(client, keys["read"], {"clientId": 7, "message": "hi", "sender": "HR"})
+    assert result.status_code == 403 and "send" in result.json["message"]
+    assert count(store, "sms_outbound") == 0
+    assert (
+        post_sms(
+            client, keys["admin"], {"clientId": 7, "message": "hi", "sender": "HR"}
+        ).status_code
+        == 202
+    )
+
+
+def test_only_the_hash_is_stored(store: Store, keys: dict[str, str]) -> None:
+    with store.dialect.transaction("t", write=False) as tx:
+        stored = " ".join(str(v) for r in tx.rows("SELECT * FROM sms_api_keys") for v in r.values())
+    assert all(key not in stored for key in keys.values())
+    assert all(key[:12] in stored for key in keys.values())  # the visible prefix
+
+
+# -- POST /sms -----------------------------------------------------------------------------
+
+
+def test_queue_by_recipient_reference(
+    client: falcon.testing.TestClient, store: Store, keys: dict[str, str]
+) -> None:
+    result = post_sms(
+        client,
+        keys["send"],
+        {"recipientType": "employee", "recipientId": "1001", "message": "Hello", "sender": "hr",
+         "priority": 1, "sendAfter": "2030-01-01T09:00:00+02:00", "reference": "CERT-1",
+         "replyCode": "4821"},
+    )  # fmt: skip
+    assert result.status_code == 202
+    assert result.json["status"] == "QUEUED"
+    assert result.headers["location"] == f"{PUBLIC_URL}/sms/{result.json['id']}"
+    message = store.get(result.json["id"])
+    assert message is not None
+    assert (message.recipient_type, message.recipient_id, message.sender_code) == (
+        "EMPLOYEE",
+        "1001",
+        "HR",
+    )
+    assert message.send_after is not None and message.send_after.hour == 7  # stored as UTC
+    assert message.created_by == "api:fineract" and message.reply_code == "4821"
+
+
+@pytest.mark.parametrize(("field", "kind"), [("clientId", "CLIENT"), ("staffId", "STAFF")])
+def test_fineract_shortcuts(
+    client: falcon.testing.TestClient, store: Store, keys: dict[str, str], field: str, kind: str
+) -> None:
+    result = post_sms(client, keys["send"], {field: 7, "message": "Loan due", "sender": "HR"})
+    assert result.status_code == 202
+    message = store.get(result.json["id"])
+    assert message is not None and (message.recipient_type, message.recipient_id) == (kind, "7")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"clientId": 7, "staffId": 7}, "staffId"),
+        ({}, "recipientId"),
+        ({"recipientId": "1001", "clientId": 7}, "clientId"),
+        ({"recipientType": "EMPLOYEE"}, "recipientId"),
+        ({"clientId": 7, "to": "+14155550100"}, "to"),
+    ],
+)
+def test_exactly_one_recipient(
+    client: falcon.testing.TestClient,
+    store: Store,
+    keys: dict[str, str],
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    result = post_sms(client, keys["raw"], {**body, "message": "hi", "sender": "HR"})
+    assert result.status_code == 400
+    assert result.json["field"] == field
+    assert count(store, "sms_outbound") == 0
+
+
+def test_raw_numbers_need_their_scope(
+    client: falcon.testing.TestClient, keys: dict[str, str]
+) -> None:
+    body = {"to": "+14155550199", "message": "hi", "sender": "HR"}
+    denied = post_sms(client, keys["send"], body)
+    assert (denied.status_code, denied.json["field"]) == (403, "to")
+    assert post_sms(client, keys["raw"], body).status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field", "error"),
+    [
+        ({"clientId": 7}, 400, "message", "invalid_request"),
+        ({"clientId": 7, "message": "   "}, 400, "message", "empty_body"),
+        ({"clientId": 7, "message": "x" * 1601}, 400, "message", "body_too_long"),
+        ({"clientId": 7, "message": "hi", "priority": 5}, 400, "priority", "bad_priority"),
+        ({"clientId": 7, "message": "hi", "priority": "1"}, 400, "priority", "invalid_request"),
+        ({"clientId": 7, "message": "hi", "sendAfter": "2030-01-01T09:00"}, 400, "sendAfter", "invalid_request"),
+        ({"clientId": 7, "message": "hi", "sendAfter": "2030-01-02T00:00:00Z",
+          "expiresAt": "2030-01-01T00:00:00Z"}, 400, "expiresAt", "bad_window"),
+        ({"clientId": 7, "message": "hi", "colour": "red"}, 400, "colour", "unknown_field"),
+        ({"clientId": 8, "message": "hi"}, 404, "clientId", "unknown_recipient"),
+        ({"clientId": 7, "message": "hi", "sender": "NOPE"}, 404, "sender", "unknown_sender"),
+        ({"clientId": True, "message": "hi"}, 400, "clientId", "invalid_request"),
+        ({"to": "555-0100", "message": "hi"}, 400, "to", "bad_number"),
+    ],
+)  # fmt: skip
+def test_validation_errors_name_the_field(
+    client: falcon.testing.TestClient,
+    store: Store,
+    keys: dict[str, str],
+    body: dict[str, Any],
+    status: int,
+    field: str,
+    error: str,
+) -> None:
+    result = post_sms(client, keys["raw"], {"sender": "HR", **body})
+    assert (result.status_code, result.json["field"], result.json["error"]) == (
+        status,
+        field,
+        error,
+    )
+    assert result.json["message"]
+    assert count(store, "sms_outbound") == 0
+
+
+def test_inactive_sender_is_409(
+    client: falcon.testing.TestClient, store: Store, now: datetime, keys: dict[str, str]
+) -> None:
+    store.save_sender(Sender(code="OLD", from_number="+15005550009", active=False), now)
+    result = post_sms(client, keys["send"], {"clientId": 7, "message": "hi", "sender": "OLD"})
+    assert (result.status_code, result.json["field"]) == (409, "sender")
+
+
+def test_sender_may_be_omitted_only_when_there_is_one(
+    client: falcon.testing.TestClient, keys: dict[str, str]
+) -> None:
+    result = post_sms(client, keys["send"], {"clientId": 7, "message": "hi"})
+    assert (result.status_code, result.json["field"]) == (400, "sender")  # HR and IT exist
+
+
+def test_not_json_is_400_or_415(client: falcon.testing.TestClient, keys: dict[str, str]) -> None:
+    headers = {**bearer(keys["send"]), "Content-Type": "application/json"}
+    assert (
+        client.simulate_post("/sms", body="{nope", headers=headers).json["error"] == "invalid_json"
+    )
+    assert client.simulate_post("/sms", body="[1]", headers=headers).status_code == 400
+    text = {**bearer(keys["send"]), "Content-Type": "text/plain"}
+    assert client.simulate_post("/sms", body="hi", headers=text).status_code == 415
+
+
+def test_oversized_body_is_413(
+    client: falcon.testing.TestClient, store: Store, keys: dict[str, str]
+) -> None:
+    result = post_sms(
+        client, keys["send"], {"clientId": 7, "message": "x" * 70_000, "sender": "HR"}
+    )
+    assert (result.status_code, result.json["error"]) == (413, "too_large")
+    assert count(store, "sms_outbound") == 0
+
+
+def test_correlation_key_is_idempotent_per_api_key(
+    client: falcon.testing.TestClient, store: Store, keys: dict[str, str]
+) -> None:
+    body = {"clientId": 7, "message": "Loan due", "sender": "HR", "correlationKey": "loan-42"}
+    first = post_sms(client, keys["send"], body).json["id"]
+    assert post_sms(client, keys["send"], body).json["id"] == first
+    other_app = post_sms(client, keys["raw"], body).json["id"]
+    assert other_app != first and count(store, "sms_outbound") == 2
+
+
+# -- GET /sms, /sms/{id}, cancel -----------------------------------------------------------
+
+
+def test_paging_is_ords_style(client: falcon.testing.TestClient, keys: dict[str, str]) -> None:
+    ids = [post_sms(client, keys["send"], {"clientId": 7, "message": f"m{i}", "sender": "HR"}).json["id"]
+           for i in range(5)]  # fmt: skip
+    page = client.simulate_get("/sms", params={"limit": 2}, headers=bearer(keys["read"])).json
+    assert [m["id"] for m in page["items"]] == ids[::-1][:2]
+    assert (page["hasMore"], page["limit"], page["offset"], page["count"]) == (True, 2, 0, 2)
+    links = {link["rel"]: link["href"] for link in page["links"]}
+    assert links["self"] == f"{PUBLIC_URL}/sms?limit=2&offset=0"
+    assert links["next"] == f"{PUBLIC_URL}/sms?limit=2&offset=2"
+    last = client.simulate_get(
+        "/sms", params={"limit": 2, "offset": 4}, headers=bearer(keys["read"])
+    ).json
+    assert [m["id"] for m in last["items"]] == [ids[0]] and last["hasMore"] is False
+    assert "next" not in {link["rel"] for link in last["links"]}
+    bad = client.simulate_get("/sms", params={"limit": 0}, headers=bearer(keys["read"]))
+    assert (bad.status_code, bad.json["field"]) == (400, "limit")
+
+
+def test_filters(
+    client: falcon.testing.TestClient, store: Store, now: datetime, keys: dict[str, str]
+) -> None:
+    client_msg = post_sms(
+        client, keys["send"], {"clientId": 7, "message": "a", "sender": "HR"}
+    ).json["id"]
+    staff_msg = post_sms(client, keys["send"], {"staffId": 7, "message": "b", "sender": "IT"}).json[
+        "id"
+    ]
+    emp_msg = post_sms(client, keys["send"], {"recipientType": "EMPLOYEE", "recipientId": 1001,
+                                              "message": "c", "sender": "HR"}).json["id"]  # fmt: skip
+    client.simulate_post(f"/sms/{emp_msg}/cancel", headers=bearer(keys["send"]))
+
+    def ids(**params: Any) -> list[int]:
+        result = client.simulate_get("/sms", params=params, headers=bearer(keys["read"]))
+        assert result.status_code == 200, result.text
+        return [m["id"] for m in result.json["items"]]
+
+    assert ids(clientId=7) == [client_msg]
+    assert ids(staffId=7) == [staff_msg]
+    assert ids(recipientType="EMPLOYEE", recipientId="1001") == [emp_msg]
+    assert ids(clientId=7, staffId=7) == []  # contradictory filters match nothing
+    assert ids(sender="it") == [staff_msg]
+    assert ids(status="CANCELED") == [emp_msg]
+    assert ids(status="QUEUED", sender="HR") == [client_msg]
+    later = (now + timedelta(seconds=1)).isoformat()
+    assert ids(createdTo=later) == [emp_msg, staff_msg, client_msg]
+    assert ids(createdFrom=later) == []
+    bad = client.simulate_get("/sms", params={"status": "LOST"}, headers=bearer(keys["read"]))
+    assert (bad.status_code, bad.json["field"]) == (400, "status")
+
+
+def test_message_detail_has_events_and_replies(
+    client: falcon.testing.TestClient, store: Store, now: datetime, keys: dict[str, str]
+) -> None:
+    message_id = sent_message(store, now)
+    post_signed(client, "/twilio/inbound", inbound_form("DONE"))
+    detail = client.simulate_get(f"/sms/{message_id}", headers=bearer(keys["read"])).json
+    assert [e["status"] for e in detail["events"]] == ["QUEUED", "SENDING", "SUBMITTED"]
+    assert [(r["body"], r["matchMethod"]) for r in detail["replies"]] == [("DONE", "LATEST")]
+    assert detail["to"] == "+1415*****01" and detail["replies"][0]["from"] == "+1415*****01"
+    raw = client.simulate_get(f"/sms/{message_id}", headers=bearer(keys["raw"])).json
+    assert raw["to"] == ALICE and raw["replies"][0]["from"] == ALICE
+    missing = client.simulate_get("/sms/999999", headers=bearer(keys["read"]))
+    assert (missing.status_code, missing.json["error"]) == (404, "not_found")
+
+
+def test_cancel(
+    client: falcon.testing.TestClient, store: Store, now: datetime, keys: dict[str, str]
+) -> None:
+    queued = post_sms(client, keys["send"], {"clientId": 7, "message": "a", "sender": "HR"}).json[
+        "id"
+    ]
+    result = client.simulate_post(f"/sms/{queued}/cancel", headers=bearer(keys["send"]))
+    assert (result.status_code, result.json) == (200, {"id": queued, "status": "CANCELED"})
+    again = client.simulate_post(f"/sms/{queued}/cancel", headers=bearer(keys["send"]))
+    assert (again.status_code, again.json["error"]) == (409, "not_cancelable")
+    sent = sent_message(store, now)
+    assert (
+        client.simulate_post(f"/sms/{sent}/cancel", headers=bearer(keys["send"])).status_code == 409
+    )
+    assert (
+        client.simulate_post("/sms/424242/cancel", headers=bearer(keys["send"])).status_code == 404
+    )
+    assert (
+        client.simulate_post(f"/sms/{queued}/cancel", headers=bearer(keys["read"])).status_code
+        == 403
+    )
+
+
+# -- /inbound, /stats, /health, /openapi.json ----------------------------------------------
+
+
+def test_inbound_collection(client: falcon.testing.TestClient, keys: dict[str, str]) -> None:
+    for body in ("hello", "STOP", "thanks"):
+        post_signed(client, "/twilio/inbound", inbound_form(body))
+    page = client.simulate_get("/inbound", params={"limit": 2}, headers=bearer(keys["read"])).json
+    assert [r["body"] for r in page["items"]] == ["thanks", "STOP"] and page["hasMore"] is True
+    new = client.simulate_get(
+        "/inbound", params={"status": "NEW"}, headers=bearer(keys["read"])
+    ).json
+    assert [r["body"] for r in new["items"]] == ["thanks", "hello"]
+    assert new["items"][0]["to"] == HR_NUMBER and new["items"][0]["from"] == "+1415*****01"
+
+
+def test_stats(client: falcon.testing.TestClient, keys: dict[str, str]) -> None:
+    for sender in ("HR", "HR", "IT"):
+        post_sms(client, keys["send"], {"clientId": 7, "message": "a", "sender": sender})
+    stats = client.simulate_get("/stats", headers=bearer(keys["read"])).json
+    assert stats["total"] == 3 and stats["byStatus"] == {"QUEUED": 3}
+    assert stats["bySender"] == {"HR": 2, "IT": 1}
+
+
+def test_health_and_openapi_are_public(client: falcon.testing.TestClient) -> None:
+    health = client.simulate_get("/health")
+    assert health.status_code == 200
+    assert health.json == {"status": "ok", "database": "ok", "engine": "sqlite",
+                           "schemaVersion": 1, "spooled": 0}  # fmt: skip
+    doc = client.simulate_get("/openapi.json").json
+    assert doc["openapi"] == "3.1.0"
+    assert set(doc["paths"]) == {"/twilio/inbound", "/twilio/status", "/sms", "/sms/{id}",
+                                 "/sms/{id}/cancel", "/inbound", "/stats", "/health", "/openapi.json"}  # fmt: skip
+
+
+def test_unknown_route_is_json_404(client: falcon.testing.TestClient) -> None:
+    result = client.simulate_get("/nope")
+    assert result.status_code == 404 and result.json["error"] == "not_found"

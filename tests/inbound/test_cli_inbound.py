@@ -1,0 +1,80 @@
+"""The inbound CLI commands: apikey create/list/revoke and spool replay."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bridge.apikeys import hash_key
+from bridge.cli import main
+from bridge.config import load_settings
+from bridge.spool import Spool
+from bridge.store import open_store
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SMS_BRIDGE_CONFIG", raising=False)
+    monkeypatch.setenv("SMS_BRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("SMS_BRIDGE_INBOUND_SPOOL_DIR", str(tmp_path / "spool"))
+    assert main(["db", "install"]) == 0
+    assert main(["sender", "hr", "--from-number", "+15005550006"]) == 0
+    return tmp_path
+
+
+def test_apikey_create_list_revoke(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["apikey", "create", "fineract", "--scopes", "send", "read"]) == 0
+    out = capsys.readouterr()
+    key = out.out.strip()
+    assert key.startswith("smsb_") and "shown only now" in out.err
+    store = open_store(load_settings().database)
+    try:
+        found = store.api_key_by_hash(hash_key(key))
+        assert found is not None and found.name == "fineract"
+        assert {s.value for s in found.scopes} == {"send", "read"}
+    finally:
+        store.close()
+    assert main(["apikey", "create", "fineract", "--scopes", "read"]) == 2  # name taken
+    assert main(["apikey", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "fineract" in listing and key[:12] in listing and key not in listing
+    assert "send read" in listing and "active" in listing
+    assert main(["apikey", "revoke", "fineract"]) == 0
+    assert main(["apikey", "revoke", "fineract"]) == 1
+    main(["apikey", "list"])
+    assert "revoked" in capsys.readouterr().out
+
+
+def test_apikey_bad_scope_is_rejected_before_anything(
+    cli: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["apikey", "create", "x", "--scopes", "write"])
+    assert exited.value.code == 2
+    assert "unknown scope 'write'" in capsys.readouterr().err
+
+
+def test_spool_replay(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spool = Spool(cli / "spool")
+    form = {
+        "MessageSid": ["SM1"],
+        "From": ["+14155550101"],
+        "To": ["+15005550006"],
+        "Body": ["STOP"],
+    }
+    spool.append("inbound", form, datetime(2030, 1, 1, tzinfo=UTC))
+    capsys.readouterr()
+    assert main(["spool", "replay"]) == 0
+    assert "1 applied" in capsys.readouterr().out
+    store = open_store(load_settings().database)
+    try:
+        assert store.get_inbound("SM1") is not None
+        assert store.is_opted_out("+14155550101", "+15005550006")
+    finally:
+        store.close()
+    assert main(["spool", "replay"]) == 0
+    assert "0 applied" in capsys.readouterr().out

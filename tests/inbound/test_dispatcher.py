@@ -1,0 +1,81 @@
+"""The reply dispatcher in embedded mode: sms_keywords HANDLER rows to Python callables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from bridge.dispatcher import Dispatcher
+from bridge.models import InboundRecord
+from bridge.store import Store
+from bridge.store.inbound_store import KeywordRule
+from tests.inbound.conftest import ALICE, HR_NUMBER, IT_NUMBER, new_sid
+
+
+def reply(store: Store, now: datetime, keyword: str | None, to: str = HR_NUMBER) -> int:
+    record = InboundRecord(new_sid(), ALICE, to, f"{keyword} please", keyword=keyword)
+    inbound_id, inserted = store.record_inbound(record, now)
+    assert inserted
+    return inbound_id
+
+
+def status(store: Store, inbound_id: int) -> tuple[str, str | None]:
+    row = store.get_inbound_by_id(inbound_id)
+    assert row is not None
+    return row["status"], row["error_message"]
+
+
+def test_handlers_by_keyword_and_sender(store: Store, now: datetime) -> None:
+    store.save_keyword(KeywordRule("YES", "*", "HANDLER", "confirm"))
+    store.save_keyword(KeywordRule("YES", "IT", "HANDLER", "it_confirm"))
+    store.save_keyword(KeywordRule("DONE", "HR", "HANDLER", "broken"))
+    calls: list[tuple[str, int, str | None]] = []
+
+    def confirm(inbound_id: int) -> None:
+        row = store.get_inbound_by_id(inbound_id)  # handlers may use the store themselves
+        calls.append(("confirm", inbound_id, row["body"] if row else None))
+
+    def broken(inbound_id: int) -> None:
+        raise RuntimeError("HR record locked")
+
+    dispatcher = Dispatcher(store, {"confirm": confirm, "broken": broken})
+    dispatcher.register("it_confirm", lambda i: calls.append(("it_confirm", i, None)))
+    hr_yes = reply(store, now, "YES")
+    it_yes = reply(store, now, "YES", to=IT_NUMBER)
+    done = reply(store, now, "DONE")
+    done_it = reply(store, now, "DONE", to=IT_NUMBER)  # DONE is routed for HR only
+    other = reply(store, now, "MAYBE")
+
+    report = dispatcher.run_once(now)
+
+    assert (report.processed, report.errors) == (2, 1)
+    assert calls == [("confirm", hr_yes, "YES please"), ("it_confirm", it_yes, None)]
+    assert status(store, hr_yes) == ("PROCESSED", None)
+    assert status(store, done) == ("ERROR", "broken: RuntimeError: HR record locked")
+    assert status(store, done_it) == ("NEW", None) and status(store, other) == ("NEW", None)
+    assert dispatcher.run_once(now).processed == 0  # nothing is dispatched twice
+
+
+def test_unknown_handler_name_is_an_error_not_a_crash(store: Store, now: datetime) -> None:
+    store.save_keyword(KeywordRule("YES", "*", "HANDLER", "hr_pkg.on_yes"))
+    inbound_id = reply(store, now, "YES")
+    report = Dispatcher(store).run_once(now)
+    assert report.errors == 1
+    state, error = status(store, inbound_id)
+    assert state == "ERROR" and "no Python handler registered as 'hr_pkg.on_yes'" in (error or "")
+
+
+def test_import_handlers_resolves_module_function_names(store: Store, now: datetime) -> None:
+    store.save_keyword(KeywordRule("YES", "*", "HANDLER", "tests.inbound.handlers_fixture:record"))
+    inbound_id = reply(store, now, "YES")
+    from tests.inbound import handlers_fixture
+
+    handlers_fixture.SEEN.clear()
+    assert Dispatcher(store, import_handlers=True).run_once(now).processed == 1
+    assert handlers_fixture.SEEN == [inbound_id]
+
+
+def test_procedure_handlers_need_oracle(store: Store, now: datetime) -> None:
+    with pytest.raises(Exception, match="SQLite has no stored procedures"):
+        store.run_procedure_handler(reply(store, now, "YES"), "hr_pkg.on_yes", now)
