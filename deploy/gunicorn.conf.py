@@ -25,6 +25,9 @@ limit_request_fields = 100
 # signature checks.)
 forwarded_allow_ips = os.environ.get("SMS_BRIDGE_SERVE_FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "sms-bridge-inbound"
+# gunicorn 23+ opens a control socket at one per-user path ($HOME/.gunicorn/gunicorn.ctl): a
+# second instance on the host (tests, the benchmark's baseline) would fight over it. Unused.
+control_socket_disable = True
 accesslog = os.environ.get("SMS_BRIDGE_SERVE_ACCESS_LOG", "-") or None
 # The access log never shows bodies (form fields carry phone numbers); the query is our row id.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'

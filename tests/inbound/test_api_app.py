@@ -44,8 +44,11 @@ def post_sms(
 
 
 def test_no_key_or_bad_key_is_401(client: falcon.testing.TestClient, keys: dict[str, str]) -> None:
-    for headers in ({}, {"Authorization": "Bearer smsb_not-a-real-key-at-all-000"},
-                    {"Authorization": f"Basic {keys['admin']}"}):  # fmt: skip
+    for headers in (
+        {},
+        {"Authorization": "Bearer smsb_not-a-real-key-at-all-000"},
+        {"Authorization": f"Basic {keys['admin']}"},
+    ):
         result = client.simulate_get("/sms", headers=headers)
         assert result.status_code == 401
         assert result.headers["www-authenticate"].startswith("Bearer")
@@ -90,10 +93,17 @@ def test_queue_by_recipient_reference(
     result = post_sms(
         client,
         keys["send"],
-        {"recipientType": "employee", "recipientId": "1001", "message": "Hello", "sender": "hr",
-         "priority": 1, "sendAfter": "2030-01-01T09:00:00+02:00", "reference": "CERT-1",
-         "replyCode": "4821"},
-    )  # fmt: skip
+        {
+            "recipientType": "employee",
+            "recipientId": "1001",
+            "message": "Hello",
+            "sender": "hr",
+            "priority": 1,
+            "sendAfter": "2030-01-01T09:00:00+02:00",
+            "reference": "CERT-1",
+            "replyCode": "4821",
+        },
+    )
     assert result.status_code == 202
     assert result.json["status"] == "QUEUED"
     assert result.headers["location"] == f"{PUBLIC_URL}/sms/{result.json['id']}"
@@ -158,16 +168,30 @@ def test_raw_numbers_need_their_scope(
         ({"clientId": 7, "message": "x" * 1601}, 400, "message", "body_too_long"),
         ({"clientId": 7, "message": "hi", "priority": 5}, 400, "priority", "bad_priority"),
         ({"clientId": 7, "message": "hi", "priority": "1"}, 400, "priority", "invalid_request"),
-        ({"clientId": 7, "message": "hi", "sendAfter": "2030-01-01T09:00"}, 400, "sendAfter", "invalid_request"),
-        ({"clientId": 7, "message": "hi", "sendAfter": "2030-01-02T00:00:00Z",
-          "expiresAt": "2030-01-01T00:00:00Z"}, 400, "expiresAt", "bad_window"),
+        (
+            {"clientId": 7, "message": "hi", "sendAfter": "2030-01-01T09:00"},
+            400,
+            "sendAfter",
+            "invalid_request",
+        ),
+        (
+            {
+                "clientId": 7,
+                "message": "hi",
+                "sendAfter": "2030-01-02T00:00:00Z",
+                "expiresAt": "2030-01-01T00:00:00Z",
+            },
+            400,
+            "expiresAt",
+            "bad_window",
+        ),
         ({"clientId": 7, "message": "hi", "colour": "red"}, 400, "colour", "unknown_field"),
         ({"clientId": 8, "message": "hi"}, 404, "clientId", "unknown_recipient"),
         ({"clientId": 7, "message": "hi", "sender": "NOPE"}, 404, "sender", "unknown_sender"),
         ({"clientId": True, "message": "hi"}, 400, "clientId", "invalid_request"),
         ({"to": "555-0100", "message": "hi"}, 400, "to", "bad_number"),
     ],
-)  # fmt: skip
+)
 def test_validation_errors_name_the_field(
     client: falcon.testing.TestClient,
     store: Store,
@@ -236,8 +260,12 @@ def test_correlation_key_is_idempotent_per_api_key(
 
 
 def test_paging_is_ords_style(client: falcon.testing.TestClient, keys: dict[str, str]) -> None:
-    ids = [post_sms(client, keys["send"], {"clientId": 7, "message": f"m{i}", "sender": "HR"}).json["id"]
-           for i in range(5)]  # fmt: skip
+    ids = [
+        post_sms(client, keys["send"], {"clientId": 7, "message": f"m{i}", "sender": "HR"}).json[
+            "id"
+        ]
+        for i in range(5)
+    ]
     page = client.simulate_get("/sms", params={"limit": 2}, headers=bearer(keys["read"])).json
     assert [m["id"] for m in page["items"]] == ids[::-1][:2]
     assert (page["hasMore"], page["limit"], page["offset"], page["count"]) == (True, 2, 0, 2)
@@ -262,8 +290,11 @@ def test_filters(
     staff_msg = post_sms(client, keys["send"], {"staffId": 7, "message": "b", "sender": "IT"}).json[
         "id"
     ]
-    emp_msg = post_sms(client, keys["send"], {"recipientType": "EMPLOYEE", "recipientId": 1001,
-                                              "message": "c", "sender": "HR"}).json["id"]  # fmt: skip
+    emp_msg = post_sms(
+        client,
+        keys["send"],
+        {"recipientType": "EMPLOYEE", "recipientId": 1001, "message": "c", "sender": "HR"},
+    ).json["id"]
     client.simulate_post(f"/sms/{emp_msg}/cancel", headers=bearer(keys["send"]))
 
     def ids(**params: Any) -> list[int]:
@@ -349,12 +380,26 @@ def test_stats(client: falcon.testing.TestClient, keys: dict[str, str]) -> None:
 def test_health_and_openapi_are_public(client: falcon.testing.TestClient) -> None:
     health = client.simulate_get("/health")
     assert health.status_code == 200
-    assert health.json == {"status": "ok", "database": "ok", "engine": "sqlite",
-                           "schemaVersion": 1, "spooled": 0}  # fmt: skip
+    assert health.json == {
+        "status": "ok",
+        "database": "ok",
+        "engine": "sqlite",
+        "schemaVersion": 1,
+        "spooled": 0,
+    }
     doc = client.simulate_get("/openapi.json").json
     assert doc["openapi"] == "3.1.0"
-    assert set(doc["paths"]) == {"/twilio/inbound", "/twilio/status", "/sms", "/sms/{id}",
-                                 "/sms/{id}/cancel", "/inbound", "/stats", "/health", "/openapi.json"}  # fmt: skip
+    assert set(doc["paths"]) == {
+        "/twilio/inbound",
+        "/twilio/status",
+        "/sms",
+        "/sms/{id}",
+        "/sms/{id}/cancel",
+        "/inbound",
+        "/stats",
+        "/health",
+        "/openapi.json",
+    }
 
 
 def test_unknown_route_is_json_404(client: falcon.testing.TestClient) -> None:

@@ -73,7 +73,7 @@ def test_import_handlers_resolves_module_function_names(store: Store, now: datet
 
     handlers_fixture.SEEN.clear()
     assert Dispatcher(store, import_handlers=True).run_once(now).processed == 1
-    assert handlers_fixture.SEEN == [inbound_id]
+    assert [inbound_id] == handlers_fixture.SEEN
 
 
 def test_procedure_handlers_need_oracle(store: Store, now: datetime) -> None:

@@ -20,7 +20,10 @@ from bridge.threading_match import Candidate, MatchMethod, match, reference_code
         ("  stop\n", False, "STOP", Action.OPT_OUT),
         ("Stop.", False, "STOP", Action.OPT_OUT),
         ("stopall", False, "STOPALL", Action.OPT_OUT),
-        *[(w, False, w, Action.OPT_OUT) for w in ("UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT")],
+        *[
+            (w, False, w, Action.OPT_OUT)
+            for w in ("UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT")
+        ],
         ("please stop", False, "PLEASE", None),  # whole-body match only
         ("STOP texting me", False, "STOP", None),
         ("start", False, "START", Action.OPT_IN),
@@ -34,7 +37,7 @@ from bridge.threading_match import Candidate, MatchMethod, match, reference_code
         ("👍", False, None, None),
         ("done, thanks", False, "DONE", None),
     ],
-)  # fmt: skip
+)
 def test_classify(body: str, opted_out: bool, keyword: str | None, action: Action | None) -> None:
     found = classify(body, opted_out=opted_out)
     assert (found.keyword, found.action) == (keyword, action)

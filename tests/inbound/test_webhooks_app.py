@@ -73,8 +73,12 @@ def test_bad_or_missing_signature_is_403_and_writes_nothing(
 def test_repeated_keys_and_blank_values_are_signed(
     client: falcon.testing.TestClient, store: Store
 ) -> None:
-    form = [*inbound_form("see pictures"), ("MediaUrl0", "https://a.example/1"),
-            ("MediaUrl0", "https://a.example/2"), ("Empty", "")]  # fmt: skip
+    form = [
+        *inbound_form("see pictures"),
+        ("MediaUrl0", "https://a.example/1"),
+        ("MediaUrl0", "https://a.example/2"),
+        ("Empty", ""),
+    ]
     assert post_signed(client, "/twilio/inbound", form).status_code == 200
     # Dropping one of the repeated values changes the signed string: refused.
     tampered_signature = sign(f"{PUBLIC_URL}/twilio/inbound", form)
@@ -121,7 +125,7 @@ def test_forwarded_headers_are_honoured_when_trusted(
 
 def test_disabling_signatures_needs_development_mode(tmp_path: Path, store: Store) -> None:
     settings = make_settings(tmp_path / "x.db", tmp_path / "spool", verify_signatures=False)
-    with pytest.raises(ConfigError, match="verify_signatures.*development_mode"):
+    with pytest.raises(ConfigError, match=r"verify_signatures.*development_mode"):
         create_app(settings, store)
 
 
@@ -259,8 +263,12 @@ def test_missing_fields_are_400_not_spooled(
 
 
 def status_form(sid: str, status: str, error: str = "") -> list[tuple[str, str]]:
-    return [("MessageSid", sid), ("MessageStatus", status), ("ErrorCode", error),
-            ("AccountSid", "AC" + "0" * 32)]  # fmt: skip
+    return [
+        ("MessageSid", sid),
+        ("MessageStatus", status),
+        ("ErrorCode", error),
+        ("AccountSid", "AC" + "0" * 32),
+    ]
 
 
 def test_out_of_order_callbacks_end_delivered(

@@ -1,0 +1,254 @@
+"""End to end: the real inbound app under gunicorn (2 workers) as a subprocess, real HTTP,
+signatures computed by twilio's own RequestValidator, SQLite underneath."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
+
+from bridge.apikeys import Scope
+from bridge.models import Sender
+from bridge.statuses import Status
+from bridge.store import Store, open_store
+from tests.inbound.conftest import (
+    ALICE,
+    AUTH_TOKEN,
+    HELP_TEXT,
+    HR_NUMBER,
+    api_key,
+    bearer,
+    count,
+    inbound_form,
+    make_settings,
+    new_sid,
+    seed_people,
+    sent_message,
+)
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Service:
+    url: str
+    db: Path
+    env: dict[str, str]
+    store: Store
+    http: requests.Session
+
+    def post_signed(
+        self, path: str, form: Sequence[tuple[str, str]], *, query: str = "", bad: bool = False
+    ) -> requests.Response:
+        url = f"{self.url}{path}" + (f"?{query}" if query else "")
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(url, MultiDict(list(form)))
+        return self.http.post(
+            url,
+            data=list(form),
+            headers={"X-Twilio-Signature": ("x" + signature[1:]) if bad else signature},
+            timeout=10,
+        )
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    tmp = tmp_path_factory.mktemp("gunicorn")
+    port = free_port()
+    db = tmp / "e2e.db"
+    now = datetime.now(UTC)
+    store = open_store(make_settings(db, tmp / "spool").database)
+    store.install(now)
+    store.save_sender(Sender(code="HR", from_number=HR_NUMBER, mps=10, help_text=HELP_TEXT), now)
+    seed_people(store)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SMS_BRIDGE_")},
+        "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{db}",
+        # A locked database must fail fast in the outage test, not after 10 s per request.
+        "SMS_BRIDGE_DATABASE_BUSY_TIMEOUT_MS": "300",
+        "SMS_BRIDGE_INBOUND_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "SMS_BRIDGE_INBOUND_SPOOL_DIR": str(tmp / "spool"),
+        "SMS_BRIDGE_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "SMS_BRIDGE_SERVE_BIND": f"127.0.0.1:{port}",
+        "SMS_BRIDGE_SERVE_WORKERS": "2",
+        "SMS_BRIDGE_SERVE_ACCESS_LOG": "",
+    }
+    log = (tmp / "gunicorn.log").open("w")
+    proc = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "-c",
+            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "inbound.app:get_app()",
+        ],
+        cwd=tmp,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    http = requests.Session()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if http.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start:\n{(tmp / 'gunicorn.log').read_text()}")
+            time.sleep(0.1)
+        yield Service(url, db, env, store, http)
+    finally:
+        http.close()
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        log.close()
+        store.close()
+
+
+def test_valid_inbound_posted_three_times_is_stored_once(service: Service) -> None:
+    form = inbound_form("Thanks, done")
+    answers = [service.post_signed("/twilio/inbound", form) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert answers[0].headers["Content-Type"].startswith("text/xml")
+    with service.store.dialect.transaction("t", write=False) as tx:
+        stored = tx.scalar(
+            "SELECT COUNT(*) FROM sms_inbound WHERE message_sid = :s", {"s": form[0][1]}
+        )
+    assert stored == 1
+
+
+def test_bad_signature_is_403_and_writes_no_row(service: Service) -> None:
+    form = inbound_form("STOP")
+    before = count(service.store, "sms_inbound")
+    answer = service.post_signed("/twilio/inbound", form, bad=True)
+    assert answer.status_code == 403
+    assert count(service.store, "sms_inbound") == before
+    assert service.store.get_inbound(form[0][1]) is None
+    assert not service.store.optout_active(ALICE, HR_NUMBER)
+
+
+def test_stop_opts_out_and_start_re_enables(service: Service) -> None:
+    number = "+14155550177"
+    stop = service.post_signed("/twilio/inbound", inbound_form("STOP", frm=number))
+    assert stop.status_code == 200 and stop.text.endswith("<Response/>")
+    # The worker checks exactly this before each send (SUPPRESSED when true).
+    assert service.store.is_opted_out(number, HR_NUMBER)
+    service.post_signed("/twilio/inbound", inbound_form("start", frm=number))
+    assert not service.store.is_opted_out(number, HR_NUMBER)
+
+
+def test_help_returns_the_help_text(service: Service) -> None:
+    answer = service.post_signed("/twilio/inbound", inbound_form("HELP"))
+    assert answer.status_code == 200
+    assert f"<Response><Message>{HELP_TEXT}</Message></Response>" in answer.text
+
+
+def test_out_of_order_callbacks_end_delivered(service: Service) -> None:
+    message_id = sent_message(service.store, datetime.now(UTC), ago=timedelta(minutes=1))
+    message = service.store.get(message_id)
+    assert message is not None and message.provider_sid
+    for status in ("delivered", "sent"):
+        form = [("MessageSid", message.provider_sid), ("MessageStatus", status), ("To", ALICE)]
+        answer = service.post_signed("/twilio/status", form, query=f"id={message_id}")
+        assert answer.status_code == 200
+    final = service.store.get(message_id)
+    assert final is not None and final.status is Status.DELIVERED
+    callbacks = [
+        (e.status, e.applied) for e in service.store.events(message_id) if e.source == "callback"
+    ]
+    assert callbacks == [("DELIVERED", True), ("SENT", False)]
+
+
+def test_database_locked_webhooks_are_spooled_and_replayed(service: Service) -> None:
+    # SQLite's real outage: another process holds the write lock (a backup, a long batch).
+    # gunicorn's writers wait busy_timeout (300 ms here), fail, and must spool, not lose.
+    blocker = sqlite3.connect(service.db, timeout=5, isolation_level=None)
+    forms = [inbound_form(f"reply {n}", sid=new_sid("SMdown")) for n in range(5)]
+    stop_form = inbound_form("STOP", frm="+14155550188")
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")
+        answers = [service.post_signed("/twilio/inbound", f) for f in [*forms, stop_form]]
+        assert [a.status_code for a in answers] == [200] * 6
+        assert all(a.text.endswith("<Response/>") for a in answers)
+        health = service.http.get(f"{service.url}/health", timeout=5).json()
+        assert health["spooled"] == 6
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    for form in [*forms, stop_form]:
+        assert service.store.get_inbound(form[0][1]) is None  # nothing half-written
+    replay = subprocess.run(
+        [str(BIN / "sms-bridge"), "spool", "replay"],
+        cwd=ROOT,
+        env=service.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert replay.returncode == 0, replay.stderr
+    assert "6 applied" in replay.stdout and "0 remaining" in replay.stdout
+    for form in [*forms, stop_form]:
+        assert service.store.get_inbound(form[0][1]) is not None
+    assert service.store.is_opted_out("+14155550188", HR_NUMBER)
+    assert service.http.get(f"{service.url}/health", timeout=5).json()["spooled"] == 0
+
+
+def test_api_auth_paging_filters_and_fineract_ids(service: Service) -> None:
+    now = datetime.now(UTC)
+    send = api_key(service.store, now, "e2e-send", Scope.SEND, Scope.READ)
+    read = api_key(service.store, now, "e2e-read", Scope.READ)
+    sms = f"{service.url}/sms"
+    assert service.http.get(sms, timeout=5).status_code == 401
+    body = {"clientId": 7, "message": "Loan due", "sender": "HR"}
+    assert service.http.post(sms, json=body, headers=bearer(read), timeout=5).status_code == 403
+    both = service.http.post(sms, json={**body, "staffId": 7}, headers=bearer(send), timeout=5)
+    assert (both.status_code, both.json()["field"]) == (400, "staffId")
+    neither = {"message": "x", "sender": "HR"}
+    assert service.http.post(sms, json=neither, headers=bearer(send), timeout=5).status_code == 400
+    ids = [
+        service.http.post(sms, json=body, headers=bearer(send), timeout=5).json()["id"]
+        for _ in range(3)
+    ]
+    staff = service.http.post(
+        sms,
+        json={"staffId": 7, "message": "Shift", "sender": "HR"},
+        headers=bearer(send),
+        timeout=5,
+    ).json()["id"]
+    page = service.http.get(
+        sms, params={"clientId": 7, "limit": 2}, headers=bearer(read), timeout=5
+    ).json()
+    assert [m["id"] for m in page["items"]] == [ids[2], ids[1]] and page["hasMore"] is True
+    next_href = next(link["href"] for link in page["links"] if link["rel"] == "next")
+    rest = service.http.get(next_href, headers=bearer(read), timeout=5).json()
+    assert [m["id"] for m in rest["items"]] == [ids[0]] and rest["hasMore"] is False
+    staff_page = service.http.get(
+        sms, params={"staffId": 7}, headers=bearer(read), timeout=5
+    ).json()
+    assert [m["id"] for m in staff_page["items"]] == [staff]
