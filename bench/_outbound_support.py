@@ -209,6 +209,7 @@ class Sampler:
         self.proc = psutil.Process(pid)
         self.interval = interval
         self.samples: list[tuple[float, float, float]] = []  # (t, rss MB, cpu s)
+        self.main_thread_cpu = 0.0  # CPU seconds of the process's main thread (tid == pid)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.started = time.monotonic()
@@ -219,6 +220,9 @@ class Sampler:
                 with self.proc.oneshot():
                     rss = self.proc.memory_info().rss / 2**20
                     t = self.proc.cpu_times()
+                    for th in self.proc.threads():
+                        if th.id == self.proc.pid:
+                            self.main_thread_cpu = th.user_time + th.system_time
                 self.samples.append((time.monotonic() - self.started, rss, t.user + t.system))
             except psutil.Error:
                 return
