@@ -22,6 +22,7 @@ class InboundCollection:
     """GET /inbound: replies, newest first, optionally by processing status."""
 
     auth_scopes: ClassVar[Mapping[str, Scope]] = {"GET": Scope.READ}
+    query_parameters = frozenset({"limit", "offset", "status"})
 
     def __init__(self, store: Store, base_url: str) -> None:
         self.store = store

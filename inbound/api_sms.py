@@ -142,6 +142,20 @@ class SmsCollection:
     """POST /sms (queue one message), GET /sms (list with filters)."""
 
     auth_scopes: ClassVar[Mapping[str, Scope]] = {"POST": Scope.SEND, "GET": Scope.READ}
+    query_parameters = frozenset(
+        {
+            "limit",
+            "offset",
+            "recipientType",
+            "recipientId",
+            "clientId",
+            "staffId",
+            "status",
+            "sender",
+            "createdFrom",
+            "createdTo",
+        }
+    )
 
     def __init__(
         self, store: Store, base_url: str, max_body_bytes: int, clock: Callable[[], datetime]
@@ -273,7 +287,11 @@ def _filters(req: falcon.Request) -> MessageFilter | None:
         recipient_id=next(iter(idents)) if idents else None,
         status=status,
         sender_code=(req.get_param("sender") or "").upper() or None,
-        created_from=None if created_from is None else parse_instant(created_from, "createdFrom"),
-        created_to=None if created_to is None else parse_instant(created_to, "createdTo"),
+        created_from=None
+        if created_from is None
+        else parse_instant(created_from, "createdFrom", clamp=True),
+        created_to=None
+        if created_to is None
+        else parse_instant(created_to, "createdTo", clamp=True),
     )
     return None if len(kinds) > 1 or len(idents) > 1 else filters

@@ -24,7 +24,7 @@ from bridge.store import Store, open_store
 from inbound.api_misc import Health, InboundCollection, OpenApiDocument, Stats
 from inbound.api_sms import SmsCancel, SmsCollection, SmsItem
 from inbound.auth import ApiKeyAuth
-from inbound.http import ApiError, error_body, serialize_error
+from inbound.http import ApiError, KnownQueryParameters, error_body, serialize_error
 from inbound.openapi import openapi_document
 from inbound.signature import TwilioSignature
 from inbound.webhooks import InboundWebhook, StatusWebhook
@@ -87,6 +87,7 @@ def create_app(
             max_body_bytes=inbound.max_body_bytes,
         ),
         ApiKeyAuth(store, clock),
+        KnownQueryParameters(),
     ]
     app = falcon.App(middleware=middleware)
     app.set_error_serializer(serialize_error)
@@ -96,8 +97,10 @@ def create_app(
     app.add_route("/twilio/inbound", InboundWebhook(*webhook_args))
     app.add_route("/twilio/status", StatusWebhook(*webhook_args))
     app.add_route("/sms", SmsCollection(store, base_url, inbound.max_body_bytes, clock))
-    app.add_route("/sms/{message_id:int(min=1)}", SmsItem(store, base_url))
-    app.add_route("/sms/{message_id:int(min=1)}/cancel", SmsCancel(store, clock))
+    app.add_route("/sms/{message_id:int(min=1, max=999999999999999)}", SmsItem(store, base_url))
+    app.add_route(
+        "/sms/{message_id:int(min=1, max=999999999999999)}/cancel", SmsCancel(store, clock)
+    )
     app.add_route("/inbound", InboundCollection(store, base_url))
     app.add_route("/stats", Stats(store))
     app.add_route("/health", Health(store, spool))

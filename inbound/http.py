@@ -10,16 +10,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import falcon
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 25
 _SLUG = re.compile(r"[^a-z0-9]+")
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9998, 12, 31, tzinfo=UTC)
 _RFC3339 = re.compile(
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
     r"([Zz]|[+-][0-9]{2}:[0-9]{2})$"
@@ -99,8 +101,12 @@ def iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def parse_instant(value: Any, field: str) -> datetime:
-    """An RFC 3339 date-time with a zone (``Z`` or an offset), returned as UTC."""
+def parse_instant(value: Any, field: str, *, clamp: bool = False) -> datetime:
+    """An RFC 3339 date-time with a zone (``Z`` or an offset), returned as UTC.
+
+    Instants outside EARLIEST..LATEST are refused (400), or with ``clamp`` (query filters,
+    where it changes no result) moved to the nearest bound: the stores keep four-digit years.
+    """
     # Python's fromisoformat accepts far more than RFC 3339 (no zone, no "T", week dates):
     # the API promises RFC 3339, so the shape is checked first.
     if not isinstance(value, str) or not _RFC3339.match(value):
@@ -113,7 +119,15 @@ def parse_instant(value: Any, field: str) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise invalid(field, f"{field}: {value!r} is not a valid date-time") from None
-    return parsed.astimezone(UTC)
+    try:
+        instant = parsed.astimezone(UTC)
+    except OverflowError:  # year 9999 with a negative offset
+        instant = LATEST + timedelta(days=1)
+    if EARLIEST <= instant <= LATEST:
+        return instant
+    if clamp:
+        return min(max(instant, EARLIEST), LATEST)
+    raise invalid(field, f"{field} must be between {iso(EARLIEST)} and {iso(LATEST)}")
 
 
 def query_int(req: falcon.Request, name: str, default: int, low: int, high: int) -> int:
@@ -166,3 +180,20 @@ def only_known(data: Mapping[str, Any], known: frozenset[str]) -> None:
     for name in data:
         if name not in known:
             raise invalid(name, f"unknown field {name!r}", "unknown_field")
+
+
+class KnownQueryParameters:
+    """Middleware: a query parameter the route does not declare is 400, not silently ignored
+    (``?stauts=NEW`` would otherwise return everything). Resources list theirs in
+    ``query_parameters``; a resource without the attribute takes none."""
+
+    def process_resource(
+        self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]
+    ) -> None:
+        if resource is None:
+            return
+        allowed: frozenset[str] = getattr(resource, "query_parameters", frozenset())
+        # From the raw query string: Falcon drops some shapes (``?=x``) from req.params.
+        for name, _ in parse_qsl(req.query_string, keep_blank_values=True):
+            if name not in allowed:
+                raise invalid(name, f"unknown query parameter {name!r}", "unknown_parameter")

@@ -52,7 +52,7 @@ _ID = {
     "name": "id",
     "in": "path",
     "required": True,
-    "schema": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999},
+    "schema": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999},
 }
 _SIGNATURE = {
     "name": "X-Twilio-Signature",

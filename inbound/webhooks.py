@@ -103,6 +103,8 @@ class InboundWebhook(_Webhook):
 class StatusWebhook(_Webhook):
     """POST /twilio/status?id=<our row id>: a delivery status callback."""
 
+    query_parameters = frozenset({"id"})
+
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         form: Form = req.context.form
         resp.content_type = TWIML_TYPE
