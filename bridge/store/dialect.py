@@ -23,6 +23,7 @@ Params = Mapping[str, Any]
 TIMESTAMP_COLUMNS = frozenset(
     {
         "created_at",
+        "acknowledged_at",
         "updated_at",
         "submitted_at",
         "final_at",
