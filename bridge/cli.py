@@ -19,7 +19,6 @@ from pathlib import Path
 from bridge import errors
 from bridge.config import Settings, config_path, load_settings
 from bridge.models import EnqueueRequest, Sender
-from bridge.report import render_counts
 from bridge.store import Store, open_store
 
 EXIT_OK, EXIT_RUNTIME, EXIT_INPUT = 0, 1, 2
@@ -86,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("--reason")
     cancel.set_defaults(handler=cmd_cancel)
 
-    report = sub.add_parser("report", help="counts by status and sender")
+    report = sub.add_parser("report", help="counts per sender and day, by status")
+    report.add_argument("--days", type=int, default=7, help="days back, UTC (default 7)")
     report.add_argument("--json", action="store_true")
     report.set_defaults(handler=cmd_report)
 
@@ -221,11 +221,16 @@ def cmd_cancel(args: argparse.Namespace, settings: Settings, store: Store) -> in
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    counts = store.counts()
+    from datetime import timedelta
+
+    from bridge.report import daily_rows, render_daily
+
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    counts = store.daily_counts(today - timedelta(days=max(0, args.days - 1)))
     if args.json:
-        print(json.dumps([c.__dict__ for c in counts], indent=2))
+        print(json.dumps(daily_rows(counts), indent=2))
     else:
-        print(render_counts(counts))
+        print(render_daily(counts))
     return EXIT_OK
 
 

@@ -153,6 +153,14 @@ class StatusCount:
     count: int
 
 
+@dataclass(frozen=True)
+class DailyCount:
+    sender_code: str
+    day: str  # YYYY-MM-DD, UTC
+    status: str
+    count: int
+
+
 @dataclass
 class InstallReport:
     statements: int = 0

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bridge.models import Event, Message, StatusCount
+from bridge.models import DailyCount, Event, Message, StatusCount
 from bridge.statuses import Status
 
 REPORT_COLUMNS = [s.value for s in Status]
@@ -41,3 +41,49 @@ def message_json(message: Message, events: Sequence[Event] = ()) -> dict[str, An
     if events:
         data["events"] = [{k: _jsonable(v) for k, v in e.__dict__.items()} for e in events]
     return data
+
+
+# The columns the connectors in the source documents report, in lifecycle order.
+DAILY_COLUMNS = [
+    "QUEUED", "SENDING", "SUBMITTED", "SENT", "DELIVERED", "UNDELIVERED", "FAILED",
+    "SUPPRESSED", "INVALID", "EXPIRED", "CANCELED",
+]  # fmt: skip
+
+
+def daily_rows(counts: Sequence[DailyCount]) -> list[dict[str, Any]]:
+    """One row per sender and UTC day, every status column present (0 when none)."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for c in counts:
+        row = rows.setdefault(
+            (c.sender_code, c.day),
+            {"sender": c.sender_code, "day": c.day, **{s.lower(): 0 for s in DAILY_COLUMNS}},
+        )
+        row[c.status.lower()] = row.get(c.status.lower(), 0) + c.count
+    result = [rows[k] for k in sorted(rows)]
+    for row in result:
+        row["total"] = sum(row[s.lower()] for s in DAILY_COLUMNS)
+    return result
+
+
+def render_daily(counts: Sequence[DailyCount]) -> str:
+    rows = daily_rows(counts)
+    if not rows:
+        return "no messages in the period"
+    short = {"UNDELIVERED": "undeliv", "SUPPRESSED": "suppress", "SUBMITTED": "submit"}
+    heads = [short.get(s, s.lower()) for s in DAILY_COLUMNS]
+    width = max(len("sender"), *(len(r["sender"]) for r in rows))
+    lines = [
+        "sender".ljust(width)
+        + "  day       "
+        + "".join(f" {h:>9}" for h in heads)
+        + f" {'total':>7}"
+    ]
+    lines.append("-" * len(lines[0]))
+    for r in rows:
+        lines.append(
+            r["sender"].ljust(width)
+            + f"  {r['day']}"
+            + "".join(f" {r[s.lower()]:>9}" for s in DAILY_COLUMNS)
+            + f" {r['total']:>7}"
+        )
+    return "\n".join(lines)

@@ -76,6 +76,8 @@ class Dialect(abc.ABC):
     name: str
     #: ``LIMIT``/``OFFSET`` spelling, appended to an ORDER BY query.
     page_clause: str
+    #: SQL for the UTC calendar day (``YYYY-MM-DD`` text) of a timestamp column.
+    day_format: str
 
     @abc.abstractmethod
     def transaction(self, action: str, *, write: bool = True) -> AbstractContextManager[Tx]:

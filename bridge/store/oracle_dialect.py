@@ -68,6 +68,8 @@ SCHEMA_VERSION_SQL = "SELECT MAX(version) AS v FROM sms_schema_version"
 
 PAGE_CLAUSE = "OFFSET :offset ROWS FETCH NEXT :limit ROWS ONLY"
 
+DAY_FORMAT = "TO_CHAR({column}, 'YYYY-MM-DD')"  # columns hold UTC: the UTC day
+
 ALL_SQL = (CLAIM_SQL, LOCK_SENDER_SQL, UPSERT_OPTOUT_SQL, USER_ERRORS_SQL, SCHEMA_VERSION_SQL)
 
 
@@ -146,6 +148,7 @@ class OracleTx(Tx):
 class OracleDialect(Dialect):
     name = "oracle"
     page_clause = PAGE_CLAUSE
+    day_format = DAY_FORMAT
 
     def __init__(
         self,

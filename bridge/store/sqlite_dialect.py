@@ -67,6 +67,7 @@ class SQLiteTx(Tx):
 class SQLiteDialect(Dialect):
     name = "sqlite"
     page_clause = "LIMIT :limit OFFSET :offset"
+    day_format = "substr({column}, 1, 10)"  # ISO text: the date part is the UTC day
 
     def __init__(self, path: Path, busy_timeout_ms: int = 10_000) -> None:
         self.path = path

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from bridge import errors
 from bridge.models import (
+    DailyCount,
     EnqueueRequest,
     Event,
     InboundRecord,
@@ -500,6 +501,20 @@ class Store(InboundStoreMixin):
     def stale_submissions(self, before: datetime) -> list[Message]:
         with self.dialect.transaction("sync", write=False) as tx:
             return [_message(r) for r in tx.rows(queries.STALE_SUBMISSIONS, {"before": before})]
+
+    def daily_counts(self, since: datetime) -> list[DailyCount]:
+        """Messages created since ``since``, by sender, UTC day of creation and status."""
+        day = self.dialect.day_format.format(column="created_at")
+        sql = (
+            f"SELECT sender_code, {day} AS day, status, COUNT(*) AS n FROM sms_outbound"
+            f" WHERE created_at >= :since GROUP BY sender_code, {day}, status"
+            f" ORDER BY sender_code, {day}, status"
+        )
+        with self.dialect.transaction("report", write=False) as tx:
+            return [
+                DailyCount(str(r["sender_code"]), str(r["day"]), str(r["status"]), int(r["n"]))
+                for r in tx.rows(sql, {"since": since})
+            ]
 
     def counts(self) -> list[StatusCount]:
         with self.dialect.transaction("report", write=False) as tx:

@@ -425,3 +425,18 @@ class StoreContract:
         store.cancel(ids[0], now)
         mine = {c.status: c.count for c in store.counts() if c.sender_code == sender.code}
         assert mine == {"QUEUED": 2, "CANCELED": 1}
+
+    def test_daily_counts(self, store: Store, now: datetime) -> None:
+        sender = new_sender(store, now)
+        ids = [queue(store, sender, now) for _ in range(3)]
+        store.cancel(ids[0], now)
+        since = now - timedelta(days=1)
+        mine = {
+            (c.day, c.status): c.count
+            for c in store.daily_counts(since)
+            if c.sender_code == sender.code
+        }
+        today = now.strftime("%Y-%m-%d")
+        assert mine == {(today, "QUEUED"): 2, (today, "CANCELED"): 1}
+        later = store.daily_counts(now + timedelta(days=1))
+        assert not [c for c in later if c.sender_code == sender.code]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -57,11 +58,13 @@ def test_enqueue_status_cancel_report(cli: Path, capsys: pytest.CaptureFixture[s
     assert main(["cancel", str(new_id)]) == 0
     assert "CANCELED" in capsys.readouterr().out
     assert main(["report", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == [
-        {"sender_code": "HR", "status": "CANCELED", "count": 1}
-    ]
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["sender"], row["canceled"], row["queued"], row["total"]) == ("HR", 1, 0, 1)
+    assert row["day"] == datetime.now(UTC).strftime("%Y-%m-%d")
     assert main(["report"]) == 0
-    assert capsys.readouterr().out.splitlines()[2].split() == ["HR", "1", "1"]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:4] == ["sender", "day", "queued", "sending"]
+    assert lines[2].split()[0] == "HR" and lines[2].split()[-2:] == ["1", "1"]
 
 
 @pytest.mark.parametrize(
