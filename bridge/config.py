@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -89,6 +90,7 @@ class MailSettings:
     sender: str = "sms-bridge@localhost"
     admins: tuple[str, ...] = ()
     error_digest_minutes: int = 15
+    manager_digest_at: str = "07:00"  # daily, HH:MM in the worker host's local time
     alert_min_interval_minutes: int = 30
 
 
@@ -250,6 +252,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError(f"[mail] transport in {src}: must be 'smtp' or 'maildir'")
     if settings.mail.smtp_security not in {"none", "starttls", "ssl"}:
         raise ConfigError(f"[mail] smtp_security in {src}: must be 'none', 'starttls' or 'ssl'")
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", settings.mail.manager_digest_at):
+        raise ConfigError(f"[mail] manager_digest_at in {src}: expected HH:MM (24-hour)")
     for name in ("concurrency", "batch_size", "max_attempts", "lease_seconds"):
         if getattr(settings.bridge, name) < 1:
             raise ConfigError(f"[bridge] {name} in {src}: must be at least 1")
