@@ -111,9 +111,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if http.get(f"{url}/health", timeout=1).status_code == 200:
+                if http.get(f"{url}/health", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or a worker still booting
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not start:\n{(tmp / 'gunicorn.log').read_text()}")
