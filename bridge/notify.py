@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from bridge.config import MailSettings
 from bridge.digests import error_digest
 from bridge.mail import Transport, compose
+from bridge.manager_digest import manager_digests
 from bridge.store import Store
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,22 @@ class Notifier:
         if digest is None:
             return False
         return self._send(digest.subject, digest.text, digest.html)
+
+    def manager_digests(self, store: Store, since: datetime, until: datetime) -> int:
+        """Send each manager the digest of their employees' replies; returns mails sent."""
+        digests = manager_digests(store.replies_for_digest(since, until), since, until)
+        sent = 0
+        for manager, digest in sorted(digests.items()):
+            try:
+                self.transport.send(
+                    compose(
+                        self.settings.sender, [manager], digest.subject, digest.text, digest.html
+                    )
+                )
+                sent += 1
+            except Exception as exc:  # one manager's bad address must not stop the others
+                log.error("manager digest to %s failed: %s", manager, exc)
+        return sent
 
 
 def digest_window(now: datetime, minutes: int) -> tuple[datetime, datetime]:

@@ -91,6 +91,11 @@ class Runner:
         self.notifier.error_digest(self.store, self.last_digest, now)
         self.last_digest = now
 
+    def manager_digests(self) -> None:
+        now = self.clock()
+        sent = self.notifier.manager_digests(self.store, now - timedelta(days=1), now)
+        log.info("manager digests: %d sent", sent)
+
     def recheck_credentials(self) -> None:
         if not self.worker.credentials_broken:
             return
@@ -108,6 +113,7 @@ class Runner:
         self.scheduler.every(5).minutes.do(self.sync)
         self.scheduler.every(cfg.mail.error_digest_minutes).minutes.do(self.digest)
         self.scheduler.every(1).minutes.do(self.recheck_credentials)
+        self.scheduler.every().day.at(cfg.mail.manager_digest_at).do(self.manager_digests)
 
     # -- loops ---------------------------------------------------------------------------
 

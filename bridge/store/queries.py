@@ -191,3 +191,14 @@ UPDATE sms_outbound
        updated_at = :now
  WHERE id = :id AND status = 'SENDING'
 """
+
+REPLIES_FOR_DIGEST = """
+SELECT i.id, i.received_at, i.body, i.from_number, i.match_method, i.outbound_id,
+       o.reference, o.body AS outbound_body, r.display_name, r.manager_email
+  FROM sms_inbound i
+  LEFT JOIN sms_outbound o ON o.id = i.outbound_id
+  LEFT JOIN sms_recipients_v r
+    ON r.recipient_type = i.recipient_type AND r.recipient_id = i.recipient_id
+ WHERE i.received_at >= :since AND i.received_at < :until
+ ORDER BY i.received_at, i.id
+"""

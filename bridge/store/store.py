@@ -516,6 +516,11 @@ class Store(InboundStoreMixin):
                 for r in tx.rows(sql, {"since": since})
             ]
 
+    def replies_for_digest(self, since: datetime, until: datetime) -> list[Row]:
+        """Replies received in [since, until) with the reminder they answer and the manager."""
+        with self.dialect.transaction("digest", write=False) as tx:
+            return tx.rows(queries.REPLIES_FOR_DIGEST, {"since": since, "until": until})
+
     def counts(self) -> list[StatusCount]:
         with self.dialect.transaction("report", write=False) as tx:
             return [
