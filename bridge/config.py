@@ -104,7 +104,7 @@ class BridgeSettings:
     retry_base_seconds: float = 30.0
     retry_max_seconds: float = 3600.0
     poll_min_seconds: float = 0.2
-    poll_max_seconds: float = 5.0
+    poll_max_seconds: float = 1.0
     sync_after_minutes: int = 30
     worker_name: str = ""
 

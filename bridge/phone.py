@@ -7,6 +7,7 @@ NANP reports FIXED_LINE_OR_MOBILE) is accepted, as carriers deliver to it when i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
@@ -42,17 +43,20 @@ class Rejected:
     reason: str
 
 
+@lru_cache(maxsize=4096)
 def normalize(raw: str | None, default_region: str) -> Normalized | Rejected:
-    """E.164 for a number that can receive SMS, else the reason it cannot."""
+    """E.164 for a number that can receive SMS, else the reason it cannot (pure, so cached:
+    parsing costs about 0.5 ms and bulk sends repeat numbers)."""
     if raw is None or not raw.strip():
         return Rejected("no mobile number on record")
     try:
         parsed = phonenumbers.parse(raw, default_region)
     except NumberParseException as exc:
         return Rejected(f"unparsable number: {exc._msg}")
-    if not phonenumbers.is_valid_number(parsed):
-        return Rejected("not a valid number for its region")
+    # number_type is UNKNOWN exactly when is_valid_number is false: one lookup, not two.
     number_type = phonenumbers.number_type(parsed)
+    if number_type == PhoneNumberType.UNKNOWN or not phonenumbers.is_possible_number(parsed):
+        return Rejected("not a valid number for its region")
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if number_type not in _ACCEPTED_TYPES:
         return Rejected(f"{mask(e164)} is {_TYPE_NAMES.get(number_type, 'not a mobile')}")

@@ -90,6 +90,12 @@ class Worker:
         self.collect(block=False)
         claimed = 0
         capacity = self.cfg.concurrency - len(self.in_flight)
+        # Claim in batches, not a row or two per freed slot: every claim round costs a probe, a
+        # claim transaction and a prepared-rows write (measured: 2.8 rows per claim at
+        # concurrency 32 cost half the worker's CPU). Wait for a quarter of the slots.
+        threshold = max(1, min(self.cfg.batch_size, self.cfg.concurrency // 4))
+        if self.in_flight and capacity < threshold:
+            capacity = 0
         if capacity > 0 and not self.stop_event.is_set() and not self.credentials_broken:
             now = self.clock()
             for code in self.store.ready_senders(now):

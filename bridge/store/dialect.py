@@ -58,7 +58,8 @@ class Tx(abc.ABC):
         """Run a statement; return the number of rows it changed."""
 
     @abc.abstractmethod
-    def executemany(self, sql: str, rows: Sequence[Params]) -> None: ...
+    def executemany(self, sql: str, rows: Sequence[Params]) -> int:
+        """Run a statement once per row; return the total number of rows it changed."""
 
     @abc.abstractmethod
     def rows(self, sql: str, params: Params | None = None) -> list[Row]: ...
@@ -76,6 +77,8 @@ class Dialect(abc.ABC):
     name: str
     #: ``LIMIT``/``OFFSET`` spelling, appended to an ORDER BY query.
     page_clause: str
+    #: The idle probe: 1 if any QUEUED row is due (stops at the first; reads only an index).
+    any_ready_sql: str
     #: SQL for the UTC calendar day (``YYYY-MM-DD`` text) of a timestamp column.
     day_format: str
 

@@ -68,6 +68,12 @@ SCHEMA_VERSION_SQL = "SELECT MAX(version) AS v FROM sms_schema_version"
 
 PAGE_CLAUSE = "OFFSET :offset ROWS FETCH NEXT :limit ROWS ONLY"
 
+# ROWNUM is fine here: no FOR UPDATE, and it stops the probe at the first due row.
+ANY_READY_SQL = """
+SELECT COUNT(*) AS n FROM sms_outbound
+ WHERE status = 'QUEUED' AND next_attempt_at <= :now AND ROWNUM = 1
+"""
+
 DAY_FORMAT = "TO_CHAR({column}, 'YYYY-MM-DD')"  # columns hold UTC: the UTC day
 
 ALL_SQL = (CLAIM_SQL, LOCK_SENDER_SQL, UPSERT_OPTOUT_SQL, USER_ERRORS_SQL, SCHEMA_VERSION_SQL)
@@ -135,9 +141,11 @@ class OracleTx(Tx):
         self.cursor.execute(sql, _bind(params))
         return int(self.cursor.rowcount)
 
-    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        if rows:
-            self.cursor.executemany(sql, [_bind(r) for r in rows])
+    def executemany(self, sql: str, rows: Sequence[Params]) -> int:
+        if not rows:
+            return 0
+        self.cursor.executemany(sql, [_bind(r) for r in rows])
+        return int(self.cursor.rowcount)
 
     def rows(self, sql: str, params: Params | None = None) -> list[Row]:
         self.cursor.execute(sql, _bind(params))
@@ -149,6 +157,7 @@ class OracleDialect(Dialect):
     name = "oracle"
     page_clause = PAGE_CLAUSE
     day_format = DAY_FORMAT
+    any_ready_sql = ANY_READY_SQL
 
     def __init__(
         self,

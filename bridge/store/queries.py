@@ -142,10 +142,6 @@ SELECT * FROM sms_outbound
  ORDER BY submitted_at, id
 """
 
-ANY_READY = """
-SELECT COUNT(*) AS n FROM sms_outbound
- WHERE status = 'QUEUED' AND next_attempt_at <= :now
-"""
 
 READY_SENDERS = """
 SELECT DISTINCT sender_code FROM sms_outbound

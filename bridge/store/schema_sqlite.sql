@@ -67,9 +67,10 @@ CREATE TABLE IF NOT EXISTS sms_outbound (
 );
 
 -- The ready set: claim and the idle probe read only QUEUED rows through this index, so their
--- cost does not grow with the history of final rows.
+-- cost does not grow with the history of final rows. id before next_attempt_at, so the
+-- claim's ORDER BY priority, id follows the index instead of sorting every waiting row.
 CREATE INDEX IF NOT EXISTS sms_outbound_ready_ix
-    ON sms_outbound (status, sender_code, priority, next_attempt_at, id);
+    ON sms_outbound (status, sender_code, priority, id, next_attempt_at);
 CREATE INDEX IF NOT EXISTS sms_outbound_due_ix ON sms_outbound (status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS sms_outbound_recipient_ix
     ON sms_outbound (recipient_type, recipient_id, created_at);

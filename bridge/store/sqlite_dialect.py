@@ -55,8 +55,10 @@ class SQLiteTx(Tx):
     def execute(self, sql: str, params: Params | None = None) -> int:
         return self._conn.execute(sql, _bind(params)).rowcount
 
-    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        self._conn.executemany(sql, [_bind(r) for r in rows])
+    def executemany(self, sql: str, rows: Sequence[Params]) -> int:
+        if not rows:
+            return 0
+        return self._conn.executemany(sql, [_bind(r) for r in rows]).rowcount
 
     def rows(self, sql: str, params: Params | None = None) -> list[Row]:
         cur = self._conn.execute(sql, _bind(params))
@@ -67,6 +69,10 @@ class SQLiteTx(Tx):
 class SQLiteDialect(Dialect):
     name = "sqlite"
     page_clause = "LIMIT :limit OFFSET :offset"
+    any_ready_sql = (
+        "SELECT EXISTS (SELECT 1 FROM sms_outbound"
+        " WHERE status = 'QUEUED' AND next_attempt_at <= :now) AS n"
+    )
     day_format = "substr({column}, 1, 10)"  # ISO text: the date part is the UTC day
 
     def __init__(self, path: Path, busy_timeout_ms: int = 10_000) -> None:

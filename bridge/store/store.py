@@ -165,7 +165,7 @@ class Store(InboundStoreMixin):
     def any_ready(self, now: datetime) -> bool:
         """The idle probe: reads only the (status, next_attempt_at) index."""
         with self.dialect.transaction("probe", write=False) as tx:
-            return bool(tx.scalar(queries.ANY_READY, {"now": now}))
+            return bool(tx.scalar(self.dialect.any_ready_sql, {"now": now}))
 
     def ready_senders(self, now: datetime) -> list[str]:
         with self.dialect.transaction("probe", write=False) as tx:
@@ -239,11 +239,10 @@ class Store(InboundStoreMixin):
         """Record a batch of accepted creates in one transaction; returns rows moved."""
         if not results:
             return 0
-        moved = 0
         with self.dialect.transaction("submitted") as tx:
-            for result in results:
-                moved += tx.execute(
-                    queries.MARK_SUBMITTED,
+            moved = tx.executemany(
+                queries.MARK_SUBMITTED,
+                [
                     {
                         "id": result.outbound_id,
                         "provider_sid": result.provider_sid,
@@ -252,8 +251,10 @@ class Store(InboundStoreMixin):
                         "num_segments": result.num_segments,
                         "encoding": result.encoding,
                         "now": now,
-                    },
-                )
+                    }
+                    for result in results
+                ],
+            )
             tx.executemany(
                 queries.INSERT_EVENT,
                 [
