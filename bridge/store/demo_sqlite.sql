@@ -19,3 +19,19 @@ SELECT 'EMPLOYEE'                AS recipient_type,
        m.email                   AS manager_email
   FROM hr_demo_employees e
   LEFT JOIN hr_demo_employees m ON m.employee_id = e.manager_id;
+
+-- Certifications of the demo employees (the HR story: reminders before they expire).
+CREATE TABLE IF NOT EXISTS hr_demo_certifications (
+    cert_id                  INTEGER PRIMARY KEY,
+    employee_id              INTEGER NOT NULL REFERENCES hr_demo_employees (employee_id),
+    cert_name                TEXT NOT NULL,
+    expires_on               TEXT NOT NULL,  -- 'YYYY-MM-DD' (a DATE in Oracle)
+    status                   TEXT NOT NULL DEFAULT 'ACTIVE'
+                                 CHECK (status IN ('ACTIVE', 'RENEWAL_CONFIRMED', 'FLAGGED')),
+    reminder_outbound_id     INTEGER REFERENCES sms_outbound (id),
+    acknowledged_at          TEXT,
+    acknowledged_inbound_id  INTEGER REFERENCES sms_inbound (id),
+    flagged_reason           TEXT
+);
+CREATE INDEX IF NOT EXISTS hr_demo_certifications_exp_ix
+    ON hr_demo_certifications (status, expires_on);
