@@ -20,8 +20,11 @@ from types import FrameType
 
 import schedule
 
+from bridge import hr_certs
 from bridge.config import Settings
+from bridge.dispatcher import Dispatcher
 from bridge.gateway import TwilioGateway
+from bridge.inbound_processing import replay_spool
 from bridge.mail import make_transport
 from bridge.notify import Notifier
 from bridge.recovery import reconcile, sync
@@ -57,6 +60,11 @@ class Runner:
             settings, store, self.gateway, self.notifier, clock=clock, name=self.name
         )
         self.progress = progress
+        # Embedded mode runs the reply handlers in Python: the HR story's twin of the PL/SQL
+        # hr_cert_sms.on_reply, plus any "module:function" a site names in sms_keywords. On
+        # Oracle unregistered names are PL/SQL procedures (callproc).
+        registry = hr_certs.handlers(store, clock) if store.engine == "sqlite" else {}
+        self.dispatcher = Dispatcher(store, registry, import_handlers=True)
         self.scheduler = schedule.Scheduler()
         self.last_digest = clock()
         self._db_down_since: float | None = None
@@ -96,6 +104,14 @@ class Runner:
         sent = self.notifier.manager_digests(self.store, now - timedelta(days=1), now)
         log.info("manager digests: %d sent", sent)
 
+    def dispatch_replies(self) -> None:
+        self.dispatcher.run_once(self.clock())
+
+    def replay_spool(self) -> None:
+        report = replay_spool(self.store, self.settings.inbound)
+        if report.applied or report.rejected:
+            log.info("spool: %s", report)
+
     def recheck_credentials(self) -> None:
         if not self.worker.credentials_broken:
             return
@@ -113,6 +129,8 @@ class Runner:
         self.scheduler.every(5).minutes.do(self.sync)
         self.scheduler.every(cfg.mail.error_digest_minutes).minutes.do(self.digest)
         self.scheduler.every(1).minutes.do(self.recheck_credentials)
+        self.scheduler.every(5).seconds.do(self.dispatch_replies)
+        self.scheduler.every(30).seconds.do(self.replay_spool)
         self.scheduler.every().day.at(cfg.mail.manager_digest_at).do(self.manager_digests)
 
     # -- loops ---------------------------------------------------------------------------
@@ -134,6 +152,7 @@ class Runner:
                 break
         self.worker.shutdown()
         self.report_progress(final=True)
+        self.guarded(self.dispatch_replies)
         return 0
 
     def forever(self) -> int:

@@ -75,14 +75,23 @@ GET_INBOUND = "SELECT * FROM sms_inbound WHERE id = :id"
 REPLIES_FOR = "SELECT * FROM sms_inbound WHERE outbound_id = :outbound_id ORDER BY id"
 
 # NEW replies whose first word has an active HANDLER rule, for this sender or for every one.
+# Keyword '*' is a catch-all: any reply to that sender that no keyword rule claims (the HR
+# reminders route every answer, "YES 4821" or a question, to one handler).
 HANDLER_JOBS = """
-SELECT i.id, k.handler, k.sender_code
+SELECT i.id, k.handler, k.sender_code, k.keyword
   FROM sms_inbound i
-  JOIN sms_keywords k ON k.keyword = i.keyword AND k.action = 'HANDLER' AND k.active = 'Y'
+  JOIN sms_keywords k ON (k.keyword = i.keyword OR k.keyword = '*')
+                     AND k.action = 'HANDLER' AND k.active = 'Y'
   LEFT JOIN sms_senders s ON s.from_number = i.to_number AND s.code = k.sender_code
  WHERE i.status = 'NEW' AND (k.sender_code = '*' OR s.code IS NOT NULL)
  ORDER BY i.id
 """
+
+
+def _rule_rank(row: Row) -> int:
+    """An exact keyword beats the catch-all; then a sender's own rule beats ``*``."""
+    return (2 if row["keyword"] != "*" else 0) + (1 if row["sender_code"] != "*" else 0)
+
 
 # Taking the row: on Oracle the update holds its row lock until the handler's transaction
 # ends, so a second dispatcher waits and then finds it no longer NEW.
@@ -280,12 +289,12 @@ class InboundStoreMixin:
         """NEW replies with a HANDLER rule, oldest first; a sender's rule beats ``*``."""
         with self.dialect.transaction("dispatch", write=False) as tx:
             rows = tx.rows(
-                f"{HANDLER_JOBS} {self.dialect.page_clause}", {"limit": limit * 2, "offset": 0}
+                f"{HANDLER_JOBS} {self.dialect.page_clause}", {"limit": limit * 4, "offset": 0}
             )
         chosen: dict[int, Row] = {}
         for row in rows:
             current = chosen.get(int(row["id"]))
-            if current is None or current["sender_code"] == "*":
+            if current is None or _rule_rank(row) > _rule_rank(current):
                 chosen[int(row["id"])] = row
         return [HandlerJob(i, str(r["handler"])) for i, r in sorted(chosen.items())][:limit]
 

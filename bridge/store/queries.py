@@ -158,8 +158,8 @@ SELECT sender_code, status, COUNT(*) AS n
 GET_INBOUND_BY_SID = "SELECT * FROM sms_inbound WHERE message_sid = :message_sid"
 
 GET_OPTOUT_STATE = """
-SELECT COUNT(*) AS n FROM sms_optouts
- WHERE phone_number = :phone_number AND state = 'OPTED_OUT' AND scope IN (:scope, '*')
+SELECT scope, state, changed_at FROM sms_optouts
+ WHERE phone_number = :phone_number AND scope IN (:scope, '*')
 """
 
 SCHEMA_VERSION = "SELECT MAX(version) AS v FROM sms_schema_version"

@@ -566,16 +566,18 @@ class Store(InboundStoreMixin):
             )
 
     def is_opted_out(self, phone_number: str, sender_number: str | None) -> bool:
-        """Opted out of this sender number, or of everything (scope ``*``)."""
-        with self.dialect.transaction("optout", write=False) as tx:
-            return bool(
-                tx.scalar(
-                    queries.GET_OPTOUT_STATE,
-                    {"phone_number": phone_number, "scope": sender_number or "*"},
-                )
-            )
+        """Opted out of this sender number, or of everything (scope ``*``).
 
-    # -- helpers -------------------------------------------------------------------------
+        The latest change wins: STOPALL then START to one number re-enables that number only;
+        at the same instant the number's own row beats ``*``.
+        """
+        scope = sender_number or "*"
+        with self.dialect.transaction("optout", write=False) as tx:
+            rows = tx.rows(queries.GET_OPTOUT_STATE, {"phone_number": phone_number, "scope": scope})
+        if not rows:
+            return False
+        latest = max(rows, key=lambda r: (r["changed_at"], r["scope"] != "*"))
+        return bool(latest["state"] == "OPTED_OUT")
 
     def _fetch_ids(self, tx: Tx, ids: Sequence[int]) -> list[Row]:
         rows: list[Row] = []

@@ -394,8 +394,11 @@ class StoreContract:
         assert store.is_opted_out(number, hr) and not store.is_opted_out(number, it)
         store.set_optout(number, hr, False, now, keyword="START")
         assert not store.is_opted_out(number, hr)
-        store.set_optout(number, "*", True, now, keyword="STOPALL")
+        later = now + timedelta(seconds=1)
+        store.set_optout(number, "*", True, later, keyword="STOPALL")
         assert store.is_opted_out(number, hr) and store.is_opted_out(number, it)
+        store.set_optout(number, it, False, later + timedelta(seconds=1), keyword="START")
+        assert store.is_opted_out(number, hr) and not store.is_opted_out(number, it)
 
     # -- reading -------------------------------------------------------------------------
 

@@ -1,0 +1,158 @@
+"""The certification-reminder use case in embedded mode (SQLite): Python twins of the PL/SQL
+package ``hr_cert_sms`` (plsql/demo/hr/), with the same texts, codes and correlation keys.
+
+On Oracle the package does this work inside the database (a DBMS_SCHEDULER job queues, the
+dispatcher calls ``hr_cert_sms.on_reply``); here the worker's scheduler and the dispatcher call
+these functions. They read the demo HR table ``hr_demo_certifications``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bridge import errors
+from bridge.models import EnqueueRequest
+from bridge.store import Store
+
+SENDER = "HR"
+SOURCE_SYSTEM = "HR_CERT"
+HANDLER_NAME = "hr_cert_sms.on_reply"
+ACKNOWLEDGING_WORDS = frozenset({"YES", "DONE", "RENEWED"})
+
+EXPIRING = """
+SELECT c.cert_id, c.employee_id, c.cert_name, c.expires_on, c.reminder_outbound_id,
+       e.full_name
+  FROM hr_demo_certifications c
+  JOIN hr_demo_employees e ON e.employee_id = c.employee_id
+ WHERE c.status = 'ACTIVE' AND c.expires_on >= :first_day AND c.expires_on <= :last_day
+ ORDER BY c.expires_on, c.cert_id
+"""
+
+
+@dataclass
+class QueueResult:
+    queued: int = 0
+    already_queued: int = 0
+    skipped: int = 0  # no recipient row (e.g. left the company)
+
+
+def reminder_text(full_name: str, cert_name: str, expires_on: date, cert_id: int) -> str:
+    first = full_name.split()[0] if full_name.strip() else "there"
+    return (
+        f"Hi {first}, your {cert_name} certification expires on {expires_on:%d %b %Y}. "
+        f"Reply YES {cert_id} when renewed. Reply HELP for help, STOP to opt out."
+    )
+
+
+def queue_expiring(store: Store, days_ahead: int, today: date, now: datetime) -> QueueResult:
+    """One reminder per ACTIVE certification expiring within ``days_ahead`` days; idempotent
+    per certification and expiry date through the correlation key."""
+    result = QueueResult()
+    with store.dialect.transaction("hr-certs", write=False) as tx:
+        rows = tx.rows(
+            EXPIRING,
+            {
+                "first_day": today.isoformat(),
+                "last_day": (today + timedelta(days=days_ahead)).isoformat(),
+            },
+        )
+    for row in rows:
+        expires_on = date.fromisoformat(str(row["expires_on"])[:10])
+        cert_id = int(row["cert_id"])
+        try:
+            outbound_id = store.enqueue(
+                EnqueueRequest(
+                    sender_code=SENDER,
+                    recipient_type="EMPLOYEE",
+                    recipient_id=str(row["employee_id"]),
+                    body=reminder_text(
+                        str(row["full_name"]), str(row["cert_name"]), expires_on, cert_id
+                    ),
+                    priority=2,
+                    reference=f"CERT-{cert_id}",
+                    reply_code=str(cert_id),
+                    source_system=SOURCE_SYSTEM,
+                    correlation_key=f"cert-{cert_id}-{expires_on.isoformat()}",
+                    created_by="hr_cert_sms",
+                ),
+                now,
+            )
+        except errors.UnknownRecipientError:
+            result.skipped += 1
+            continue
+        if outbound_id == row["reminder_outbound_id"]:
+            result.already_queued += 1
+            continue
+        with store.dialect.transaction("hr-certs") as tx:
+            tx.execute(
+                "UPDATE hr_demo_certifications SET reminder_outbound_id = :o WHERE cert_id = :c",
+                {"o": outbound_id, "c": cert_id},
+            )
+        result.queued += 1
+    return result
+
+
+def first_word(body: str) -> str:
+    words = re.findall(r"[A-Za-z]+", body)
+    return words[0].upper() if words else ""
+
+
+def on_reply(store: Store, inbound_id: int, now: datetime) -> str:
+    """Acknowledge (YES/DONE/RENEWED) or flag the certification a reply answers.
+
+    Returns what it did: "acknowledged", "flagged" or "unmatched" (left for the digest)."""
+    with store.dialect.transaction("hr-reply") as tx:
+        reply = tx.row("SELECT * FROM sms_inbound WHERE id = :id", {"id": inbound_id})
+        if reply is None:
+            raise LookupError(f"no reply with id {inbound_id}")
+        cert_id = _certification_of(tx, reply)
+        if cert_id is None:
+            return "unmatched"
+        body = str(reply["body"] or "")
+        if first_word(body) in ACKNOWLEDGING_WORDS:
+            tx.execute(
+                "UPDATE hr_demo_certifications SET status = 'RENEWAL_CONFIRMED',"
+                " acknowledged_at = :now, acknowledged_inbound_id = :i WHERE cert_id = :c",
+                {"now": now, "i": inbound_id, "c": cert_id},
+            )
+            return "acknowledged"
+        tx.execute(
+            "UPDATE hr_demo_certifications SET status = 'FLAGGED', flagged_reason = :r"
+            " WHERE cert_id = :c AND status <> 'RENEWAL_CONFIRMED'",
+            {"r": body[:2000], "c": cert_id},
+        )
+        return "flagged"
+
+
+def _certification_of(tx: object, reply: dict[str, object]) -> int | None:
+    from bridge.store.dialect import Tx
+
+    assert isinstance(tx, Tx)
+    if reply.get("outbound_id") is not None:
+        reference = tx.scalar(
+            "SELECT reference FROM sms_outbound WHERE id = :id", {"id": reply["outbound_id"]}
+        )
+        if isinstance(reference, str) and reference.startswith("CERT-"):
+            return int(reference.removeprefix("CERT-"))
+    if reply.get("recipient_type") == "EMPLOYEE" and reply.get("recipient_id"):
+        for code in re.findall(r"\b\d{3,10}\b", str(reply.get("body") or "")):
+            found = tx.scalar(
+                "SELECT cert_id FROM hr_demo_certifications"
+                " WHERE cert_id = :c AND employee_id = :e",
+                {"c": int(code), "e": int(str(reply["recipient_id"]))},
+            )
+            if found is not None:
+                return int(found)
+    return None
+
+
+def handlers(store: Store, clock: Callable[[], datetime]) -> dict[str, Callable[[int], None]]:
+    """The embedded-mode handler registry entry for the dispatcher."""
+
+    def handle(inbound_id: int) -> None:
+        on_reply(store, inbound_id, clock())
+
+    return {HANDLER_NAME: handle}
