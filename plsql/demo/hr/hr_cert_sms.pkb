@@ -38,15 +38,16 @@ as
         l_from  date := trunc(nvl(p_today, sysdate));
         l_id    sms_outbound.id%type;
     begin
-        if p_days_ahead is null or p_days_ahead < 0 then
-            raise value_error;  -- a caller's bug: no window to look at
-        end if;
-        p_queued := 0;
-        p_skipped := 0;
         -- All or nothing: if a reminder fails for a reason other than an unknown recipient,
         -- undo this run's reminders too, so the caller's transaction is as before the call
         -- (PL/SQL does not roll back a called unit's work when an exception leaves it).
+        -- First statement, so the handler below always has a savepoint to roll back to.
         savepoint hr_cert_sms_queue_expiring;
+        p_queued := 0;
+        p_skipped := 0;
+        if p_days_ahead is null or p_days_ahead < 0 then
+            raise value_error;  -- a caller's bug: no window to look at
+        end if;
 
         -- hr_demo_certifications_exp_ix (status, expires_on) serves the filter.
         -- "expires_on < next day" rather than "<= last day" keeps a DATE with a time of day
