@@ -97,7 +97,7 @@ class MailSettings:
 @dataclass(frozen=True)
 class BridgeSettings:
     default_region: str = "US"
-    concurrency: int = 32
+    concurrency: int = 64
     batch_size: int = 100
     lease_seconds: int = 120
     max_attempts: int = 6

@@ -1,167 +1,208 @@
-"""``make demo``: the story on the embedded default (SQLite), with no network.
+"""``make demo``: the certification-reminder story on the embedded default, with no network.
 
-Installs the schema with demo HR data in a fresh ``var/demo/``, queues reminders through the
-same Store the worker and the REST API use, starts the local Twilio sandbox as a process, sends
-with the real worker (progress line), syncs delivery statuses, writes the administrators' error
-digest to a maildir, and prints the outcome.
+HR reminds employees that a certification is expiring; employees reply; the replies update HR;
+administrators and managers get their digests. Everything real: an SQLite file, the local
+Twilio sandbox and the inbound service (gunicorn) as processes, the worker and the dispatcher,
+and mail written to a maildir you can open.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bridge.config import DatabaseSettings
-from bridge.demo_data import DEMO_EMPLOYEES, seed
+import requests
+
+from bridge import demo_services, hr_certs
+from bridge.config import Settings, load_settings
+from bridge.demo_data import DEMO_SENDERS, seed, seed_certifications, seed_keywords
 from bridge.errors import BridgeError
-from bridge.models import EnqueueRequest, MessageFilter
+from bridge.models import EnqueueRequest, Message, MessageFilter
+from bridge.phone import mask
 from bridge.report import render_counts
+from bridge.runner import Runner
+from bridge.statuses import Status
 from bridge.store import Store, open_store
 
 DEMO_DIR = Path("var/demo")
 DEMO_ACCOUNT = "AC" + "de" * 16
 DEMO_TOKEN = "demo-auth-token"
+HR_NUMBER = DEMO_SENDERS[0].from_number or ""
 
 
 def run(demo_dir: Path = DEMO_DIR) -> int:
-    now = datetime.now(UTC)
+    demo_dir = demo_dir.resolve()
     shutil.rmtree(demo_dir, ignore_errors=True)
+    demo_dir.mkdir(parents=True)
     db_path = demo_dir / "sms-bridge.db"
-    store = open_store(DatabaseSettings(url=f"sqlite:///{db_path}"))
+    port = demo_services.free_port()
+    env = {
+        "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{db_path}",
+        "SMS_BRIDGE_TWILIO_ACCOUNT_SID": DEMO_ACCOUNT,
+        "SMS_BRIDGE_TWILIO_AUTH_TOKEN": DEMO_TOKEN,
+        "SMS_BRIDGE_INBOUND_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "SMS_BRIDGE_INBOUND_SPOOL_DIR": str(demo_dir / "spool"),
+        "SMS_BRIDGE_MAIL_MAILDIR": str(demo_dir / "mail"),
+        "SMS_BRIDGE_MAIL_ADMINS": "erp-ops@example.com",
+        "SMS_BRIDGE_MAIL_SENDER": "sms-bridge@example.com",
+        "SMS_BRIDGE_BRIDGE_SYNC_AFTER_MINUTES": "0",
+    }
+    started = datetime.now(UTC)
+    store = open_store(load_settings(None, env).database)
     try:
-        step("installing the schema")
-        report = store.install(now)
+        step("1/7 installing the schema and demo HR data")
+        report = store.install(started)
+        seed(store, started)
+        seed_certifications(store, started.date())
+        seed_keywords(store)
         print(f"   schema version {report.schema_version} in {db_path}")
-        step("seeding demo senders and employees")
-        seed(store, now)
-        step("queueing certification reminders")
-        queue_reminders(store, now)
-        step("the queue")
-        print_queue(store)
-        step("sending through the local Twilio sandbox")
-        send_all(store, demo_dir)
-        step("outcome")
-        print_queue(store)
+        step("2/7 HR queues reminders for certifications expiring within 14 days")
+        queued = hr_certs.queue_expiring(store, 14, started.date(), started)
+        again = hr_certs.queue_expiring(store, 14, started.date(), started)
+        print(
+            f"   {queued.queued} reminders queued; a second run queued {again.queued} "
+            f"(idempotent per certification and expiry)"
+        )
+        store.enqueue(
+            EnqueueRequest(
+                sender_code="IT",
+                to_number="+14155550102",
+                priority=1,
+                body="P1 incident: VPN down. Bridge line open.",
+            ),
+            started,
+        )
+        with (
+            demo_services.inbound_service(env, port, demo_dir / "inbound.log") as inbound_url,
+            demo_services.sandbox(
+                DEMO_ACCOUNT,
+                DEMO_TOKEN,
+                [s.from_number or "" for s in DEMO_SENDERS],
+                inbound_url + "/twilio/inbound",
+                demo_dir / "sandbox.log",
+            ) as twilio_url,
+        ):
+            env["SMS_BRIDGE_TWILIO_BASE_URL"] = twilio_url
+            settings = load_settings(None, {**os.environ, **env})
+            print(f"   Twilio sandbox {twilio_url}, inbound service {inbound_url}")
+            step("3/7 the worker sends (quiet hours are evaluated in each employee's zone)")
+            runner = Runner(settings, store, progress=progress)
+            runner.drain()
+            time.sleep(1.2)  # callbacks arrive: queued -> sent -> delivered
+            show_outbound(store)
+            step("4/7 employees reply from their phones")
+            replies(store, twilio_url)
+            step("5/7 replies are processed (dispatcher -> hr_cert_sms.on_reply)")
+            time.sleep(0.5)
+            runner.dispatch_replies()
+            show_certifications(store)
+            step("6/7 a later reminder to the employee who sent STOP")
+            stop_honoured(store, runner, started)
+            step("7/7 digests: errors to administrators, replies to managers")
+            runner.sync()
+            mails = send_digests(runner, settings, started)
+            print(f"   {mails} mail(s) written to {demo_dir / 'mail'}")
         print()
         print(render_counts(store.counts()))
-        print(f"\nMail (error digest): {demo_dir / 'mail'}")
-        print(
-            f"\nDatabase: {db_path}  (try: SMS_BRIDGE_DATABASE_URL=sqlite:///{db_path} "
-            ".venv/bin/sms-bridge status 1)"
-        )
+        print(f"\nDatabase: {db_path}\nMail:     {demo_dir / 'mail'} (open the files in new/)")
+        print(f"Try:      SMS_BRIDGE_DATABASE_URL=sqlite:///{db_path} .venv/bin/sms-bridge report")
     finally:
         store.close()
     return 0
 
 
-def queue_reminders(store: Store, now: datetime) -> None:
-    for index, (emp_id, name, *_rest) in enumerate(DEMO_EMPLOYEES):
-        code = f"{4821 + index}"
-        first = name.split()[0]
-        store.enqueue(
-            EnqueueRequest(
-                sender_code="HR",
-                recipient_type="EMPLOYEE",
-                recipient_id=str(emp_id),
-                body=f"Hi {first}, your forklift certification expires in 14 days. "
-                f"Reply YES {code} when renewed.",
-                priority=2,
-                reference=f"CERT-{emp_id}",
-                reply_code=code,
-                source_system="HR",
-                correlation_key=f"cert-{emp_id}-2026-12-08",
-            ),
-            now,
+REPLY_SCRIPT: list[tuple[str, Callable[[Message], str]]] = [
+    ("YES with the code", lambda m: f"YES {m.reply_code}"),
+    ("YES without the code", lambda m: "yes"),
+    ("a question", lambda m: "Is the renewal course available online?"),
+    ("STOP", lambda m: "STOP"),
+    ("HELP", lambda m: "HELP"),
+]
+
+
+def replies(store: Store, twilio_url: str) -> None:
+    """Employees whose reminder went out reply, one of each kind."""
+    sent = [
+        m
+        for m in store.list_messages(MessageFilter(sender_code="HR"), limit=50).items
+        if m.status in (Status.SUBMITTED, Status.SENT, Status.DELIVERED) and m.to_number
+    ]
+    sent.sort(key=lambda m: m.id)
+    for (label, make), message in zip(REPLY_SCRIPT, sent, strict=False):
+        body = make(message)
+        answer = requests.post(
+            f"{twilio_url}/_sandbox/reply",
+            timeout=10,
+            json={"from": message.to_number, "to": HR_NUMBER, "body": body},
+        ).json()
+        twiml = str(answer.get("response_body") or answer.get("body") or "")
+        extra = (
+            " -> " + twiml.split("<Message>")[1].split("</Message>")[0][:60]
+            if "<Message>" in twiml
+            else ""
         )
-    store.enqueue(
+        print(f"   {mask(message.to_number)} ({label}): {body!r}{extra}")
+    if len(sent) < len(REPLY_SCRIPT):
+        print(f"   (only {len(sent)} reminders went out now; the rest wait for the morning)")
+
+
+def stop_honoured(store: Store, runner: Runner, now: datetime) -> None:
+    stopped = [r for r in store.list_inbound(limit=100).items if r.get("keyword") == "STOP"]
+    if not stopped:
+        print("   nobody sent STOP")
+        return
+    number = str(stopped[0]["from_number"])
+    recipient = store.find_recipients_by_number(number)[0]
+    new_id = store.enqueue(
         EnqueueRequest(
-            sender_code="IT",
-            to_number="+14155550102",
+            sender_code="HR",
+            recipient_type=recipient.recipient_type,
+            recipient_id=recipient.recipient_id,
             priority=1,
-            body="P1 incident: VPN down. Bridge line open.",
+            body="Reminder: your certification expires soon.",
         ),
         now,
     )
+    runner.drain()
+    message = store.get(new_id)
+    assert message is not None
+    print(f"   #{new_id} to {mask(number)}: {message.status} ({message.status_reason})")
 
 
-def send_all(store: Store, demo_dir: Path) -> None:
-    """Run the sandbox and the worker, then let the sync job pick up delivery outcomes."""
-    import os
-    import re
-    import subprocess
-    import time
-
-    from bridge.config import load_settings
-    from bridge.runner import Runner
-
-    sandbox = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "--port",
-            "0",
-            "--account-sid",
-            DEMO_ACCOUNT,
-            "--auth-token",
-            DEMO_TOKEN,
-            "--number",
-            "+15005550006",
-            "--number",
-            "+15005550007",
-            "--queued-delay",
-            "0.1",
-            "--sending-delay",
-            "0.1",
-            "--delivery-delay",
-            "0.3",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert sandbox.stdout is not None
-        ready = re.search(r"(http://\S+)", sandbox.stdout.readline())
-        if ready is None:
-            raise RuntimeError("the sandbox did not start")
-        env = {
-            "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{demo_dir / 'sms-bridge.db'}",
-            "SMS_BRIDGE_TWILIO_BASE_URL": ready.group(1),
-            "SMS_BRIDGE_TWILIO_ACCOUNT_SID": DEMO_ACCOUNT,
-            "SMS_BRIDGE_TWILIO_AUTH_TOKEN": DEMO_TOKEN,
-            "SMS_BRIDGE_MAIL_MAILDIR": str(demo_dir / "mail"),
-            "SMS_BRIDGE_MAIL_ADMINS": "erp-ops@example.com",
-            "SMS_BRIDGE_BRIDGE_SYNC_AFTER_MINUTES": "0",
-        }
-        settings = load_settings(None, {**os.environ, **env})
-        started = datetime.now(UTC)
-        runner = Runner(
-            settings, store, progress=lambda line: print(f"\r   {line}", end="", flush=True)
-        )
-        runner.drain()
-        time.sleep(1.0)  # the sandbox moves messages to delivered / undelivered
-        runner.sync()
-        runner.last_digest = started
-        runner.digest()
-    finally:
-        sandbox.terminate()
-        sandbox.wait(10)
-        if sandbox.stdout is not None:
-            sandbox.stdout.close()
+def send_digests(runner: Runner, settings: Settings, since: datetime) -> int:
+    now = datetime.now(UTC)
+    sent = int(runner.notifier.error_digest(runner.store, since, now))
+    sent += runner.notifier.manager_digests(runner.store, since, now)
+    return sent
 
 
-def print_queue(store: Store) -> None:
+def show_outbound(store: Store) -> None:
     page = store.list_messages(MessageFilter(), limit=50)
     for m in sorted(page.items, key=lambda m: m.id):
-        who = f"{m.recipient_type}:{m.recipient_id}" if m.recipient_type else m.to_number
-        detail = m.status_reason or m.body
-        print(
-            f"   #{m.id:<3} {m.status:<10} {m.sender_code:<3} p{m.priority} {who or '-':<14} "
-            f"{detail[:58]}"
+        who = f"{m.recipient_type}:{m.recipient_id}" if m.recipient_type else mask(m.to_number)
+        detail = m.status_reason or (f"Twilio {m.provider_sid[:12]}..." if m.provider_sid else "")
+        print(f"   #{m.id:<3} {m.status:<10} {m.sender_code:<3} {who:<14} {detail[:62]}")
+
+
+def show_certifications(store: Store) -> None:
+    with store.dialect.transaction("demo", write=False) as tx:
+        rows = tx.rows(
+            "SELECT c.cert_id, e.full_name, c.cert_name, c.status, c.flagged_reason"
+            " FROM hr_demo_certifications c JOIN hr_demo_employees e"
+            " ON e.employee_id = c.employee_id ORDER BY c.cert_id"
         )
+    for r in rows:
+        note = f"  {r['flagged_reason']!r}" if r["flagged_reason"] else ""
+        print(f"   {r['cert_id']} {r['full_name']:<22} {r['cert_name']:<20} {r['status']}{note}")
+
+
+def progress(line: str) -> None:
+    print(f"\r   {line}", end="", flush=True)
 
 
 def step(text: str) -> None:

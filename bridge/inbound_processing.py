@@ -200,10 +200,14 @@ def _classify(
     sender_code: str | None,
 ) -> Classification:
     opt_out_type = (first(form, "OptOutType") or "").upper()
-    if opt_out_type in _OPT_OUT_TYPES:
-        return Classification(normalise(body)[:30] or opt_out_type, _OPT_OUT_TYPES[opt_out_type])
     # YES means START only for a number that is opted out: one indexed read, only then.
     opted_out = normalise(body) == "YES" and store.optout_active(from_number, to_number)
+    # Twilio counts YES among its default opt-in words and sends OptOutType=START for every
+    # "yes", opted out or not. To a subscribed number it is an answer ("Reply YES 4821"),
+    # so it goes to the handlers like any other reply instead of being swallowed here.
+    yes_answer = opt_out_type == "START" and normalise(body) == "YES" and not opted_out
+    if opt_out_type in _OPT_OUT_TYPES and not yes_answer:
+        return Classification(normalise(body)[:30] or opt_out_type, _OPT_OUT_TYPES[opt_out_type])
     found = classify(body, opted_out=opted_out)
     if found.action is None and found.keyword and normalise(body) == found.keyword:
         # A site's own one-word compliance keyword (sms_keywords OPT_OUT/OPT_IN/HELP rows).

@@ -56,9 +56,7 @@ class Runner:
         self.name = settings.bridge.worker_name or f"{socket.gethostname()}:{os.getpid()}"
         self.gateway = gateway or TwilioGateway(settings.twilio)
         self.notifier = notifier or Notifier(settings.mail, make_transport(settings.mail))
-        self.worker = Worker(
-            settings, store, self.gateway, self.notifier, clock=clock, name=self.name
-        )
+        self.worker = self.new_worker()
         self.progress = progress
         # Embedded mode runs the reply handlers in Python: the HR story's twin of the PL/SQL
         # hr_cert_sms.on_reply, plus any "module:function" a site names in sms_keywords. On
@@ -135,10 +133,21 @@ class Runner:
 
     # -- loops ---------------------------------------------------------------------------
 
+    def new_worker(self) -> Worker:
+        return Worker(
+            self.settings, self.store, self.gateway, self.notifier, clock=self.clock, name=self.name
+        )
+
     def drain(self) -> int:
-        """``run --once``: send everything ready now, reconcile unknowns, then stop."""
+        """``run --once``: send everything ready now, reconcile unknowns, then stop.
+
+        May be called again (the demo does): each call starts from a fresh worker, since a
+        finished one has shut its thread pool down.
+        """
+        if self.worker.stop_event.is_set():
+            self.worker = self.new_worker()
         self.recover()
-        while True:
+        while not self.worker.stop_event.is_set():
             claimed = self.guarded(self.worker.step)
             if claimed:
                 self.report_progress()

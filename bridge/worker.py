@@ -29,6 +29,7 @@ from bridge.statuses import Status
 from bridge.store import Store
 
 log = logging.getLogger(__name__)
+FLUSH_SECONDS = 0.25
 Clock = Callable[[], datetime]
 
 
@@ -78,6 +79,7 @@ class Worker:
         )
         self.in_flight: dict[Future[Outcome], Flight] = {}
         self.pending: list[SubmitResult] = []
+        self.pending_since = 0.0
         self.stop_event = threading.Event()
         self.credentials_broken = False
         self.stats = Stats()
@@ -191,8 +193,13 @@ class Worker:
                 else future.result()
             )
             self.record(flight, outcome, now)
+        # SUBMITTED is written in batches: when a batch is full, when nothing else is in flight,
+        # or when the oldest accepted create has waited FLUSH_SECONDS (one write transaction per
+        # completion would cost the coordinating thread more than the sends themselves).
         if self.pending and (
-            len(self.pending) >= self.cfg.batch_size or not self.in_flight or not done
+            len(self.pending) >= self.cfg.batch_size
+            or not self.in_flight
+            or time.monotonic() - self.pending_since >= FLUSH_SECONDS
         ):
             self.flush(now)
 
@@ -206,6 +213,8 @@ class Worker:
         match outcome.action:
             case Action.SUBMITTED:
                 assert outcome.sid is not None
+                if not self.pending:
+                    self.pending_since = time.monotonic()
                 self.pending.append(
                     SubmitResult(
                         message.id,

@@ -68,13 +68,14 @@ def test_same_indexes(name: str) -> None:
 
 
 def test_ready_set_index() -> None:
-    # The claim and the idle probe depend on this exact column order (design §3).
+    # The claim depends on this exact column order: ORDER BY priority, id follows the index
+    # (no sort of the waiting rows; bench/claim_scaling), next_attempt_at filtered from it.
     assert ORACLE["sms_outbound"].indexes["sms_outbound_ready_ix"] == (
         "status",
         "sender_code",
         "priority",
-        "next_attempt_at",
         "id",
+        "next_attempt_at",
     )
 
 
