@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from bridge import errors
 from bridge.models import EnqueueRequest
 from bridge.store import Store
+from bridge.store.dialect import Tx
 
 SENDER = "HR"
 SOURCE_SYSTEM = "HR_CERT"
@@ -113,40 +114,49 @@ def on_reply(store: Store, inbound_id: int, now: datetime) -> str:
             return "unmatched"
         body = str(reply["body"] or "")
         if first_word(body) in ACKNOWLEDGING_WORDS:
+            # A confirmed certification keeps its first acknowledgement.
             tx.execute(
                 "UPDATE hr_demo_certifications SET status = 'RENEWAL_CONFIRMED',"
-                " acknowledged_at = :now, acknowledged_inbound_id = :i WHERE cert_id = :c",
+                " acknowledged_at = :now, acknowledged_inbound_id = :i"
+                " WHERE cert_id = :c AND status <> 'RENEWAL_CONFIRMED'",
                 {"now": now, "i": inbound_id, "c": cert_id},
             )
             return "acknowledged"
         tx.execute(
             "UPDATE hr_demo_certifications SET status = 'FLAGGED', flagged_reason = :r"
             " WHERE cert_id = :c AND status <> 'RENEWAL_CONFIRMED'",
-            {"r": body[:2000], "c": cert_id},
+            {"r": body[:2000] or "(reply without text)", "c": cert_id},
         )
         return "flagged"
 
 
-def _certification_of(tx: object, reply: dict[str, object]) -> int | None:
-    from bridge.store.dialect import Tx
-
-    assert isinstance(tx, Tx)
+def _certification_of(tx: Tx, reply: dict[str, object]) -> int | None:
+    """Through the reminder it answers (an HR message), else a code quoted in the reply that
+    is a certification of the same employee (the same rules as hr_cert_sms.on_reply)."""
     if reply.get("outbound_id") is not None:
-        reference = tx.scalar(
-            "SELECT reference FROM sms_outbound WHERE id = :id", {"id": reply["outbound_id"]}
+        reminder = tx.row(
+            "SELECT o.reference FROM sms_outbound o WHERE o.id = :id AND o.sender_code = :s",
+            {"id": reply["outbound_id"], "s": SENDER},
         )
-        if isinstance(reference, str) and reference.startswith("CERT-"):
-            return int(reference.removeprefix("CERT-"))
-    if reply.get("recipient_type") == "EMPLOYEE" and reply.get("recipient_id"):
-        for code in re.findall(r"\b\d{3,10}\b", str(reply.get("body") or "")):
-            found = tx.scalar(
-                "SELECT cert_id FROM hr_demo_certifications"
-                " WHERE cert_id = :c AND employee_id = :e",
-                {"c": int(code), "e": int(str(reply["recipient_id"]))},
-            )
-            if found is not None:
-                return int(found)
+        reference = str(reminder["reference"] or "") if reminder else ""
+        code = reference.removeprefix("CERT-")
+        if reference.startswith("CERT-") and code.isdigit() and _exists(tx, int(code), None):
+            return int(code)
+    employee = str(reply.get("recipient_id") or "")
+    if reply.get("recipient_type") == "EMPLOYEE" and employee.isdigit():
+        for code in re.findall(r"\d{1,10}", str(reply.get("body") or ""))[:5]:
+            if _exists(tx, int(code), int(employee)):
+                return int(code)
     return None
+
+
+def _exists(tx: Tx, cert_id: int, employee_id: int | None) -> bool:
+    found = tx.scalar(
+        "SELECT COUNT(*) AS n FROM hr_demo_certifications WHERE cert_id = :c"
+        " AND (:e IS NULL OR employee_id = :e)",
+        {"c": cert_id, "e": employee_id},
+    )
+    return bool(found)
 
 
 def handlers(store: Store, clock: Callable[[], datetime]) -> dict[str, Callable[[int], None]]:
