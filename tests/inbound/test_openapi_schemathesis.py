@@ -71,7 +71,12 @@ def test_api_conforms_to_its_openapi_document(
     calls = []
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    # derandomize: the same examples on every run, so CI cannot fail on a draw that no one can
+    # reproduce (schemathesis sometimes marks a case negative whose mutation is lost when the
+    # request is serialized, e.g. an extra query key it cannot encode).
+    @settings(
+        max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+    )
     def run(case: Any) -> None:
         response = case.call_and_validate(
             headers={"Authorization": f"Bearer {KEY['admin']}"}, excluded_checks=excluded
