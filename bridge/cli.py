@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bridge import errors
+from bridge import errors, logsetup
 from bridge.config import Settings, config_path, load_settings
 from bridge.models import EnqueueRequest, Sender
 from bridge.store import Store, open_store
@@ -55,7 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     install = db_sub.add_parser("install", help="create or upgrade the schema (idempotent)")
     install.add_argument("--no-demo", action="store_true", help="skip demo HR tables and view")
-    install.add_argument("--plsql-dir", type=Path, help="Oracle scripts (default: ./plsql)")
+    install.add_argument(
+        "--plsql-dir",
+        type=Path,
+        help="Oracle scripts (default: plsql/ of the source checkout; required after a "
+        "non-editable pip install)",
+    )
     install.set_defaults(handler=cmd_db_install)
     check = db_sub.add_parser("check", help="connect and report the schema version")
     check.set_defaults(handler=cmd_db_check)
@@ -101,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     sender.add_argument("--help-text")
     sender.add_argument("--inactive", action="store_true")
     sender.set_defaults(handler=cmd_sender)
+
+    hr = sub.add_parser("hr", help="the certification-reminder use case (embedded mode)")
+    hr_sub = hr.add_subparsers(dest="hr_command", required=True, metavar="ACTION")
+    hr_queue = hr_sub.add_parser(
+        "queue-expiring", help="queue reminders for certifications expiring soon (idempotent)"
+    )
+    hr_queue.add_argument("--days", type=int, default=14, help="days ahead (default 14)")
+    hr_queue.set_defaults(handler=cmd_hr_queue_expiring)
 
     run = sub.add_parser("run", help="run the outbound worker")
     run.add_argument("--once", action="store_true", help="drain what is ready now, then exit")
@@ -255,6 +267,18 @@ def cmd_sender(args: argparse.Namespace, settings: Settings, store: Store) -> in
     return EXIT_OK
 
 
+def cmd_hr_queue_expiring(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    from bridge import hr_certs
+
+    now = utcnow()
+    result = hr_certs.queue_expiring(store, args.days, now.date(), now)
+    print(
+        f"{result.queued} queued, {result.already_queued} already queued, "
+        f"{result.skipped} skipped (no recipient)"
+    )
+    return EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     from bridge.runner import Runner
 
@@ -385,13 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler
-    logging.basicConfig(
-        level=os.environ.get("SMS_BRIDGE_LOG_LEVEL", "WARNING").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # The twilio library logs every request with its parameters (recipients' numbers in
-    # clear) at INFO: keep it to warnings whatever our own level is.
-    logging.getLogger("twilio").setLevel(logging.WARNING)
+    logsetup.configure(os.environ)
     try:
         settings = load_settings(config_path(args.config, _environ()), _environ())
         store = open_store(settings.database, client_identifier="sms-bridge-cli")

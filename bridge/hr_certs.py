@@ -2,8 +2,9 @@
 package ``hr_cert_sms`` (plsql/demo/hr/), with the same texts, codes and correlation keys.
 
 On Oracle the package does this work inside the database (a DBMS_SCHEDULER job queues, the
-dispatcher calls ``hr_cert_sms.on_reply``); here the worker's scheduler and the dispatcher call
-these functions. They read the demo HR table ``hr_demo_certifications``.
+dispatcher calls ``hr_cert_sms.on_reply``); here ``sms-bridge hr queue-expiring`` (run it daily
+from cron or a systemd timer) queues, and the worker's reply dispatcher calls ``on_reply``.
+They read the demo HR table ``hr_demo_certifications``.
 """
 
 from __future__ import annotations

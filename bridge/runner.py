@@ -127,6 +127,9 @@ class Runner:
         self.scheduler.every(5).minutes.do(self.sync)
         self.scheduler.every(cfg.mail.error_digest_minutes).minutes.do(self.digest)
         self.scheduler.every(1).minutes.do(self.recheck_credentials)
+        # Sender profiles (number, service, quiet hours, zone) are cached by the worker; an
+        # operator's change takes effect within a minute, without a restart.
+        self.scheduler.every(1).minutes.do(lambda: self.worker.refresh_senders())
         self.scheduler.every(5).seconds.do(self.dispatch_replies)
         self.scheduler.every(30).seconds.do(self.replay_spool)
         self.scheduler.every().day.at(cfg.mail.manager_digest_at).do(self.manager_digests)

@@ -35,3 +35,9 @@ CREATE TABLE IF NOT EXISTS hr_demo_certifications (
 );
 CREATE INDEX IF NOT EXISTS hr_demo_certifications_exp_ix
     ON hr_demo_certifications (status, expires_on);
+
+-- Every reply to the HR number goes to the certification handler (Python twin in embedded
+-- mode: bridge/hr_certs.py; Oracle: plsql/demo/hr/hr_keywords.sql). Inserted only when
+-- missing, so a site that switched the rule off keeps it off after a re-install.
+INSERT OR IGNORE INTO sms_keywords (keyword, sender_code, action, handler, active)
+VALUES ('*', 'HR', 'HANDLER', 'hr_cert_sms.on_reply', 'Y');

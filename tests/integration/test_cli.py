@@ -115,3 +115,29 @@ def test_sandbox_command_is_handed_its_own_options(capsys: pytest.CaptureFixture
     assert exited.value.code == 0
     out = capsys.readouterr().out
     assert "--account-sid" in out and "--rate-429" in out
+
+
+def test_hr_queue_expiring(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import timedelta
+
+    from bridge.config import DatabaseSettings
+    from bridge.store import open_store
+
+    store = open_store(DatabaseSettings(url=f"sqlite:///{cli / 'cli.db'}"))
+    today = datetime.now(UTC).date()
+    with store.dialect.transaction("seed") as tx:
+        tx.execute(
+            "INSERT INTO hr_demo_employees (employee_id, full_name, mobile_number)"
+            " VALUES (7, 'Ann Lee', '+14155550100')"
+        )
+        tx.execute(
+            "INSERT INTO hr_demo_certifications (cert_id, employee_id, cert_name,"
+            " expires_on) VALUES (4900, 7, 'First Aid', :d)",
+            {"d": (today + timedelta(days=3)).isoformat()},
+        )
+    store.close()
+    capsys.readouterr()
+    assert main(["hr", "queue-expiring", "--days", "7"]) == 0
+    assert capsys.readouterr().out.startswith("1 queued, 0 already queued")
+    assert main(["hr", "queue-expiring"]) == 0
+    assert capsys.readouterr().out.startswith("0 queued, 1 already queued")
