@@ -13,6 +13,14 @@ from bridge.store.inbound_store import KeywordRule
 from tests.inbound.conftest import ALICE, HR_NUMBER, IT_NUMBER, new_sid
 
 
+@pytest.fixture(autouse=True)
+def no_demo_rules(store: Store) -> None:
+    # The demo schema routes every HR reply to the certification handler ('*' rule); these
+    # tests set up their own rules.
+    with store.dialect.transaction("test") as tx:
+        tx.execute("DELETE FROM sms_keywords")
+
+
 def reply(store: Store, now: datetime, keyword: str | None, to: str = HR_NUMBER) -> int:
     record = InboundRecord(new_sid(), ALICE, to, f"{keyword} please", keyword=keyword)
     inbound_id, inserted = store.record_inbound(record, now)
@@ -79,3 +87,22 @@ def test_import_handlers_resolves_module_function_names(store: Store, now: datet
 def test_procedure_handlers_need_oracle(store: Store, now: datetime) -> None:
     with pytest.raises(Exception, match="SQLite has no stored procedures"):
         store.run_procedure_handler(reply(store, now, "YES"), "hr_pkg.on_yes", now)
+
+
+def test_catch_all_rule_of_a_sender_yields_to_keyword_rules(store: Store, now: datetime) -> None:
+    store.save_keyword(KeywordRule("*", "HR", "HANDLER", "hr_any"))
+    store.save_keyword(KeywordRule("YES", "HR", "HANDLER", "hr_yes"))
+    calls: list[tuple[str, int]] = []
+    dispatcher = Dispatcher(
+        store,
+        {
+            "hr_any": lambda i: calls.append(("hr_any", i)),
+            "hr_yes": lambda i: calls.append(("hr_yes", i)),
+        },
+    )
+    yes = reply(store, now, "YES")
+    question = reply(store, now, "WHEN")
+    to_it = reply(store, now, "WHEN", to=IT_NUMBER)  # '*' of HR does not catch IT's replies
+    assert dispatcher.run_once(now).processed == 2
+    assert calls == [("hr_yes", yes), ("hr_any", question)]
+    assert status(store, to_it) == ("NEW", None)
