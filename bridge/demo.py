@@ -149,6 +149,26 @@ def replies(store: Store, twilio_url: str) -> None:
         print(f"   {mask(message.to_number)} ({label}): {body!r}{extra}")
     if len(sent) < len(REPLY_SCRIPT):
         print(f"   (only {len(sent)} reminders went out now; the rest wait for the morning)")
+    # The employee whose reminder is still waiting for the morning texts anyway: a reply to
+    # nothing, which the manager's digest must flag instead of guessing.
+    waiting = [
+        m
+        for m in store.list_messages(
+            MessageFilter(sender_code="HR", status="QUEUED"), limit=10
+        ).items
+        if m.recipient_id
+    ]
+    for message in waiting[:1]:
+        recipient = store.get_recipient("EMPLOYEE", str(message.recipient_id))
+        if recipient is None or not recipient.mobile_number:
+            continue
+        body = "Got a message from HR? Please call me."
+        requests.post(
+            f"{twilio_url}/_sandbox/reply",
+            timeout=10,
+            json={"from": recipient.mobile_number, "to": HR_NUMBER, "body": body},
+        )
+        print(f"   {mask(recipient.mobile_number)} (a reply to nothing yet sent): {body!r}")
 
 
 def stop_honoured(store: Store, runner: Runner, now: datetime) -> None:

@@ -73,7 +73,7 @@ _MOBILE = (
     (1003, "Lucie Martin", "lucie@example.com", 1001),
     (1004, "Tomás Ibarra", "tomas@example.com", 1001),
     (1005, "Hannah Becker", "hannah@example.com", 1006),
-    (1006, "Kenji Sato", "kenji@example.com", None),
+    (1006, "Kenji Sato", "kenji@example.com", 1001),
     (1007, "Priya Nair", "priya@example.com", 1006),
 )
 # The awkward cases: a landline, an unparsable number, no number at all.

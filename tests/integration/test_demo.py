@@ -62,3 +62,5 @@ def test_demo_tells_the_story(tmp_path: Path) -> None:
     assert any("message error(s)" in s for s in subjects)
     manager_mails = [m for m in mails if "from your team" in m["Subject"]]
     assert any("Is the renewal course available online?" in _text(m) for m in manager_mails)
+    flagged = [_text(m) for m in manager_mails if "UNMATCHED (1)" in _text(m)]
+    assert len(flagged) == 1 and "Got a message from HR? Please call me." in flagged[0]
