@@ -94,16 +94,30 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--json", action="store_true")
     report.set_defaults(handler=cmd_report)
 
-    sender = sub.add_parser("sender", help="add or update a sender profile")
+    sender = sub.add_parser(
+        "sender",
+        help="add or update a sender profile",
+        description="Add a sender, or change the options given on an existing one (the others "
+        "keep their values; '' clears an optional text).",
+    )
     sender.add_argument("code")
+    sender.add_argument("--description")
     sender.add_argument("--from-number")
     sender.add_argument("--messaging-service-sid")
-    sender.add_argument("--mps", type=float, default=1.0, help="segments per second")
+    sender.add_argument("--mps", type=float, help="segments per second (new sender: 1)")
     sender.add_argument("--quiet-start", help="HH:MM in the recipient's zone")
-    sender.add_argument("--quiet-end")
-    sender.add_argument("--time-zone", default="UTC")
+    sender.add_argument("--quiet-end", help="HH:MM in the recipient's zone")
+    sender.add_argument("--time-zone", help="default zone (new sender: UTC)")
     sender.add_argument("--help-text")
-    sender.add_argument("--inactive", action="store_true")
+    active = sender.add_mutually_exclusive_group()
+    active.add_argument(
+        "--inactive",
+        dest="active",
+        action="store_false",
+        default=None,
+        help="no new messages for this sender",
+    )
+    active.add_argument("--active", dest="active", action="store_true", default=None)
     sender.set_defaults(handler=cmd_sender)
 
     hr = sub.add_parser("hr", help="the certification-reminder use case (embedded mode)")
@@ -247,23 +261,37 @@ def cmd_report(args: argparse.Namespace, settings: Settings, store: Store) -> in
 
 
 def cmd_sender(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    if not args.from_number and not args.messaging_service_sid:
-        raise errors.ConfigError("sender needs --from-number or --messaging-service-sid")
-    store.save_sender(
-        Sender(
-            code=args.code.upper(),
-            from_number=args.from_number,
-            messaging_service_sid=args.messaging_service_sid,
-            mps=args.mps,
-            quiet_start=args.quiet_start,
-            quiet_end=args.quiet_end,
-            default_time_zone=args.time_zone,
-            help_text=args.help_text,
-            active=not args.inactive,
-        ),
-        utcnow(),
-    )
-    print(f"sender {args.code.upper()} saved")
+    import dataclasses
+    import re
+
+    code = args.code.upper()
+    current = store.get_sender(code) or Sender(code=code)
+    changes: dict[str, object] = {
+        name: (value or None) if isinstance(value, str) else value
+        for name, value in {
+            "description": args.description,
+            "from_number": args.from_number,
+            "messaging_service_sid": args.messaging_service_sid,
+            "mps": args.mps,
+            "quiet_start": args.quiet_start,
+            "quiet_end": args.quiet_end,
+            "default_time_zone": args.time_zone,
+            "help_text": args.help_text,
+            "active": args.active,
+        }.items()
+        if value is not None
+    }
+    updated = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
+    if not updated.from_number and not updated.messaging_service_sid:
+        raise errors.ConfigError(f"sender {code} needs --from-number or --messaging-service-sid")
+    for name in ("quiet_start", "quiet_end"):
+        value = getattr(updated, name)
+        if value is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise errors.ConfigError(f"--{name.replace('_', '-')} {value!r}: expected HH:MM")
+    if updated.mps <= 0:
+        raise errors.ConfigError("--mps must be greater than 0")
+    store.save_sender(updated, utcnow())
+    print(f"sender {code} saved")
     return EXIT_OK
 
 

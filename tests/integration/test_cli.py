@@ -141,3 +141,46 @@ def test_hr_queue_expiring(cli: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert capsys.readouterr().out.startswith("1 queued, 0 already queued")
     assert main(["hr", "queue-expiring"]) == 0
     assert capsys.readouterr().out.startswith("0 queued, 1 already queued")
+
+
+def test_sender_updates_only_the_options_given(
+    cli: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bridge.config import DatabaseSettings
+    from bridge.store import open_store
+
+    assert (
+        main(
+            [
+                "sender",
+                "hr",
+                "--quiet-start",
+                "21:00",
+                "--quiet-end",
+                "08:00",
+                "--time-zone",
+                "Europe/Paris",
+                "--help-text",
+                "Call HR",
+            ]
+        )
+        == 0
+    )
+    assert main(["sender", "hr", "--inactive"]) == 0
+    store = open_store(DatabaseSettings(url=f"sqlite:///{cli / 'cli.db'}"))
+    hr = store.get_sender("HR")
+    store.close()
+    assert hr is not None
+    assert (
+        hr.from_number,
+        hr.mps,
+        hr.quiet_start,
+        hr.default_time_zone,
+        hr.help_text,
+        hr.active,
+    ) == ("+15005550006", 5.0, "21:00", "Europe/Paris", "Call HR", False)
+    capsys.readouterr()
+    assert main(["sender", "hr", "--quiet-end", "8am"]) == 2
+    assert "expected HH:MM" in capsys.readouterr().err
+    assert main(["sender", "new"]) == 2
+    assert "needs --from-number or --messaging-service-sid" in capsys.readouterr().err
