@@ -16,6 +16,7 @@ from datetime import datetime
 from bridge.config import InboundSettings
 from bridge.keywords import Action, Classification, classify, normalise
 from bridge.models import InboundRecord, Message
+from bridge.phone import mask as mask_number  # one masking rule for every log
 from bridge.spool import ReplayReport, Spool, SpoolEntry
 from bridge.statuses import from_provider
 from bridge.store import Store
@@ -56,15 +57,6 @@ class StatusOutcome:
     message: Message | None
     applied: bool
     status: str | None
-
-
-def mask_number(number: str | None) -> str:
-    """+14155550171 -> +1415*****71: enough to tell numbers apart in a log, not to dial."""
-    if not number:
-        return "-"
-    if len(number) <= 7:
-        return number[:2] + "*" * max(len(number) - 2, 0)
-    return number[:5] + "*" * (len(number) - 7) + number[-2:]
 
 
 def first(form: Form, name: str) -> str | None:

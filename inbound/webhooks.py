@@ -21,12 +21,12 @@ from bridge.inbound_processing import (
     BadWebhook,
     Form,
     first,
-    mask_number,
     parse_row_id,
     receive_reply,
     receive_status,
 )
 from bridge.keywords import Action, classify
+from bridge.phone import mask as mask_number
 from bridge.spool import Spool
 from bridge.store import Store
 from inbound.http import ApiError

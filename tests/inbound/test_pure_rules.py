@@ -8,8 +8,8 @@ import pytest
 
 from bridge import apikeys
 from bridge.apikeys import Scope
-from bridge.inbound_processing import mask_number
 from bridge.keywords import Action, classify
+from bridge.phone import mask as mask_number
 from bridge.threading_match import Candidate, MatchMethod, match, reference_codes
 
 
