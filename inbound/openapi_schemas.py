@@ -45,6 +45,62 @@ def _identifier() -> dict[str, Any]:
     }
 
 
+# What each member means, for the generated reference (docs/rest-api-reference.md); members
+# that already carry a description keep it.
+DESCRIPTIONS: dict[str, str] = {
+    "id": "The message's id (sms_outbound.id)",
+    "status": "Lifecycle status; only moves forward (docs/operations.md lists each one)",
+    "sender": "Sender code (sms_senders.code), e.g. HR",
+    "recipientType": "Recipient type in sms_recipients_v, e.g. EMPLOYEE, CLIENT, STAFF",
+    "recipientId": "Recipient id in sms_recipients_v",
+    "message": "The text, at most 1600 characters",
+    "priority": "1 urgent (ignores quiet hours), 2 transactional, 3 bulk",
+    "reference": "The caller's own reference, e.g. CERT-4821",
+    "replyCode": "A code quoted in the text; replies quoting it are matched to this message",
+    "correlationKey": "Idempotency key: the same key returns the existing message",
+    "sourceSystem": "Who queued it (the API key's name for /sms, or the ERP system)",
+    "sendAfter": "Not sent before this instant (UTC)",
+    "expiresAt": "Becomes EXPIRED if not sent by this instant (UTC)",
+    "attempts": "Create attempts so far",
+    "statusReason": "Why it is in its status, e.g. the quiet-hours deferral or INVALID reason",
+    "providerSid": "Twilio's MessageSid (SM...)",
+    "providerStatus": "Twilio's last reported status",
+    "errorCode": "Twilio error code of a failure (docs/troubleshooting.md)",
+    "errorMessage": "Twilio's error text",
+    "numSegments": "SMS segments (GSM-7 or UCS-2)",
+    "createdAt": "Queued at (UTC)",
+    "updatedAt": "Last change (UTC)",
+    "submittedAt": "Accepted by Twilio at (UTC)",
+    "finalAt": "Reached a final status at (UTC)",
+    "links": "ORDS-style links (self)",
+    "messageSid": "Twilio's MessageSid of the reply",
+    "body": "The reply's text",
+    "keyword": "The reply's first word, upper case (what handlers route on)",
+    "outboundId": "The message this reply answers, when matched",
+    "matchMethod": "How it was matched: REFERENCE code, LATEST message, AMBIGUOUS, NONE",
+    "receivedAt": "Received at (UTC)",
+    "processedAt": "Processed by a handler or at arrival (UTC)",
+    "error": "A short error name",
+    "field": "The request member the error is about, if any",
+    "rel": "Link relation: self, first, prev, next",
+    "href": "Absolute URL",
+    "at": "When (UTC)",
+    "source": "Who recorded it: api, bridge, callback, sync, recovery",
+}
+
+
+def _describe(properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: schema
+        if not isinstance(schema, dict)
+        or "description" in schema
+        or name not in DESCRIPTIONS
+        or "$ref" in schema
+        else {**schema, "description": DESCRIPTIONS[name]}
+        for name, schema in properties.items()
+    }
+
+
 def schemas() -> dict[str, Any]:
     message_properties: dict[str, Any] = {
         "id": INT,
@@ -105,7 +161,11 @@ def schemas() -> dict[str, Any]:
     }
 
     def obj(properties: dict[str, Any]) -> dict[str, Any]:
-        return {"type": "object", "properties": properties, "required": list(properties)}
+        return {
+            "type": "object",
+            "properties": _describe(properties),
+            "required": list(properties),
+        }
 
     def page(item: str) -> dict[str, Any]:
         return obj(
@@ -130,46 +190,48 @@ def schemas() -> dict[str, Any]:
         "type": "object",
         "additionalProperties": False,
         "required": ["message"],
-        "properties": {
-            "recipientType": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 30,
-                "pattern": "\\S",
-                "description": "With recipientId",
-            },
-            "recipientId": _identifier(),
-            "clientId": {**_identifier(), "description": "Fineract client: recipient CLIENT"},
-            "staffId": {**_identifier(), "description": "Fineract staff: recipient STAFF"},
-            "to": {
-                "type": "string",
-                "pattern": "^\\+[1-9][0-9]{6,14}$",
-                "description": "Raw E.164 number: needs the raw-numbers scope",
-            },
-            "message": {"type": "string", "minLength": 1, "maxLength": 1600, "pattern": "\\S"},
-            "sender": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 30,
-                "description": "Sender code; optional when exactly one sender exists",
-            },
-            "priority": {"type": "integer", "enum": [1, 2, 3], "default": 2},
-            "sendAfter": DATE_TIME,
-            "expiresAt": {**DATE_TIME, "description": "Must be after sendAfter"},
-            "reference": {"type": "string", "minLength": 1, "maxLength": 100},
-            "replyCode": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 20,
-                "description": "Quoted in the message; matches replies to it",
-            },
-            "correlationKey": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 128,
-                "description": "Idempotency key, per API key",
-            },
-        },
+        "properties": _describe(
+            {
+                "recipientType": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 30,
+                    "pattern": "\\S",
+                    "description": "With recipientId",
+                },
+                "recipientId": _identifier(),
+                "clientId": {**_identifier(), "description": "Fineract client: recipient CLIENT"},
+                "staffId": {**_identifier(), "description": "Fineract staff: recipient STAFF"},
+                "to": {
+                    "type": "string",
+                    "pattern": "^\\+[1-9][0-9]{6,14}$",
+                    "description": "Raw E.164 number: needs the raw-numbers scope",
+                },
+                "message": {"type": "string", "minLength": 1, "maxLength": 1600, "pattern": "\\S"},
+                "sender": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 30,
+                    "description": "Sender code; optional when exactly one sender exists",
+                },
+                "priority": {"type": "integer", "enum": [1, 2, 3], "default": 2},
+                "sendAfter": DATE_TIME,
+                "expiresAt": {**DATE_TIME, "description": "Must be after sendAfter"},
+                "reference": {"type": "string", "minLength": 1, "maxLength": 100},
+                "replyCode": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 20,
+                    "description": "Quoted in the message; matches replies to it",
+                },
+                "correlationKey": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 128,
+                    "description": "Idempotency key, per API key",
+                },
+            }
+        ),
         "oneOf": [
             _recipient_form(["recipientType", "recipientId"]),
             _recipient_form(["clientId"]),
