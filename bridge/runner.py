@@ -152,6 +152,13 @@ class Runner:
         self.recover()
         while not self.worker.stop_event.is_set():
             claimed = self.guarded(self.worker.step)
+            if self._db_down_since is not None:
+                # --once is run by cron or an operator: an outage ends the run (after the alert)
+                # instead of waiting for the database forever. Claims made so far stay leased
+                # and are reconciled by the next run.
+                self.worker.shutdown()
+                log.error("run --once stopped: the database is unavailable")
+                return 1
             if claimed:
                 self.report_progress()
                 continue

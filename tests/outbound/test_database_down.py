@@ -51,3 +51,41 @@ def test_database_outage_alerts_once_and_recovers(tmp_path: Path) -> None:
     statuses = {m.status.value for m in (store.get(i) for i in (1, 2, 3)) if m is not None}
     assert statuses == {"QUEUED"}
     store.close()
+
+
+def test_run_once_ends_with_an_error_during_an_outage(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.outbound.support import REPO
+
+    db = tmp_path / "down.db"
+    store = prepare_db(db)
+    enqueue_many(store, 2)
+    store.close()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{db}",
+        "SMS_BRIDGE_DATABASE_BUSY_TIMEOUT_MS": "200",
+        "SMS_BRIDGE_MAIL_MAILDIR": str(tmp_path / "mail"),
+        "SMS_BRIDGE_MAIL_ADMINS": "ops@example.com",
+        "SMS_BRIDGE_BRIDGE_POLL_MAX_SECONDS": "0.2",
+        "SMS_BRIDGE_TWILIO_BASE_URL": "http://127.0.0.1:9",
+    }
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bridge.cli", "run", "--once", "--quiet"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert proc.returncode == 1
+    assert "the database is unavailable" in proc.stderr
