@@ -57,7 +57,6 @@ ERROR_SPECS: tuple[ErrorSpec, ...] = (
 )
 
 SPECS_BY_NAME = {spec.name: spec for spec in ERROR_SPECS}
-SPECS_BY_NUMBER = {spec.number: spec for spec in ERROR_SPECS}
 
 
 class SmsError(BridgeError):

@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bridge.config import MailSettings
 from bridge.digests import error_digest
@@ -81,7 +81,3 @@ class Notifier:
             except Exception as exc:  # one manager's bad address must not stop the others
                 log.error("manager digest to %s failed: %s", manager, exc)
         return sent
-
-
-def digest_window(now: datetime, minutes: int) -> tuple[datetime, datetime]:
-    return now - timedelta(minutes=minutes), now

@@ -224,17 +224,6 @@ class Store(InboundStoreMixin):
                 )
         return sorted((_message(r) for r in rows), key=lambda m: (m.priority, m.id))
 
-    def sender_wait(self, sender_code: str, now: datetime) -> float:
-        """Seconds until the sender's bucket holds a whole token again (0 if it does now)."""
-        sender = self.get_sender_row(sender_code)
-        if sender is None:
-            return 0.0
-        return TokenBucket.refill(sender, now).seconds_to_next_token()
-
-    def get_sender_row(self, code: str) -> Row | None:
-        with self.dialect.transaction("sender", write=False) as tx:
-            return tx.row(queries.GET_SENDER, {"code": code})
-
     def mark_submitted(self, results: Sequence[SubmitResult], now: datetime) -> int:
         """Record a batch of accepted creates in one transaction; returns rows moved."""
         if not results:
