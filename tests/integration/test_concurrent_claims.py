@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
@@ -29,21 +29,32 @@ def test_two_processes_never_claim_the_same_row(tmp_path: Path, now: datetime) -
             ),
             now,
         )
-    start_at = f"{time.time() + 1.0:.3f}"
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.claimer", str(db), "HR", f"w{n}", start_at],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for n in (1, 2)
-    ]
-    outputs = [p.communicate(timeout=120) for p in procs]
-    for proc, (_, err) in zip(procs, outputs, strict=True):
-        assert proc.returncode == 0, err
-    claimed = [[int(line) for line in out.split()] for out, _ in outputs]
+    logs = [tmp_path / f"w{n}.err" for n in (1, 2)]
+    with ExitStack() as stack:
+        procs = [
+            stack.enter_context(
+                subprocess.Popen(
+                    [sys.executable, "-m", "tests.integration.claimer", str(db), "HR", log.stem],
+                    cwd=ROOT,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=stack.enter_context(log.open("w")),
+                    text=True,
+                )
+            )
+            for log in logs
+        ]
+        for proc, log in zip(procs, logs, strict=True):  # both imported and opened the store
+            assert proc.stdout is not None
+            assert proc.stdout.readline().strip() == "ready", log.read_text()
+        for proc in procs:  # then release both at once
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.close()
+        outputs = [proc.stdout.read() if proc.stdout else "" for proc in procs]
+        for proc, log in zip(procs, logs, strict=True):
+            assert proc.wait(timeout=120) == 0, log.read_text()
+    claimed = [[int(line) for line in out.split()] for out in outputs]
     assert claimed[0] and claimed[1], "both workers should have won some claims"
     assert not set(claimed[0]) & set(claimed[1])
     assert sorted(claimed[0] + claimed[1]) == list(range(1, MESSAGES + 1))
