@@ -308,12 +308,11 @@ def cmd_hr_queue_expiring(args: argparse.Namespace, settings: Settings, store: S
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    from bridge.progress import ProgressLine
     from bridge.runner import Runner
 
-    def progress(line: str) -> None:
-        print(f"\r{line}", end="", file=sys.stderr, flush=True)
-
-    runner = Runner(settings, store, progress=None if args.quiet else progress)
+    progress = None if args.quiet else ProgressLine(sys.stderr)
+    runner = Runner(settings, store, progress=progress)
     return runner.drain() if args.once else runner.forever()
 
 

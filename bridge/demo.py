@@ -24,6 +24,7 @@ from bridge.demo_data import DEMO_SENDERS, seed, seed_certifications, seed_keywo
 from bridge.errors import BridgeError
 from bridge.models import EnqueueRequest, Message, MessageFilter
 from bridge.phone import mask
+from bridge.progress import ProgressLine
 from bridge.report import render_counts
 from bridge.runner import Runner
 from bridge.statuses import Status
@@ -91,7 +92,7 @@ def run(demo_dir: Path = DEMO_DIR) -> int:
             settings = load_settings(None, {**os.environ, **env})
             print(f"   Twilio sandbox {twilio_url}, inbound service {inbound_url}")
             step("3/7 the worker sends (quiet hours are evaluated in each employee's zone)")
-            runner = Runner(settings, store, progress=progress)
+            runner = Runner(settings, store, progress=ProgressLine(sys.stdout, prefix="   "))
             runner.drain()
             time.sleep(1.2)  # callbacks arrive: queued -> sent -> delivered
             show_outbound(store)
@@ -219,10 +220,6 @@ def show_certifications(store: Store) -> None:
     for r in rows:
         note = f"  {r['flagged_reason']!r}" if r["flagged_reason"] else ""
         print(f"   {r['cert_id']} {r['full_name']:<22} {r['cert_name']:<20} {r['status']}{note}")
-
-
-def progress(line: str) -> None:
-    print(f"\r   {line}", end="", flush=True)
 
 
 def step(text: str) -> None:

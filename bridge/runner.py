@@ -65,7 +65,8 @@ class Runner:
         self.dispatcher = Dispatcher(store, registry, import_handlers=True)
         self.scheduler = schedule.Scheduler()
         self.last_digest = clock()
-        self._db_down_since: float | None = None
+        # Why the last step failed (None: it did not); --once stops on it.
+        self._step_failure: str | None = None
 
     # -- jobs ----------------------------------------------------------------------------
 
@@ -152,12 +153,12 @@ class Runner:
         self.recover()
         while not self.worker.stop_event.is_set():
             claimed = self.guarded(self.worker.step)
-            if self._db_down_since is not None:
-                # --once is run by cron or an operator: an outage ends the run (after the alert)
-                # instead of waiting for the database forever. Claims made so far stay leased
-                # and are reconciled by the next run.
+            if self._step_failure is not None:
+                # --once is run by cron or an operator: an outage (or a bug) ends the run after
+                # the alert instead of waiting forever. Claims made so far stay leased and are
+                # reconciled by the next run.
                 self.worker.shutdown()
-                log.error("run --once stopped: the database is unavailable")
+                log.error("run --once stopped: %s", self._step_failure)
                 return 1
             if claimed:
                 self.report_progress()
@@ -197,19 +198,34 @@ class Runner:
         return 0
 
     def guarded(self, job: Callable[[], object]) -> int:
-        """Run a step; a database outage becomes an alert and a pause, not a crash."""
+        """Run a step; a database outage becomes an alert and a pause, not a crash.
+
+        Any other exception is a bug, not an outage: it is logged with its traceback and
+        alerted under its own kind (so it is not reported as "database down"), and the worker
+        pauses and carries on, since a crash loop under systemd would help nobody.
+        """
         try:
             result = job()
         except Exception as exc:
-            if self._db_down_since is None:
-                self._db_down_since = time.monotonic()
-            log.error("step failed: %s: %s", type(exc).__name__, exc)
-            self.notifier.alert(
-                "database", "The bridge cannot use its database", f"{type(exc).__name__}: {exc}"
-            )
+            if self.store.is_unavailable(exc):
+                self._step_failure = "the database is unavailable"
+                log.error("step failed: %s: %s", type(exc).__name__, exc)
+                self.notifier.alert(
+                    "database",
+                    "The bridge cannot use its database",
+                    f"{type(exc).__name__}: {exc}",
+                )
+            else:
+                self._step_failure = "an unexpected error (see the log)"
+                log.exception("step failed unexpectedly: %s: %s", type(exc).__name__, exc)
+                self.notifier.alert(
+                    "internal",
+                    "The bridge hit an unexpected error",
+                    f"{type(exc).__name__}: {exc} (the traceback is in the worker's log)",
+                )
             self.worker.stop_event.wait(min(5.0, self.settings.bridge.poll_max_seconds))
             return 0
-        self._db_down_since = None
+        self._step_failure = None
         return int(result) if isinstance(result, (int, bool)) else 0
 
     def report_progress(self, final: bool = False) -> None:

@@ -89,3 +89,29 @@ def test_run_once_ends_with_an_error_during_an_outage(tmp_path: Path) -> None:
         blocker.close()
     assert proc.returncode == 1
     assert "the database is unavailable" in proc.stderr
+
+
+def test_a_bug_in_a_step_is_alerted_as_itself_not_as_a_database_outage(tmp_path: Path) -> None:
+    db = tmp_path / "bug.db"
+    store = prepare_db(db)
+    settings = load_settings(
+        None,
+        {
+            "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{db}",
+            "SMS_BRIDGE_MAIL_MAILDIR": str(tmp_path / "mail"),
+            "SMS_BRIDGE_MAIL_ADMINS": "ops@example.com",
+            "SMS_BRIDGE_BRIDGE_POLL_MAX_SECONDS": "0.05",
+        },
+    )
+    runner = Runner(settings, store)
+
+    def broken_step() -> int:
+        raise KeyError("sender_code")
+
+    assert runner.guarded(broken_step) == 0
+    box = list(mailbox.Maildir(tmp_path / "mail", create=False))
+    assert [m["Subject"] for m in box] == ["[sms-bridge ALERT] The bridge hit an unexpected error"]
+    assert "KeyError" in str(box[0].get_payload(0))
+    assert runner.guarded(lambda: 2) == 2  # the next good step clears the failure
+    runner.worker.shutdown()
+    store.close()
