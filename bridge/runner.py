@@ -207,21 +207,18 @@ class Runner:
         try:
             result = job()
         except Exception as exc:
+            what = f"{type(exc).__name__}: {exc}"
             if self.store.is_unavailable(exc):
                 self._step_failure = "the database is unavailable"
-                log.error("step failed: %s: %s", type(exc).__name__, exc)
-                self.notifier.alert(
-                    "database",
-                    "The bridge cannot use its database",
-                    f"{type(exc).__name__}: {exc}",
-                )
+                log.error("step failed: %s", what)
+                self.notifier.alert("database", "The bridge cannot use its database", what)
             else:
                 self._step_failure = "an unexpected error (see the log)"
-                log.exception("step failed unexpectedly: %s: %s", type(exc).__name__, exc)
+                log.exception("step failed unexpectedly: %s", what)
                 self.notifier.alert(
                     "internal",
                     "The bridge hit an unexpected error",
-                    f"{type(exc).__name__}: {exc} (the traceback is in the worker's log)",
+                    f"{what} (the traceback is in the worker's log)",
                 )
             self.worker.stop_event.wait(min(5.0, self.settings.bridge.poll_max_seconds))
             return 0
