@@ -192,8 +192,9 @@ def _classify(
     sender_code: str | None,
 ) -> Classification:
     opt_out_type = (first(form, "OptOutType") or "").upper()
-    # YES means START only for a number that is opted out: one indexed read, only then.
-    opted_out = normalise(body) == "YES" and store.optout_active(from_number, to_number)
+    # YES means START only for a number that is opted out (by the rule sending uses: the
+    # latest change wins, so STOPALL then START is not opted out): read only for a YES.
+    opted_out = normalise(body) == "YES" and store.is_opted_out(from_number, to_number)
     # Twilio counts YES among its default opt-in words and sends OptOutType=START for every
     # "yes", opted out or not. To a subscribed number it is an answer ("Reply YES 4821"),
     # so it goes to the handlers like any other reply instead of being swallowed here.

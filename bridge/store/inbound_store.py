@@ -26,11 +26,6 @@ SENDER_BY_NUMBER = """
 SELECT * FROM sms_senders WHERE from_number = :number ORDER BY code
 """
 
-OPTOUT_ACTIVE = """
-SELECT COUNT(*) AS n FROM sms_optouts
- WHERE phone_number = :phone_number AND state = 'OPTED_OUT' AND scope IN (:scope, '*')
-"""
-
 CANDIDATE_COLUMNS = """
 SELECT o.id, o.submitted_at, o.reply_code, o.recipient_type, o.recipient_id
   FROM sms_outbound o
@@ -184,12 +179,6 @@ class InboundStoreMixin:
         values["active"] = row.get("active") == "Y"
         values["mps"] = float(row["mps"])
         return Sender(**values)
-
-    def optout_active(self, phone_number: str, sender_number: str) -> bool:
-        with self.dialect.transaction("inbound", write=False) as tx:
-            return bool(
-                tx.scalar(OPTOUT_ACTIVE, {"phone_number": phone_number, "scope": sender_number})
-            )
 
     def keyword_rule(self, keyword: str, sender_code: str | None) -> KeywordRule | None:
         """The active rule for a keyword: the sender's own before the ``*`` one."""

@@ -48,12 +48,16 @@ SELECT id FROM sms_outbound
 
 LOCK_SENDER_SQL = "SELECT * FROM sms_senders WHERE code = :code FOR UPDATE"
 
+# An older change never overwrites a newer one: a STOP replayed from the spool after a live
+# START, or two gunicorn workers committing out of arrival order, leave the latest state.
+
 UPSERT_OPTOUT_SQL = """
 MERGE INTO sms_optouts o
 USING (SELECT :phone_number AS phone_number, :scope AS scope FROM dual) s
    ON (o.phone_number = s.phone_number AND o.scope = s.scope)
  WHEN MATCHED THEN UPDATE
       SET o.state = :state, o.keyword = :keyword, o.source = :source, o.changed_at = :changed_at
+      WHERE o.changed_at <= :changed_at
  WHEN NOT MATCHED THEN INSERT (phone_number, scope, state, keyword, source, changed_at)
       VALUES (:phone_number, :scope, :state, :keyword, :source, :changed_at)
 """

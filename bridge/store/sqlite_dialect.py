@@ -249,6 +249,7 @@ class SQLiteDialect(Dialect):
         return int(existing), False
 
     def upsert_optout(self, tx: Tx, params: Params) -> None:
+        # An older change never overwrites a newer one (spool replay, out-of-order commits).
         tx.execute(
             """
             INSERT INTO sms_optouts (phone_number, scope, state, keyword, source, changed_at)
@@ -256,6 +257,7 @@ class SQLiteDialect(Dialect):
             ON CONFLICT (phone_number, scope) DO UPDATE
                SET state = excluded.state, keyword = excluded.keyword,
                    source = excluded.source, changed_at = excluded.changed_at
+             WHERE excluded.changed_at >= sms_optouts.changed_at
             """,
             params,
         )

@@ -400,6 +400,18 @@ class StoreContract:
         store.set_optout(number, it, False, later + timedelta(seconds=1), keyword="START")
         assert store.is_opted_out(number, hr) and not store.is_opted_out(number, it)
 
+    def test_an_older_optout_change_never_overwrites_a_newer_one(
+        self, store: Store, now: datetime
+    ) -> None:
+        # A STOP replayed from the spool after a live START (or two webhook workers committing
+        # out of arrival order) must leave the later state.
+        number, hr = "+14155550178", "+15005550001"
+        store.set_optout(number, hr, False, now + timedelta(seconds=5), keyword="START")
+        store.set_optout(number, hr, True, now, keyword="STOP")
+        assert not store.is_opted_out(number, hr)
+        store.set_optout(number, hr, True, now + timedelta(seconds=6), keyword="STOP")
+        assert store.is_opted_out(number, hr)
+
     # -- reading -------------------------------------------------------------------------
 
     def test_list_paging_and_filters(self, store: Store, now: datetime) -> None:

@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
 from bridge.apikeys import Scope
-from bridge.models import Sender
+from bridge.models import EnqueueRequest, Sender
 from bridge.statuses import Status
 from bridge.store import Store, open_store
 from tests.inbound.conftest import (
@@ -37,10 +37,12 @@ from tests.inbound.conftest import (
     seed_people,
     sent_message,
 )
+from tests.sandbox.sandbox_support import Control, start_sandbox
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+SANDBOX_SID = "AC" + "5ca1ab1e" * 4
 
 
 def free_port() -> int:
@@ -62,10 +64,12 @@ class Service:
     ) -> requests.Response:
         url = f"{self.url}{path}" + (f"?{query}" if query else "")
         signature = RequestValidator(AUTH_TOKEN).compute_signature(url, MultiDict(list(form)))
+        if bad:  # a different first character: always a different, well-formed signature
+            signature = ("A" if signature[0] != "A" else "B") + signature[1:]
         return self.http.post(
             url,
             data=list(form),
-            headers={"X-Twilio-Signature": ("x" + signature[1:]) if bad else signature},
+            headers={"X-Twilio-Signature": signature},
             timeout=10,
         )
 
@@ -150,7 +154,7 @@ def test_bad_signature_is_403_and_writes_no_row(service: Service) -> None:
     assert answer.status_code == 403
     assert count(service.store, "sms_inbound") == before
     assert service.store.get_inbound(form[0][1]) is None
-    assert not service.store.optout_active(ALICE, HR_NUMBER)
+    assert not service.store.is_opted_out(ALICE, HR_NUMBER)
 
 
 def test_stop_opts_out_and_start_re_enables(service: Service) -> None:
@@ -161,6 +165,56 @@ def test_stop_opts_out_and_start_re_enables(service: Service) -> None:
     assert service.store.is_opted_out(number, HR_NUMBER)
     service.post_signed("/twilio/inbound", inbound_form("start", frm=number))
     assert not service.store.is_opted_out(number, HR_NUMBER)
+
+
+def test_handset_stop_then_a_real_send_is_suppressed_and_start_sends_again(
+    service: Service, tmp_path: Path
+) -> None:
+    """The whole loop with real processes: the sandbox's handset texts STOP (a webhook the
+    sandbox signs) to gunicorn, the worker (a process) then sends through the sandbox."""
+    number = "+14155550188"
+    sandbox = start_sandbox(
+        "--account-sid", SANDBOX_SID, "--auth-token", AUTH_TOKEN, "--number", HR_NUMBER,
+        "--inbound-url", f"{service.url}/twilio/inbound", "--queued-delay", "0.05",
+    )  # fmt: skip
+    control = Control(sandbox.url)
+    worker_env = {
+        **service.env,
+        "SMS_BRIDGE_TWILIO_BASE_URL": sandbox.url,
+        "SMS_BRIDGE_TWILIO_ACCOUNT_SID": SANDBOX_SID,
+        "SMS_BRIDGE_MAIL_MAILDIR": str(tmp_path / "mail"),
+    }
+
+    def reply_and_send(body: str) -> Status:
+        answer = control.post("/_sandbox/reply", {"from": number, "to": HR_NUMBER, "body": body})
+        assert answer.status_code == 200 and answer.json()["status"] == 200, answer.text
+        message_id = service.store.enqueue(
+            EnqueueRequest(sender_code="HR", body=f"after {body}", to_number=number),
+            datetime.now(UTC),
+        )
+        worker = subprocess.run(
+            [sys.executable, "-m", "bridge.cli", "run", "--once", "--quiet"],
+            cwd=ROOT,
+            env=worker_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert worker.returncode == 0, worker.stderr[-2000:]
+        message = service.store.get(message_id)
+        assert message is not None
+        return message.status
+
+    try:
+        assert reply_and_send("STOP") is Status.SUPPRESSED
+        assert not [r for r in control.requests() if r["params"].get("To") == number]
+        assert reply_and_send("START") in {Status.SUBMITTED, Status.SENT, Status.DELIVERED}
+        sent = [r for r in control.requests() if r["params"].get("To") == number]
+        assert [r["params"]["Body"] for r in sent] == ["after START"]
+    finally:
+        control.close()
+        sandbox.stop()
 
 
 def test_help_returns_the_help_text(service: Service) -> None:

@@ -180,6 +180,17 @@ def test_yes_is_opt_in_only_when_opted_out(client: falcon.testing.TestClient, st
     assert store.list_inbound().items[0]["status"] == "PROCESSED"
 
 
+def test_yes_after_stopall_then_start_is_an_answer_not_an_opt_in(
+    client: falcon.testing.TestClient, store: Store
+) -> None:
+    post_signed(client, "/twilio/inbound", inbound_form("STOPALL"))
+    post_signed(client, "/twilio/inbound", inbound_form("START"))
+    assert not store.is_opted_out(ALICE, HR_NUMBER)  # the latest change wins for sending
+    post_signed(client, "/twilio/inbound", inbound_form("YES"))
+    latest = store.list_inbound().items[0]
+    assert (latest["body"], latest["status"]) == ("YES", "NEW")  # reaches the handlers
+
+
 def test_help_answers_with_the_senders_help_text(client: falcon.testing.TestClient) -> None:
     result = post_signed(client, "/twilio/inbound", inbound_form("Help"))
     assert result.text == (
