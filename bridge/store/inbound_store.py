@@ -23,7 +23,7 @@ INBOUND_STATUSES = ("NEW", "PROCESSED", "IGNORED", "ERROR")
 _ANSWERABLE = ", ".join(f"'{s}'" for s in ANSWERABLE_STATUSES)
 
 SENDER_BY_NUMBER = """
-SELECT * FROM sms_senders WHERE from_number = :number ORDER BY code
+SELECT * FROM sms_senders WHERE from_number = :phone ORDER BY code
 """
 
 CANDIDATE_COLUMNS = """
@@ -34,7 +34,7 @@ SELECT o.id, o.submitted_at, o.reply_code, o.recipient_type, o.recipient_id
 BY_REFERENCE = (
     CANDIDATE_COLUMNS
     + f"""
- WHERE o.to_number = :number AND o.reply_code IN ({{codes}})
+ WHERE o.to_number = :phone AND o.reply_code IN ({{codes}})
    AND o.status IN ({_ANSWERABLE}) AND o.submitted_at >= :since
 """
 )
@@ -43,7 +43,7 @@ IN_WINDOW = (
     CANDIDATE_COLUMNS
     + f"""
   JOIN sms_senders s ON s.code = o.sender_code
- WHERE o.to_number = :number AND s.from_number = :sender_number
+ WHERE o.to_number = :phone AND s.from_number = :sender_number
    AND o.status IN ({_ANSWERABLE}) AND o.submitted_at >= :since
  ORDER BY o.submitted_at DESC, o.id DESC
 """
@@ -171,7 +171,7 @@ class InboundStoreMixin:
     def sender_by_number(self, number: str) -> Sender | None:
         """The sender whose from_number received a reply (the reply's To)."""
         with self.dialect.transaction("inbound", write=False) as tx:
-            row = tx.row(SENDER_BY_NUMBER, {"number": number})
+            row = tx.row(SENDER_BY_NUMBER, {"phone": number})
         if row is None:
             return None
         names = {f.name for f in dataclasses.fields(Sender)}
@@ -209,11 +209,11 @@ class InboundStoreMixin:
                 in_list, binds = ids_in(list(codes), "code")
                 by_reference = tx.rows(
                     BY_REFERENCE.format(codes=in_list),
-                    {**binds, "number": number, "since": reference_since},
+                    {**binds, "phone": number, "since": reference_since},
                 )
             in_window = tx.rows(
                 IN_WINDOW,
-                {"number": number, "sender_number": sender_number, "since": window_since},
+                {"phone": number, "sender_number": sender_number, "since": window_since},
             )
         return [_candidate(r) for r in by_reference], [_candidate(r) for r in in_window]
 

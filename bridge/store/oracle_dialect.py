@@ -186,7 +186,11 @@ class OracleDialect(Dialect):
             min=pool_min,
             max=pool_max,
             increment=1,
-            getmode=oracledb.POOL_GETMODE_WAIT,
+            # Wait for a free connection at most as long as a call may take: with every
+            # connection busy (more threads than pool_max) a caller fails with an outage error
+            # it can report, instead of hanging forever (POOL_GETMODE_WAIT).
+            getmode=oracledb.POOL_GETMODE_TIMEDWAIT,
+            wait_timeout=call_timeout_ms,
             session_callback=self._init_session,
         )
 
@@ -203,6 +207,7 @@ class OracleDialect(Dialect):
             conn.client_identifier = self.client_identifier
             conn.module = MODULE
             conn.action = action
+            conn.inputtypehandler = self._input_type_handler
             tx = OracleTx(conn)
             try:
                 yield tx
@@ -212,6 +217,14 @@ class OracleDialect(Dialect):
             conn.commit()
         finally:
             self.pool.release(conn)
+
+    def _input_type_handler(self, cursor: Any, value: Any, arraysize: int) -> Any:
+        # python-oracledb binds a datetime as DATE, which drops the fractional seconds; every
+        # instant of the bridge goes into a TIMESTAMP column, so bind it as one. This covers
+        # execute, executemany and callfunc/callproc alike.
+        if isinstance(value, datetime):
+            return cursor.var(self._oracledb.DB_TYPE_TIMESTAMP, arraysize=arraysize)
+        return None
 
     def close(self) -> None:
         self.pool.close(force=True)
@@ -262,18 +275,26 @@ class OracleDialect(Dialect):
             "p_correlation_key": request.correlation_key,
             "p_created_by": request.created_by,
         }
-        if request.to_number is not None and request.recipient_type is None:
+        by_reference = request.recipient_type is not None or request.recipient_id is not None
+        if request.to_number is not None and by_reference:
+            # Both kinds of recipient (as on SQLite): sms_api has no call taking both, and
+            # dropping either silently would send to someone the caller did not name.
+            raise errors.RecipientCountError()
+        if request.to_number is not None:
             function = "sms_api.enqueue_number"
             kwargs["p_to_number"] = request.to_number
-        elif request.to_number is not None:
-            raise errors.RecipientCountError()  # both: sms_api has no call taking both
         else:
             function = "sms_api.enqueue"
             kwargs["p_recipient_type"] = request.recipient_type
             kwargs["p_recipient_id"] = request.recipient_id
         # The body is NVARCHAR2: bind it as national text so a non-AL32UTF8 database
-        # character set cannot mangle characters on the way in.
-        tx.cursor.setinputsizes(p_body=self._oracledb.DB_TYPE_NVARCHAR)
+        # character set cannot mangle characters on the way in. A variable, not
+        # setinputsizes(p_body=...): callfunc binds by position (p_body => :3), and named
+        # input sizes on the same cursor would raise DPY-2006 (positional and named binds
+        # cannot be intermixed).
+        body = tx.cursor.var(self._oracledb.DB_TYPE_NVARCHAR, max(1, len(request.body)))
+        body.setvalue(0, request.body)
+        kwargs["p_body"] = body
         try:
             new_id = tx.cursor.callfunc(
                 function, self._oracledb.DB_TYPE_NUMBER, keyword_parameters=kwargs

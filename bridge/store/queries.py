@@ -50,7 +50,7 @@ SELECT recipient_type, recipient_id, display_name, mobile_number, time_zone, man
 FIND_RECIPIENTS_BY_NUMBER = """
 SELECT recipient_type, recipient_id, display_name, mobile_number, time_zone, manager_email
   FROM sms_recipients_v
- WHERE mobile_number = :number
+ WHERE mobile_number = :phone
 """
 
 INSERT_OUTBOUND = """

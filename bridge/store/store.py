@@ -113,7 +113,7 @@ class Store(InboundStoreMixin):
         with self.dialect.transaction("recipient", write=False) as tx:
             return [
                 _build(Recipient, r)
-                for r in tx.rows(queries.FIND_RECIPIENTS_BY_NUMBER, {"number": number})
+                for r in tx.rows(queries.FIND_RECIPIENTS_BY_NUMBER, {"phone": number})
             ]
 
     # -- the queue -----------------------------------------------------------------------

@@ -1,0 +1,238 @@
+"""How the Oracle dialect drives python-oracledb, checked without a database.
+
+Oracle cannot run on these machines, so the contract suite against Oracle only runs where
+``SMS_BRIDGE_TEST_ORACLE_DSN`` is set. These tests cover what can be checked without one:
+the calls the dialect makes on the driver (session attributes, ``callfunc`` with parameters
+that exist in ``sms_api.pks``, the claim's fetch sizes, bind types), against a recording
+connection that enforces the driver rules the code relies on. The real driver's own statement
+builder for ``callfunc`` is used where it can be (it is plain Python).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import oracledb
+import pytest
+
+from bridge import errors
+from bridge.models import EnqueueRequest
+from bridge.store import oracle_dialect as od
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 3, 2, 9, 30, 15, 250_000, tzinfo=UTC)
+
+
+class RecordingVar:
+    def __init__(self, dbtype: Any, size: int = 0, arraysize: int = 1) -> None:
+        self.dbtype, self.size, self.arraysize = dbtype, size, arraysize
+        self.values: dict[int, Any] = {}
+
+    def setvalue(self, pos: int, value: Any) -> None:
+        self.values[pos] = value
+
+    def getvalue(self, pos: int = 0) -> Any:
+        return self.values.get(pos)
+
+
+class RecordingCursor:
+    """Records calls; enforces python-oracledb's rule that named input sizes (setinputsizes
+    with keywords) cannot be combined with positional binds, which is how callfunc binds."""
+
+    def __init__(self, conn: RecordingConnection) -> None:
+        self.conn = conn
+        self.calls: list[tuple[str, Any]] = []
+        self.named_input_sizes: dict[str, Any] = {}
+        self.prefetchrows = 2
+        self.arraysize = 100
+        self.rowcount = 0
+        self.description: list[tuple[str]] = []
+        self.rows: list[tuple[Any, ...]] = conn.next_rows
+        self.closed = False
+
+    def var(self, dbtype: Any, size: int = 0, arraysize: int = 1) -> RecordingVar:
+        return RecordingVar(dbtype, size, arraysize)
+
+    def setinputsizes(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append(("setinputsizes", (args, kwargs)))
+        self.named_input_sizes.update(kwargs)
+
+    def callfunc(
+        self, name: str, return_type: Any, parameters: Any = None, keyword_parameters: Any = None
+    ) -> Any:
+        # The real driver turns this into "begin :retval := name(p => :2, ...); end;" with
+        # positional binds; build it with the driver's own code.
+        statement, _values = oracledb.Cursor._call_get_execute_args(
+            None,  # type: ignore[arg-type]  # the builder does not use self
+            name,
+            parameters,
+            keyword_parameters,
+            return_value=RecordingVar(return_type),
+        )
+        if self.named_input_sizes:
+            raise oracledb.ProgrammingError(
+                "DPY-2006: positional and named binds cannot be intermixed"
+            )
+        self.calls.append(("callfunc", (name, return_type, keyword_parameters, statement)))
+        return self.conn.function_result
+
+    def execute(self, sql: str, params: Any = None) -> None:
+        self.calls.append(("execute", (sql, params)))
+
+    def fetchmany(self, n: int) -> list[tuple[Any, ...]]:
+        self.calls.append(("fetchmany", n))
+        return self.rows[:n]
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class RecordingConnection:
+    def __init__(self) -> None:
+        self.cursors: list[RecordingCursor] = []
+        self.commits = self.rollbacks = 0
+        self.next_rows: list[tuple[Any, ...]] = []
+        self.function_result: Any = 7
+        self.call_timeout = 0
+        self.client_identifier = self.module = self.action = ""
+        self.inputtypehandler: Any = None
+
+    def cursor(self) -> RecordingCursor:
+        self.cursors.append(RecordingCursor(self))
+        return self.cursors[-1]
+
+    def commit(self) -> None:
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self.rollbacks += 1
+
+
+class RecordingPool:
+    def __init__(self) -> None:
+        self.conn = RecordingConnection()
+        self.acquired = self.released = 0
+
+    def acquire(self) -> RecordingConnection:
+        self.acquired += 1
+        return self.conn
+
+    def release(self, conn: RecordingConnection) -> None:
+        self.released += 1
+
+
+def make_dialect() -> tuple[od.OracleDialect, RecordingPool]:
+    dialect = od.OracleDialect.__new__(od.OracleDialect)  # no pool: no database here
+    pool = RecordingPool()
+    dialect._oracledb = oracledb
+    dialect.pool = pool
+    dialect.call_timeout_ms = 12_000
+    dialect.client_identifier = "sms-bridge@test"
+    return dialect, pool
+
+
+def plsql_parameters(function: str) -> tuple[set[str], set[str]]:
+    """(all parameters, those without a default) of a function in sms_api.pks."""
+    spec = (ROOT / "plsql" / "packages" / "sms_api.pks").read_text(encoding="utf-8").lower()
+    match = re.search(rf"function {function}\s*\((.*?)\)\s*return", spec, re.S)
+    assert match, f"sms_api.{function} is not declared in sms_api.pks"
+    params = re.findall(r"(p_\w+)\s+in\s+[^,]*?(default\b[^,]*)?(?:,|$)", match.group(1))
+    return {name for name, _ in params}, {name for name, default in params if not default}
+
+
+def test_every_transaction_names_itself_and_bounds_its_calls() -> None:
+    dialect, pool = make_dialect()
+    with dialect.transaction("claim"):
+        pass
+    conn = pool.conn
+    assert (conn.call_timeout, conn.client_identifier) == (12_000, "sms-bridge@test")
+    assert (conn.module, conn.action) == ("sms-bridge", "claim")
+    assert conn.inputtypehandler is not None
+    assert (conn.commits, conn.rollbacks, pool.acquired, pool.released) == (1, 0, 1, 1)
+    with pytest.raises(RuntimeError), dialect.transaction("enqueue"):
+        raise RuntimeError("boom")
+    assert (conn.commits, conn.rollbacks, pool.released) == (1, 1, 2)
+
+
+def test_enqueue_calls_sms_api_enqueue_with_its_declared_parameters() -> None:
+    dialect, pool = make_dialect()
+    request = EnqueueRequest(
+        sender_code="HR",
+        recipient_type="EMPLOYEE",
+        recipient_id="1001",
+        body="Café ☕ reminder",
+        priority=1,
+        send_after=NOW,
+        source_system="HR",
+        correlation_key="cert-4821",
+    )
+    with dialect.transaction("enqueue") as tx:
+        assert dialect.enqueue(tx, request, NOW) == 7
+    (cursor,) = pool.conn.cursors
+    calls = [c for c in cursor.calls if c[0] == "callfunc"]
+    assert len(calls) == 1
+    name, return_type, kwargs, statement = calls[0][1]
+    assert (name, return_type) == ("sms_api.enqueue", oracledb.DB_TYPE_NUMBER)
+    declared, required = plsql_parameters("enqueue")
+    assert set(kwargs) <= declared and required <= set(kwargs)
+    assert "p_to_number" not in kwargs
+    body = kwargs["p_body"]
+    assert isinstance(body, RecordingVar) and body.dbtype is oracledb.DB_TYPE_NVARCHAR
+    assert body.getvalue() == "Café ☕ reminder" and body.size >= len(request.body)
+    assert kwargs["p_send_after"] == NOW.replace(tzinfo=None)  # naive UTC for TIMESTAMP
+    assert statement.startswith("begin :retval := sms_api.enqueue(p_sender_code => :1,")
+    assert len(re.findall(r"=> :\d+", statement)) == len(kwargs)  # bound by position
+
+
+def test_enqueue_number_and_both_recipients() -> None:
+    dialect, pool = make_dialect()
+    with dialect.transaction("enqueue") as tx:
+        dialect.enqueue(tx, EnqueueRequest(sender_code="IT", body="x", to_number="+1415"), NOW)
+    (_, (name, _, kwargs, _)) = next(c for c in pool.conn.cursors[0].calls if c[0] == "callfunc")
+    declared, required = plsql_parameters("enqueue_number")
+    assert name == "sms_api.enqueue_number" and required <= set(kwargs) <= declared
+    both = EnqueueRequest(sender_code="IT", body="x", to_number="+1415", recipient_id="1001")
+    with pytest.raises(errors.RecipientCountError), dialect.transaction("enqueue") as tx:
+        dialect.enqueue(tx, both, NOW)
+
+
+def test_a_named_plsql_error_becomes_the_python_error_of_the_same_name() -> None:
+    dialect, pool = make_dialect()
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        error = SimpleNamespace(code=20005, message="ORA-20005: the message body has 1700 ...")
+        raise oracledb.DatabaseError(error)
+
+    with pytest.raises(errors.BodyTooLongError), dialect.transaction("enqueue") as tx:
+        tx.cursor.callfunc = fail  # type: ignore[attr-defined]
+        dialect.enqueue(tx, EnqueueRequest(sender_code="HR", body="x", to_number="+1"), NOW)
+    assert pool.conn.rollbacks == 1
+
+
+def test_claim_fetches_exactly_n_rows_with_matching_prefetch_and_arraysize() -> None:
+    dialect, pool = make_dialect()
+    pool.conn.next_rows = [(i,) for i in range(1, 30)]
+    with dialect.transaction("claim") as tx:
+        ids = dialect.claim(tx, "HR", 5, NOW)
+    assert ids == [1, 2, 3, 4, 5]
+    claim_cursor = pool.conn.cursors[1]  # its own cursor, closed after the fetch
+    assert (claim_cursor.prefetchrows, claim_cursor.arraysize) == (5, 5)
+    assert claim_cursor.calls[0] == (
+        "execute",
+        (od.CLAIM_SQL, {"sender_code": "HR", "now": NOW.replace(tzinfo=None)}),
+    )
+    assert claim_cursor.calls[1] == ("fetchmany", 5) and claim_cursor.closed
+
+
+def test_datetimes_are_bound_as_timestamps_not_dates() -> None:
+    dialect, _ = make_dialect()
+    cursor = RecordingConnection().cursor()
+    var = dialect._input_type_handler(cursor, NOW.replace(tzinfo=None), 3)
+    assert isinstance(var, RecordingVar)
+    assert (var.dbtype, var.arraysize) == (oracledb.DB_TYPE_TIMESTAMP, 3)
+    assert dialect._input_type_handler(cursor, "text", 1) is None
+    assert dialect._input_type_handler(cursor, 42, 1) is None
