@@ -100,6 +100,7 @@ class BridgeSettings:
     concurrency: int = 64
     batch_size: int = 100
     lease_seconds: int = 120
+    reconcile_after_seconds: float = 60.0
     max_attempts: int = 6
     retry_base_seconds: float = 30.0
     retry_max_seconds: float = 3600.0

@@ -7,6 +7,7 @@ decides from the :class:`~bridge.policy.Outcome` (design §4: at most once to Tw
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,12 +96,14 @@ class TwilioGateway:
         from_number: str | None,
         messaging_service_sid: str | None,
         created_after: datetime,
+        taken: Callable[[str], bool] = lambda sid: False,
     ) -> RemoteMessage | None:
         """The message a create with unknown outcome made, if Twilio has it.
 
         Lists by To (and From) newest first and stops at the first one created before the
         claim; matches on body (and service). Not by DateSent: a message still queued at
-        Twilio has no date_sent yet.
+        Twilio has no date_sent yet. A message whose SID is ``taken`` (already recorded on
+        another row: two identical reminders to one person) is not ours.
         """
         filters: dict[str, Any] = {"to": to}
         if from_number and not messaging_service_sid:
@@ -114,6 +117,8 @@ class TwilioGateway:
             if remote.body != body:
                 continue
             if messaging_service_sid and item.messaging_service_sid != messaging_service_sid:
+                continue
+            if taken(remote.sid):
                 continue
             return remote
         return None

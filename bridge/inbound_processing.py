@@ -81,9 +81,12 @@ def receive_reply(
     from_number = required(form, "From", 32)
     to_number = required(form, "To", 32)
     body = first(form, "Body") or ""
-    sender = store.sender_by_number(to_number)
+    service_sid = first(form, "MessagingServiceSid") or None
+    sender = store.sender_by_number(to_number, service_sid)
     sender_code = sender.code if sender else None
-    classification = _classify(store, form, body, from_number, to_number, sender_code)
+    # Opt-outs are per number, or per Messaging Service for a number in one (as at Twilio).
+    scope = service_sid or to_number
+    classification = _classify(store, form, body, from_number, scope, sender_code)
     codes = reference_codes(body)
     by_reference, in_window = store.thread_candidates(
         from_number,
@@ -98,7 +101,7 @@ def receive_reply(
     if classification.action in (Action.OPT_OUT, Action.OPT_IN):
         optout = OptoutChange(
             phone_number=from_number,
-            scope=classification.optout_scope(to_number),
+            scope=classification.optout_scope(scope),
             opted_out=classification.action is Action.OPT_OUT,
             keyword=classification.keyword,
         )
@@ -188,13 +191,13 @@ def _classify(
     form: Form,
     body: str,
     from_number: str,
-    to_number: str,
+    scope: str,
     sender_code: str | None,
 ) -> Classification:
     opt_out_type = (first(form, "OptOutType") or "").upper()
     # YES means START only for a number that is opted out (by the rule sending uses: the
     # latest change wins, so STOPALL then START is not opted out): read only for a YES.
-    opted_out = normalise(body) == "YES" and store.is_opted_out(from_number, to_number)
+    opted_out = normalise(body) == "YES" and store.is_opted_out(from_number, scope)
     # Twilio counts YES among its default opt-in words and sends OptOutType=START for every
     # "yes", opted out or not. To a subscribed number it is an answer ("Reply YES 4821"),
     # so it goes to the handlers like any other reply instead of being swallowed here.

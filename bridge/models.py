@@ -39,6 +39,12 @@ class Sender:
     active: bool = True
     description: str | None = None
 
+    @property
+    def optout_scope(self) -> str:
+        """The sms_optouts scope a STOP to this sender lands in: its number, or its Messaging
+        Service (Twilio applies an opt-out to the whole service, every number of its pool)."""
+        return self.from_number or self.messaging_service_sid or "*"
+
 
 @dataclass(frozen=True)
 class Recipient:

@@ -61,7 +61,7 @@ def prepare(
     number = phone.normalize(raw, default_region)
     if isinstance(number, phone.Rejected):
         return Finish(Status.INVALID, number.reason, to=raw)
-    if is_opted_out(number.e164, sender.from_number):
+    if is_opted_out(number.e164, sender.optout_scope):
         return Finish(
             Status.SUPPRESSED,
             "recipient opted out",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bridge.gateway import TwilioGateway
-from bridge.models import SubmitResult
+from bridge.models import Message, SubmitResult
 from bridge.phone import mask
 from bridge.statuses import Status, from_provider, moves_forward
 from bridge.store import Store
@@ -42,77 +42,96 @@ def reconcile(
     for message in store.expired_leases(now):
         if not store.claim_for_recovery(message.id, now, lease_seconds, worker):
             continue  # another worker is on it
-        sender = store.get_sender(message.sender_code)
-        if message.to_number is None or message.claimed_at is None or sender is None:
-            # Never prepared, so never sent: safe to queue again.
-            store.requeue(
-                message.id,
-                now,
-                now,
-                reason="claim lapsed before sending",
-                source="recovery",
-                count_attempt=False,
-            )
-            result.requeued += 1
-            continue
         try:
-            remote = gateway.find_created(
-                to=message.to_number,
-                body=message.body,
-                from_number=sender.from_number,
-                messaging_service_sid=sender.messaging_service_sid,
-                created_after=message.claimed_at,
-            )
-        except Exception as exc:  # Twilio unreachable: the renewed lease brings it back later
-            log.warning("#%s reconcile deferred: %s", message.id, exc)
+            _reconcile_one(store, gateway, message, now, max_attempts, result)
+        except Exception as exc:
+            if store.is_unavailable(exc):
+                raise  # the database is down: the caller alerts and pauses
+            # One row's surprise must not stop the others; its renewed lease brings it back.
+            log.exception("#%s reconcile failed: %s: %s", message.id, type(exc).__name__, exc)
             result.deferred += 1
-            continue
-        if remote is not None:
-            store.mark_submitted(
-                [
-                    SubmitResult(
-                        message.id,
-                        remote.sid,
-                        remote.status,
-                        message.to_number,
-                        message.num_segments,
-                        message.encoding,
-                    )
-                ],
-                now,
-            )
-            status = from_provider(remote.status)
-            if status is not None and moves_forward(Status.SUBMITTED, status):
-                store.record_status(
-                    now,
-                    status,
-                    source="recovery",
-                    provider_sid=remote.sid,
-                    provider_status=remote.status,
-                    error_code=remote.error_code,
-                    error_message=remote.error_message,
-                )
-            log.info("#%s reconciled: Twilio has it as %s", message.id, remote.sid)
-            result.found += 1
-        elif message.attempts >= max_attempts:
-            store.finalize(
-                message.id,
-                Status.FAILED,
-                now,
-                source="recovery",
-                reason=f"not at Twilio after {message.attempts} attempts",
-            )
-            result.failed += 1
-        else:
-            store.requeue(
-                message.id,
-                now,
-                now,
-                source="recovery",
-                reason=f"not at Twilio (to {mask(message.to_number)}): sending again",
-            )
-            result.requeued += 1
     return result
+
+
+def _reconcile_one(
+    store: Store,
+    gateway: TwilioGateway,
+    message: Message,
+    now: datetime,
+    max_attempts: int,
+    result: RecoveryResult,
+) -> None:
+    sender = store.get_sender(message.sender_code)
+    if message.to_number is None or message.claimed_at is None or sender is None:
+        # Never prepared, so never sent: safe to queue again.
+        store.requeue(
+            message.id,
+            now,
+            now,
+            reason="claim lapsed before sending",
+            source="recovery",
+            count_attempt=False,
+        )
+        result.requeued += 1
+        return
+    try:
+        remote = gateway.find_created(
+            to=message.to_number,
+            body=message.body,
+            from_number=sender.from_number,
+            messaging_service_sid=sender.messaging_service_sid,
+            created_after=message.claimed_at,
+            taken=lambda sid: store.get_by_sid(sid) is not None,
+        )
+    except Exception as exc:  # Twilio unreachable: the renewed lease brings it back later
+        log.warning("#%s reconcile deferred: %s", message.id, exc)
+        result.deferred += 1
+        return
+    if remote is not None:
+        store.mark_submitted(
+            [
+                SubmitResult(
+                    message.id,
+                    remote.sid,
+                    remote.status,
+                    message.to_number,
+                    message.num_segments,
+                    message.encoding,
+                )
+            ],
+            now,
+        )
+        status = from_provider(remote.status)
+        if status is not None and moves_forward(Status.SUBMITTED, status):
+            store.record_status(
+                now,
+                status,
+                source="recovery",
+                provider_sid=remote.sid,
+                provider_status=remote.status,
+                error_code=remote.error_code,
+                error_message=remote.error_message,
+            )
+        log.info("#%s reconciled: Twilio has it as %s", message.id, remote.sid)
+        result.found += 1
+    elif message.attempts >= max_attempts:
+        store.finalize(
+            message.id,
+            Status.FAILED,
+            now,
+            source="recovery",
+            reason=f"not at Twilio after {message.attempts} attempts",
+        )
+        result.failed += 1
+    else:
+        store.requeue(
+            message.id,
+            now,
+            now,
+            source="recovery",
+            reason=f"not at Twilio (to {mask(message.to_number)}): sending again",
+        )
+        result.requeued += 1
 
 
 def sync(

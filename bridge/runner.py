@@ -146,31 +146,38 @@ class Runner:
         """``run --once``: send everything ready now, reconcile unknowns, then stop.
 
         May be called again (the demo does): each call starts from a fresh worker, since a
-        finished one has shut its thread pool down.
+        finished one has shut its thread pool down. Every step is guarded: an outage (or a
+        bug) ends the run with exit code 1 after the alert instead of waiting forever, since
+        --once is run by cron or an operator. Claims made so far stay leased and are
+        reconciled by the next run.
         """
         if self.worker.stop_event.is_set():
             self.worker = self.new_worker()
-        self.recover()
-        while not self.worker.stop_event.is_set():
-            claimed = self.guarded(self.worker.step)
-            if self._step_failure is not None:
-                # --once is run by cron or an operator: an outage (or a bug) ends the run after
-                # the alert instead of waiting forever. Claims made so far stay leased and are
-                # reconciled by the next run.
-                self.worker.shutdown()
-                log.error("run --once stopped: %s", self._step_failure)
-                return 1
-            if claimed:
+        failure: str | None = None
+
+        def run(job: Callable[[], object]) -> int:
+            nonlocal failure
+            result = self.guarded(job)
+            failure = failure or self._step_failure
+            return result
+
+        run(self.recover)
+        while failure is None and not self.worker.stop_event.is_set():
+            if run(self.worker.step):
                 self.report_progress()
                 continue
             if self.worker.in_flight:
-                self.worker.collect(block=True)
+                run(lambda: self.worker.collect(block=True))
                 continue
-            self.worker.flush(self.clock())
-            self.recover()
-            if not self.store.any_ready(self.clock()) or self.worker.credentials_broken:
+            run(lambda: self.worker.flush(self.clock()))
+            run(self.recover)
+            more = run(lambda: self.store.any_ready(self.clock()))
+            if not more or self.worker.credentials_broken:
                 break
         self.worker.shutdown()
+        if failure is not None:
+            log.error("run --once stopped: %s", failure)
+            return 1
         self.report_progress(final=True)
         self.guarded(self.dispatch_replies)
         return 0
@@ -178,16 +185,16 @@ class Runner:
     def forever(self) -> int:
         self.install_signal_handlers()
         self.schedule_jobs()
-        self.recover()
+        self.guarded(self.recover)
         interval = self.settings.bridge.poll_min_seconds
         while not self.worker.stop_event.is_set():
             self.guarded(self.scheduler.run_pending)
             claimed = self.guarded(self.worker.step)
             if claimed or self.worker.in_flight:
                 interval = self.settings.bridge.poll_min_seconds
-                self.worker.collect(block=True)
+                self.guarded(lambda: self.worker.collect(block=True))
                 continue
-            self.worker.flush(self.clock())
+            self.guarded(lambda: self.worker.flush(self.clock()))
             if self.guarded(lambda: self.store.any_ready(self.clock())):
                 time.sleep(self.settings.bridge.poll_min_seconds)  # metered: tokens refill
                 continue

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bridge import segments
 from bridge.config import Settings
@@ -84,6 +84,7 @@ class Worker:
         self.credentials_broken = False
         self.stats = Stats()
         self._senders: dict[str, Sender] = {}
+        self._rounds = 0
 
     # -- one step of the loop ------------------------------------------------------------
 
@@ -100,7 +101,14 @@ class Worker:
             capacity = 0
         if capacity > 0 and not self.stop_event.is_set() and not self.credentials_broken:
             now = self.clock()
-            for code in self.store.ready_senders(now):
+            # Start each round at the next sender: with the capacity short, the first sender
+            # in a fixed order would take it every round and starve the others.
+            ready = self.store.ready_senders(now)
+            if ready:
+                start = self._rounds % len(ready)
+                ready = ready[start:] + ready[:start]
+                self._rounds += 1
+            for code in ready:
                 if capacity <= 0:
                     break
                 batch = self.store.claim_batch(
@@ -235,11 +243,14 @@ class Worker:
                     mask(flight.to),
                     outcome.message,
                 )
-                self.store.mark_unknown(message.id, now, outcome.message or "unknown")
+                grace = timedelta(seconds=self.cfg.reconcile_after_seconds)
+                self.store.mark_unknown(
+                    message.id, now, outcome.message or "unknown", reconcile_at=now + grace
+                )
             case Action.SUPPRESS:
                 self.store.set_optout(
                     flight.to,
-                    flight.sender.from_number or "*",
+                    flight.sender.optout_scope,
                     True,
                     now,
                     keyword="21610",

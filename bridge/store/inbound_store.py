@@ -26,6 +26,10 @@ SENDER_BY_NUMBER = """
 SELECT * FROM sms_senders WHERE from_number = :phone ORDER BY code
 """
 
+SENDER_BY_SERVICE = """
+SELECT * FROM sms_senders WHERE messaging_service_sid = :service_sid ORDER BY code
+"""
+
 CANDIDATE_COLUMNS = """
 SELECT o.id, o.submitted_at, o.reply_code, o.recipient_type, o.recipient_id
   FROM sms_outbound o
@@ -168,10 +172,13 @@ class InboundStoreMixin:
 
     # -- webhooks ------------------------------------------------------------------------
 
-    def sender_by_number(self, number: str) -> Sender | None:
-        """The sender whose from_number received a reply (the reply's To)."""
+    def sender_by_number(self, number: str, service_sid: str | None = None) -> Sender | None:
+        """The sender whose from_number received a reply (the reply's To), else the one whose
+        Messaging Service it is (a reply to a pool number carries MessagingServiceSid)."""
         with self.dialect.transaction("inbound", write=False) as tx:
             row = tx.row(SENDER_BY_NUMBER, {"phone": number})
+            if row is None and service_sid:
+                row = tx.row(SENDER_BY_SERVICE, {"service_sid": service_sid})
         if row is None:
             return None
         names = {f.name for f in dataclasses.fields(Sender)}

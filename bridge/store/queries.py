@@ -100,6 +100,7 @@ UPDATE sms_outbound
        error_code = COALESCE(:error_code, error_code),
        error_message = COALESCE(:error_message, error_message),
        provider_sid = COALESCE(provider_sid, :provider_sid),
+       submitted_at = COALESCE(submitted_at, :now),
        final_at = :final_at, lease_until = NULL, updated_at = :now
  WHERE id = :id AND status IN ({allowed})
 """
@@ -165,7 +166,7 @@ SELECT scope, state, changed_at FROM sms_optouts
 SCHEMA_VERSION = "SELECT MAX(version) AS v FROM sms_schema_version"
 
 END_LEASE = """
-UPDATE sms_outbound SET lease_until = :now, updated_at = :now
+UPDATE sms_outbound SET lease_until = :lease_until, updated_at = :now
  WHERE id = :id AND status = 'SENDING'
 """
 

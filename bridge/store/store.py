@@ -244,6 +244,19 @@ class Store(InboundStoreMixin):
                     for result in results
                 ],
             )
+            # A callback can beat this batch (it moves SENDING on by the row id in its URL):
+            # such a row was not moved here, and its SUBMITTED event says so. Rows are locked
+            # by this transaction, so what they hold now is what this update did.
+            applied = {r.outbound_id for r in results}
+            if moved < len(results):
+                mine = {r.outbound_id: r.provider_sid for r in results}
+                applied = {
+                    int(row["id"])
+                    for row in self._fetch_ids(tx, list(mine))
+                    if row["status"] == Status.SUBMITTED.value
+                    and row["provider_sid"] == mine[int(row["id"])]
+                    and row["submitted_at"] == now
+                }
             tx.executemany(
                 queries.INSERT_EVENT,
                 [
@@ -254,7 +267,7 @@ class Store(InboundStoreMixin):
                         "provider_status": r.provider_status,
                         "error_code": None,
                         "source": "bridge",
-                        "applied": "Y",
+                        "applied": "Y" if r.outbound_id in applied else "N",
                         "detail": r.provider_sid,
                     }
                     for r in results
@@ -443,11 +456,22 @@ class Store(InboundStoreMixin):
                 ],
             )
 
-    def mark_unknown(self, message_id: int, now: datetime, detail: str) -> bool:
-        """The create may have reached Twilio: end the lease now so recovery reconciles it
-        before anything else happens to the row (never a blind retry)."""
+    def mark_unknown(
+        self, message_id: int, now: datetime, detail: str, *, reconcile_at: datetime
+    ) -> bool:
+        """The create may have reached Twilio: shorten the lease to ``reconcile_at`` so that
+        recovery reconciles the row before anything else happens to it (never a blind retry).
+
+        Not at once: after a timeout Twilio may still be creating the message, or not list it
+        yet, and "not found" would then be wrong and send it twice.
+        """
         with self.dialect.transaction("unknown") as tx:
-            moved = tx.execute(queries.END_LEASE, {"id": message_id, "now": now}) == 1
+            moved = (
+                tx.execute(
+                    queries.END_LEASE, {"id": message_id, "now": now, "lease_until": reconcile_at}
+                )
+                == 1
+            )
             self._event(
                 tx,
                 message_id,

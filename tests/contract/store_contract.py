@@ -369,6 +369,65 @@ class StoreContract:
         assert submitted not in [m.id for m in store.stale_submissions(now - timedelta(seconds=1))]
         assert submitted in [m.id for m in store.stale_submissions(now + timedelta(minutes=1))]
 
+    def test_a_callback_that_beats_the_submitted_batch_keeps_the_row_syncable(
+        self, store: Store, now: datetime
+    ) -> None:
+        sender = new_sender(store, now)
+        message_id = queue(store, sender, now)
+        store.claim_batch(sender.code, 1, now, lease_seconds=60, worker="w")
+        sid = "SM" + "c" * 32
+        later = now + timedelta(seconds=1)
+        # The "sent" callback arrives (found by the ?id= in its URL) before the worker's
+        # batched SUBMITTED write; then the batch is flushed.
+        _, applied = store.record_status(
+            later, Status.SENT, source="callback", message_id=message_id, provider_sid=sid
+        )
+        assert applied
+        moved = store.mark_submitted(
+            [SubmitResult(message_id, sid, "queued", "+14155550100", 1, "GSM-7")],
+            later + timedelta(seconds=1),
+        )
+        assert moved == 0
+        row = store.get(message_id)
+        assert row is not None and row.status is Status.SENT and row.provider_sid == sid
+        # Still polled by the sync job if the final callback never comes.
+        assert message_id in [m.id for m in store.stale_submissions(now + timedelta(hours=1))]
+        submitted = [e for e in store.events(message_id) if e.status == Status.SUBMITTED.value]
+        assert [e.applied for e in submitted] == [False]  # the history says it did not apply
+
+    def test_an_unknown_outcome_is_reconciled_only_after_its_grace(
+        self, store: Store, now: datetime
+    ) -> None:
+        sender = new_sender(store, now)
+        message_id = queue(store, sender, now)
+        store.claim_batch(sender.code, 1, now, lease_seconds=300, worker="w")
+        assert store.mark_unknown(
+            message_id, now, "ReadTimeout", reconcile_at=now + timedelta(seconds=60)
+        )
+        due = [m.id for m in store.expired_leases(now + timedelta(seconds=30))]
+        assert message_id not in due
+        assert message_id in [m.id for m in store.expired_leases(now + timedelta(seconds=60))]
+
+    def test_metered_claims_follow_the_senders_segment_rate(
+        self, store: Store, now: datetime
+    ) -> None:
+        sender = new_sender(store, now)
+        store.save_sender(Sender(code=sender.code, from_number=sender.from_number, mps=2.0), now)
+        for _ in range(10):
+            queue(store, sender, now)
+
+        def claim(at: datetime) -> int:
+            return len(
+                store.claim_batch(
+                    sender.code, 10, at, lease_seconds=60, worker="w", segments_of=lambda b: 1
+                )
+            )
+
+        assert claim(now) == 2  # a full bucket holds one second's worth
+        assert claim(now) == 0
+        assert claim(now + timedelta(milliseconds=500)) == 1
+        assert claim(now + timedelta(seconds=10)) == 2  # refilled, capped at capacity
+
     # -- inbound and opt-outs ------------------------------------------------------------
 
     def test_insert_inbound_is_idempotent(self, store: Store, now: datetime) -> None:

@@ -53,6 +53,7 @@ class Env:
                 "SMS_BRIDGE_BRIDGE_RETRY_MAX_SECONDS": "0.2",
                 "SMS_BRIDGE_BRIDGE_MAX_ATTEMPTS": "30",
                 "SMS_BRIDGE_BRIDGE_LEASE_SECONDS": "5",
+                "SMS_BRIDGE_BRIDGE_RECONCILE_AFTER_SECONDS": "0.3",
                 "PYTHONUNBUFFERED": "1",
             }
         )
