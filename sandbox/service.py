@@ -124,6 +124,7 @@ class Sandbox:
             "params": dict(params),
             "authorized": authorized,
             "fault": None if decision.outcome == "ok" else decision.outcome,
+            "latency_ms": round(decision.latency_s * 1000, 3),  # what was drawn and waited
             "sid": None,
         }
         answer = self._answer(decision.outcome, decision.slow_s, authorized, work, entry)

@@ -84,7 +84,12 @@ def test_messages_reach_delivered(env: Env, control: Control) -> None:
     unreachable = enqueue_many(store, 1, to=UNREACHABLE, tag="unreachable")
     env.run_worker()
     assert set(iter_statuses(store, ids + unreachable)) == {"SUBMITTED"}
-    time.sleep(0.8)  # the sandbox's lifecycle: queued -> sending -> sent -> delivered
+    deadline = time.monotonic() + 20  # the sandbox's lifecycle: queued -> sending -> sent -> ...
+    while time.monotonic() < deadline and {m["status"] for m in control.messages()} - {
+        "delivered",
+        "undelivered",
+    }:
+        time.sleep(0.1)
     moved = sync(
         store, gateway(env), datetime.now(UTC) + timedelta(minutes=1), older_than=timedelta(0)
     )
@@ -237,13 +242,32 @@ def test_kill_9_mid_batch_then_restart(env: Env, control: Control) -> None:
 
 def test_two_workers_produce_no_duplicates(env: Env, control: Control) -> None:
     store = prepare_db(env.db_path)
-    ids = enqueue_many(store, 300)
-    control.faults(latency_ms={"dist": "uniform", "min": 5, "max": 30})
-    workers = [
-        env.popen_worker("--once", bridge_concurrency="8", bridge_batch_size="10") for _ in range(2)
+    # Both workers run (not --once) and idle until the rows become due, so both are polling
+    # when the work appears, whatever their start-up times on a loaded machine.
+    due = datetime.now(UTC) + timedelta(seconds=3)
+    ids = [
+        store.enqueue(
+            EnqueueRequest(
+                sender_code="HR", body=f"twin {i}", to_number="+14155550100", send_after=due
+            ),
+            datetime.now(UTC),
+        )
+        for i in range(300)
     ]
+    control.faults(latency_ms={"dist": "uniform", "min": 20, "max": 60})
+    workers = [
+        env.popen_worker(
+            bridge_concurrency="8", bridge_batch_size="10", bridge_poll_max_seconds="0.1"
+        )
+        for _ in range(2)
+    ]
+    deadline = time.monotonic() + 90
+    while set(iter_statuses(store, ids)) != {"SUBMITTED"} and time.monotonic() < deadline:
+        time.sleep(0.2)
     for w in workers:
-        assert w.wait(120) == 0
+        w.send_signal(signal.SIGTERM)
+    for w in workers:
+        assert w.wait(30) == 0
         assert w.stderr is not None
         w.stderr.close()
     assert set(iter_statuses(store, ids)) == {"SUBMITTED"}
