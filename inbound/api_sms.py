@@ -18,6 +18,7 @@ from bridge.apikeys import ApiKey, Scope
 from bridge.models import EnqueueRequest, MessageFilter, Page
 from bridge.statuses import Status
 from bridge.store import Store
+from bridge.threading_match import is_reply_code
 from inbound.http import (
     ApiError,
     collection,
@@ -50,7 +51,7 @@ POST_FIELDS = frozenset(
         "correlationKey",
     }
 )
-_MAX_LEN = {"reference": 100, "replyCode": 20, "correlationKey": 128, "sender": 30}
+_MAX_LEN = {"reference": 100, "replyCode": 16, "correlationKey": 128, "sender": 30}
 
 # Named store errors -> (HTTP status, request field). None: the recipient field used.
 _SMS_ERRORS: dict[str, tuple[int, str | None]] = {
@@ -87,6 +88,16 @@ def _text(data: dict[str, Any], name: str, *, required: bool = False) -> str | N
     if name in _MAX_LEN and not 0 < len(value) <= _MAX_LEN[name]:
         raise invalid(name, f"{name} must have 1 to {_MAX_LEN[name]} characters")
     return value
+
+
+def _reply_code(data: dict[str, Any]) -> str | None:
+    code = _text(data, "replyCode")
+    if code is not None and not is_reply_code(code):
+        raise invalid(
+            "replyCode",
+            "replyCode must be 2 to 16 letters, digits or inner hyphens with at least one digit",
+        )
+    return code.upper() if code else None
 
 
 def _identifier(data: dict[str, Any], name: str) -> str:
@@ -181,7 +192,7 @@ class SmsCollection:
             send_after=_instant(data, "sendAfter"),
             expires_at=_instant(data, "expiresAt"),
             reference=_text(data, "reference"),
-            reply_code=_text(data, "replyCode"),
+            reply_code=_reply_code(data),
             # Idempotency is per API key: its name is the source system.
             source_system=key.name if correlation_key else None,
             correlation_key=correlation_key,

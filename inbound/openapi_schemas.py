@@ -220,9 +220,12 @@ def schemas() -> dict[str, Any]:
                 "reference": {"type": "string", "minLength": 1, "maxLength": 100},
                 "replyCode": {
                     "type": "string",
-                    "minLength": 1,
-                    "maxLength": 20,
-                    "description": "Quoted in the message; matches replies to it",
+                    "minLength": 2,
+                    "maxLength": 16,
+                    "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]$",
+                    "description": "Quoted in the message; matches replies to it. Letters,"
+                    " digits and inner hyphens, with at least one digit (how replies are"
+                    " searched for codes); stored and matched upper-cased",
                 },
                 "correlationKey": {
                     "type": "string",

@@ -189,7 +189,8 @@ class SQLiteDialect(Dialect):
                 "body": request.body,
                 "priority": request.priority,
                 "reference": request.reference,
-                "reply_code": request.reply_code,
+                # Replies are searched for codes upper-cased (sms_api.queue does the same).
+                "reply_code": request.reply_code.upper() if request.reply_code else None,
                 "source_system": request.source_system,
                 "correlation_key": request.correlation_key,
                 "send_after": request.send_after,

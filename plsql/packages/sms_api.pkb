@@ -143,7 +143,7 @@ as
                 next_attempt_at, attempts, created_by, created_at, updated_at
             ) values (
                 p_sender_code, p_recipient_type, p_recipient_id, p_to_number, p_body, p_priority,
-                'QUEUED', p_reference, p_reply_code, p_source_system, p_correlation_key,
+                'QUEUED', p_reference, upper(p_reply_code), p_source_system, p_correlation_key,
                 p_send_after, p_expires_at, nvl(p_send_after, l_now), 0,
                 nvl(p_created_by, sys_context('userenv', 'session_user')), l_now, l_now
             )

@@ -239,6 +239,17 @@ def test_reference_code_wins_over_latest(
     assert (row["outbound_id"], row["match_method"]) == (coded, "REFERENCE")
 
 
+def test_a_lower_case_code_matches_its_message_by_reference(
+    client: falcon.testing.TestClient, store: Store, now: datetime
+) -> None:
+    coded = sent_message(store, now, reply_code="ab12", ago=timedelta(hours=3))
+    sent_message(store, now, ago=timedelta(hours=1))  # the latest: a guess would take it
+    form = inbound_form("yes ab12")
+    post_signed(client, "/twilio/inbound", form)
+    row = reply_row(store, form[0][1])
+    assert (row["outbound_id"], row["match_method"]) == (coded, "REFERENCE")
+
+
 def test_two_coded_messages_and_no_code_is_ambiguous(
     client: falcon.testing.TestClient, store: Store, now: datetime
 ) -> None:
