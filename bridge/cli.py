@@ -421,8 +421,18 @@ def cmd_apikey_revoke(args: argparse.Namespace, settings: Settings, store: Store
 def cmd_spool_replay(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     from bridge.inbound_processing import replay_spool
 
+    directory = Path(settings.inbound.spool_dir).resolve()
+    if not directory.is_dir():
+        # Most likely run from another directory than the service ([inbound] spool_dir is
+        # relative to the working directory): "0 applied" would hide the spooled webhooks.
+        print(
+            f"sms-bridge: error: no spool at {directory} ([inbound] spool_dir is relative to"
+            " the working directory; run from the service's, or set an absolute path)",
+            file=sys.stderr,
+        )
+        return EXIT_RUNTIME
     report = replay_spool(store, settings.inbound)
-    print(report)
+    print(f"{report} ({directory})")
     return EXIT_RUNTIME if report.remaining or report.busy else EXIT_OK
 
 

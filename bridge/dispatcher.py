@@ -18,13 +18,15 @@ import importlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bridge.store import Store
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[int], None]  # receives sms_inbound.id
+# How long a taken reply is left to its dispatcher before another may take it (it died).
+HANDLER_LEASE = timedelta(minutes=10)
 
 
 @dataclass
@@ -79,8 +81,11 @@ class Dispatcher:
     def _run(self, inbound_id: int, name: str, now: datetime) -> bool:
         handler = self._python_handler(name)
         if handler is not None:
-            # Outside any transaction: the callable may use the store itself (each store
-            # operation is its own transaction; SQLite has no nested ones).
+            # Taken first, so two dispatchers (two workers, or run --once beside the daemon)
+            # never both run it. Then outside any transaction: the callable may use the store
+            # itself (each store operation is its own transaction; SQLite has no nested ones).
+            if not self.store.take_inbound(inbound_id, now, HANDLER_LEASE):
+                return False
             handler(inbound_id)
             return self.store.mark_inbound(inbound_id, "PROCESSED", now)
         if self.store.engine == "oracle":

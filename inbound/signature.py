@@ -79,8 +79,8 @@ class TwilioSignature:
     def process_resource(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, params: dict[str, Any]
     ) -> None:
-        if not getattr(resource, "twilio_signed", False):
-            return
+        if not getattr(resource, "twilio_signed", False) or req.method != "POST":
+            return  # Twilio only POSTs; another method gets the router's 405, not a 403
         body = read_body(req, self.max_body_bytes)
         content_type = (req.content_type or "").split(";")[0].strip().lower()
         form = parse_form(body) if content_type == FORM_TYPE else FormParams()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.apikeys import ApiKey, Scope, format_scopes
@@ -96,6 +96,14 @@ def _rule_rank(row: Row) -> int:
 # ends, so a second dispatcher waits and then finds it no longer NEW.
 TAKE_INBOUND = """
 UPDATE sms_inbound SET processed_at = :now WHERE id = :id AND status = 'NEW'
+"""
+
+# A Python handler runs outside the transaction that marks its reply, so the reply is taken
+# first: processed_at on a NEW row means "a dispatcher is running its handler since then". A
+# dispatcher that died mid-handler leaves it NEW; after the lease another one takes it again.
+TAKE_INBOUND_LEASED = """
+UPDATE sms_inbound SET processed_at = :now
+ WHERE id = :id AND status = 'NEW' AND (processed_at IS NULL OR processed_at < :stale_before)
 """
 
 MARK_INBOUND = """
@@ -309,6 +317,14 @@ class InboundStoreMixin:
                 {"id": inbound_id, "status": "PROCESSED", "error_message": None, "now": now},
             )
         return True
+
+    def take_inbound(self, inbound_id: int, now: datetime, lease: timedelta) -> bool:
+        """Take a NEW reply for a Python handler; False: another dispatcher has it."""
+        with self.dialect.transaction("dispatch") as tx:
+            taken = tx.execute(
+                TAKE_INBOUND_LEASED, {"id": inbound_id, "now": now, "stale_before": now - lease}
+            )
+        return taken == 1
 
     def mark_inbound(
         self, inbound_id: int, status: str, now: datetime, error_message: str | None = None

@@ -271,9 +271,17 @@ class SQLiteDialect(Dialect):
 
     def is_unavailable(self, exc: BaseException) -> bool:
         # OperationalError: locked past busy_timeout, cannot open, disk I/O, read-only file;
-        # OSError: the database's directory cannot be created. Integrity and programming
-        # errors are bugs, not outages.
-        if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+        # DatabaseError itself: a corrupt or foreign file; OSError: the database's directory
+        # cannot be created. Integrity, programming and data errors (a value the schema does
+        # not take) are bugs or bad input, not outages: spooling them would retry forever.
+        if isinstance(
+            exc,
+            sqlite3.IntegrityError
+            | sqlite3.ProgrammingError
+            | sqlite3.DataError
+            | sqlite3.InterfaceError
+            | sqlite3.NotSupportedError,
+        ):
             return False
         return isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError | OSError)
 

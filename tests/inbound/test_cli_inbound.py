@@ -78,3 +78,13 @@ def test_spool_replay(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
         store.close()
     assert main(["spool", "replay"]) == 0
     assert "0 applied" in capsys.readouterr().out
+
+
+def test_spool_replay_without_a_spool_says_where_it_looked(
+    cli: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMS_BRIDGE_INBOUND_SPOOL_DIR", "var/spool")  # relative, and not here
+    capsys.readouterr()
+    assert main(["spool", "replay"]) == 1
+    err = capsys.readouterr().err
+    assert f"no spool at {cli / 'var' / 'spool'}" in err and len(err.splitlines()) == 1

@@ -106,3 +106,35 @@ def test_catch_all_rule_of_a_sender_yields_to_keyword_rules(store: Store, now: d
     assert dispatcher.run_once(now).processed == 2
     assert calls == [("hr_yes", yes), ("hr_any", question)]
     assert status(store, to_it) == ("NEW", None)
+
+
+def test_a_reply_taken_by_one_dispatcher_is_not_run_by_another(store: Store, now: datetime) -> None:
+    store.save_keyword(KeywordRule("YES", "*", "HANDLER", "confirm"))
+    inbound_id = reply(store, now, "YES")
+    calls: list[str] = []
+    second = Dispatcher(store, {"confirm": lambda i: calls.append("second")})
+
+    def first_handler(i: int) -> None:
+        # While the first dispatcher runs the handler, a second one (another worker, or
+        # run --once beside the daemon) sees the reply still NEW and tries it too.
+        assert second.run_once(now).skipped == 1
+        calls.append("first")
+
+    first = Dispatcher(store, {"confirm": first_handler})
+    assert first.run_once(now).processed == 1
+    assert calls == ["first"] and status(store, inbound_id) == ("PROCESSED", None)
+
+
+def test_a_reply_left_by_a_dead_dispatcher_is_taken_again_after_the_lease(
+    store: Store, now: datetime
+) -> None:
+    from bridge.dispatcher import HANDLER_LEASE
+
+    store.save_keyword(KeywordRule("YES", "*", "HANDLER", "confirm"))
+    inbound_id = reply(store, now, "YES")
+    assert store.take_inbound(inbound_id, now, HANDLER_LEASE)  # ... and then it died
+    calls: list[int] = []
+    dispatcher = Dispatcher(store, {"confirm": calls.append})
+    assert dispatcher.run_once(now + HANDLER_LEASE / 2).processed == 0
+    assert dispatcher.run_once(now + HANDLER_LEASE * 2).processed == 1
+    assert calls == [inbound_id]

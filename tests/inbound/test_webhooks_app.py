@@ -359,3 +359,12 @@ def test_database_down_spools_and_replay_applies(
     assert count(store, "sms_inbound") == 3 and store.is_opted_out(ALICE, HR_NUMBER)
     assert spool.pending() == 0
     down.close()
+
+
+def test_other_methods_on_the_webhooks_are_405_and_write_nothing(
+    client: falcon.testing.TestClient, store: Store
+) -> None:
+    for path in ("/twilio/inbound", "/twilio/status"):
+        assert client.simulate_get(path).status_code == 405
+        assert client.simulate_put(path, body="Body=STOP").status_code == 405
+    assert count(store, "sms_inbound") == 0
