@@ -68,7 +68,7 @@ def same_hash(a: str, b: str) -> bool:
 
 
 def check_name(name: str) -> str:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise ValueError(
             f"API key name {name!r}: 1 to 30 letters, digits, '_', '.' or '-' (it becomes"
             " the source_system of the messages the key queues)"

@@ -66,9 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     enqueue = sub.add_parser("enqueue", help="queue one SMS")
     enqueue.add_argument("--sender", required=True, help="sender code, e.g. HR")
-    target = enqueue.add_mutually_exclusive_group()
-    target.add_argument("--recipient", type=_recipient, help="TYPE:ID from sms_recipients_v")
-    target.add_argument("--to", help="raw E.164 number (trusted operators only)")
+    # Not an argparse exclusive group: both (or neither) is the named recipient_count error,
+    # one line as from PL/SQL and the API, not a usage message.
+    enqueue.add_argument("--recipient", type=_recipient, help="TYPE:ID from sms_recipients_v")
+    enqueue.add_argument("--to", help="raw E.164 number (trusted operators only)")
     enqueue.add_argument("--body", required=True)
     enqueue.add_argument("--priority", type=int, default=2, help="1 urgent, 2 (default), 3 bulk")
     enqueue.add_argument("--send-after", type=_instant)

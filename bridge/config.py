@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import urlsplit
 
 from bridge.errors import ConfigError
 
@@ -118,6 +119,12 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     bridge: BridgeSettings = field(default_factory=BridgeSettings)
     source: str = "<defaults>"  # the file the settings came from, for messages
+    # Where each value set came from ("section.key" -> "environment variable X" or
+    # "[section] key in FILE"), so a later check names the variable that is wrong.
+    origins: Mapping[str, str] = field(default_factory=dict)
+
+    def where(self, section: str, key: str) -> str:
+        return self.origins.get(f"{section}.{key}", f"[{section}] {key} in {self.source}")
 
 
 _SECTIONS: dict[str, type[Any]] = {
@@ -160,17 +167,23 @@ def load_settings(
             raise ConfigError(f"unknown section [{section}] in {source}")
         if not isinstance(raw[section], dict):
             raise ConfigError(f"[{section}] in {source} must be a table")
+    origins: dict[str, str] = {}
     built = {
-        name: _build_section(name, cls, raw.get(name, {}), environ, source)
+        name: _build_section(name, cls, raw.get(name, {}), environ, source, origins)
         for name, cls in _SECTIONS.items()
     }
-    settings = Settings(source=source, **built)
+    settings = Settings(source=source, origins=origins, **built)
     _check(settings)
     return settings
 
 
 def _build_section(
-    section: str, cls: type[Any], values: dict[str, Any], environ: Mapping[str, str], source: str
+    section: str,
+    cls: type[Any],
+    values: dict[str, Any],
+    environ: Mapping[str, str],
+    source: str,
+    origins: dict[str, str],
 ) -> Any:
     hints = get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
@@ -195,6 +208,7 @@ def _build_section(
         else:
             continue
         kwargs[name] = _convert(value, hints[name], where)
+        origins[f"{section}.{name}"] = where
     return cls(**kwargs)
 
 
@@ -243,20 +257,28 @@ def _convert(value: Any, kind: Any, where: str) -> Any:
 
 
 def _check(settings: Settings) -> None:
-    src = settings.source
+    where = settings.where
     url = settings.database.url
     if not (url.startswith("sqlite:///") or url.startswith("oracle://")):
         raise ConfigError(
-            f"[database] url in {src}: {url!r} must start with sqlite:/// or oracle://"
+            f"{where('database', 'url')}: {url!r} must start with sqlite:/// or oracle://"
         )
+    if url.startswith("oracle://"):
+        # Checked here, where the origin of the value is known (the dialect parses it later).
+        parts = urlsplit(url)
+        if not parts.username or not parts.hostname or not parts.path.strip("/"):
+            shown = re.sub(r"(//[^:/@]+):[^@]*@", r"\1:********@", url)
+            raise ConfigError(
+                f"{where('database', 'url')}: {shown!r} must be oracle://user@host:port/service"
+            )
     if settings.mail.transport not in {"smtp", "maildir"}:
-        raise ConfigError(f"[mail] transport in {src}: must be 'smtp' or 'maildir'")
+        raise ConfigError(f"{where('mail', 'transport')}: must be 'smtp' or 'maildir'")
     if settings.mail.smtp_security not in {"none", "starttls", "ssl"}:
-        raise ConfigError(f"[mail] smtp_security in {src}: must be 'none', 'starttls' or 'ssl'")
+        raise ConfigError(f"{where('mail', 'smtp_security')}: must be 'none', 'starttls' or 'ssl'")
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", settings.mail.manager_digest_at):
-        raise ConfigError(f"[mail] manager_digest_at in {src}: expected HH:MM (24-hour)")
+        raise ConfigError(f"{where('mail', 'manager_digest_at')}: expected HH:MM (24-hour)")
     for name in ("concurrency", "batch_size", "max_attempts", "lease_seconds"):
         if getattr(settings.bridge, name) < 1:
-            raise ConfigError(f"[bridge] {name} in {src}: must be at least 1")
+            raise ConfigError(f"{where('bridge', name)}: must be at least 1")
     if settings.database.pool_min < 1 or settings.database.pool_max < settings.database.pool_min:
-        raise ConfigError(f"[database] pool_max in {src}: must be >= pool_min >= 1")
+        raise ConfigError(f"{where('database', 'pool_max')}: must be >= pool_min >= 1")

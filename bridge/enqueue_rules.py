@@ -10,9 +10,10 @@ import re
 
 from bridge import errors
 from bridge.models import EnqueueRequest, Sender
+from bridge.segments import utf16_units
 
 MAX_BODY_CHARS = 1600
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # fullmatch: "$" would let a trailing newline in
 
 
 def check_shape(request: EnqueueRequest) -> None:
@@ -22,12 +23,13 @@ def check_shape(request: EnqueueRequest) -> None:
     has_number = request.to_number is not None
     if has_ref == has_number or (has_ref and not ref_complete):
         raise errors.RecipientCountError()
-    if has_number and not E164.match(request.to_number or ""):
+    if has_number and not E164.fullmatch(request.to_number or ""):
         raise errors.BadNumberError(request.to_number)
     if not request.body or not request.body.strip():
         raise errors.EmptyBodyError()
-    if len(request.body) > MAX_BODY_CHARS:
-        raise errors.BodyTooLongError(len(request.body))
+    # Characters as SMS counts them (UTF-16 units), as sms_api does with LENGTH2.
+    if utf16_units(request.body) > MAX_BODY_CHARS:
+        raise errors.BodyTooLongError(utf16_units(request.body))
     if isinstance(request.priority, bool) or request.priority not in (1, 2, 3):
         raise errors.BadPriorityError(request.priority)
     if (
@@ -36,7 +38,8 @@ def check_shape(request: EnqueueRequest) -> None:
         and request.expires_at <= request.send_after
     ):
         raise errors.BadWindowError()
-    if (request.source_system is None) != (request.correlation_key is None):
+    # Blank counts as missing: Oracle reads '' as NULL, and both engines must agree.
+    if (not request.source_system) != (not request.correlation_key):
         raise errors.CorrelationIncompleteError()
 
 

@@ -66,7 +66,8 @@ class SmsError(BridgeError):
 
     def __init__(self, *args: object, message: str | None = None) -> None:
         if message is None:
-            message = self.spec.message % tuple(str(a) for a in args) if args else self.spec.message
+            shown = tuple(_shown(a) for a in args)
+            message = self.spec.message % shown if args else self.spec.message
         super().__init__(message)
         self.message = message
 
@@ -77,6 +78,13 @@ class SmsError(BridgeError):
     @property
     def number(self) -> int:
         return self.spec.number
+
+
+def _shown(value: object) -> str:
+    """A value as the message shows it: quoted when it holds a newline or another control
+    character, so the error stays one line and the stray character is visible."""
+    text = str(value)
+    return repr(text) if not text.isprintable() else text
 
 
 def _error_class(spec: ErrorSpec) -> type[SmsError]:

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 
 from bridge import errors
 from bridge.models import EnqueueRequest
+from bridge.segments import fit_utf16
 from bridge.store import Store
 from bridge.store.dialect import Tx
 
@@ -126,7 +127,7 @@ def on_reply(store: Store, inbound_id: int, now: datetime) -> str:
         tx.execute(
             "UPDATE hr_demo_certifications SET status = 'FLAGGED', flagged_reason = :r"
             " WHERE cert_id = :c AND status <> 'RENEWAL_CONFIRMED'",
-            {"r": body[:2000] or "(reply without text)", "c": cert_id},
+            {"r": fit_utf16(body, 2000) or "(reply without text)", "c": cert_id},
         )
         return "flagged"
 

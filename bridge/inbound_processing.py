@@ -17,6 +17,7 @@ from bridge.config import InboundSettings
 from bridge.keywords import Action, Classification, classify, normalise
 from bridge.models import InboundRecord, Message
 from bridge.phone import mask as mask_number  # one masking rule for every log
+from bridge.segments import fit_utf16
 from bridge.spool import ReplayReport, Spool, SpoolEntry
 from bridge.statuses import from_provider
 from bridge.store import Store
@@ -109,7 +110,7 @@ def receive_reply(
         message_sid=sid,
         from_number=from_number,
         to_number=to_number,
-        body=body[:2000],
+        body=fit_utf16(body, 2000),  # sms_inbound.body is NVARCHAR2(2000)
         account_sid=first(form, "AccountSid"),
         num_media=_int(first(form, "NumMedia")),
         keyword=classification.keyword,

@@ -32,3 +32,18 @@ def count(body: str) -> SegmentInfo:
         encoding = "UCS-2"
     segments = 1 if units <= single else -(-units // multi)
     return SegmentInfo(encoding=encoding, units=units, segments=segments)
+
+
+def utf16_units(text: str) -> int:
+    """Length in UTF-16 code units: how SMS (UCS-2), Oracle's LENGTH2 and an NVARCHAR2 column in
+    the AL16UTF16 national character set count characters (an emoji counts as two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit_utf16(text: str, units: int) -> str:
+    """The longest prefix of ``text`` of at most ``units`` UTF-16 code units, never splitting a
+    character: what fits an NVARCHAR2(units) column."""
+    if len(text) * 2 <= units:  # fast path: even all-astral text fits
+        return text
+    encoded = text.encode("utf-16-le")[: units * 2]
+    return encoded.decode("utf-16-le", errors="ignore")  # drops a split surrogate pair

@@ -184,24 +184,24 @@ def _latency_spec(text: str) -> dict[str, Any]:
 
 def settings_from_args(args: argparse.Namespace) -> tuple[SandboxSettings, FaultSettings]:
     """Validated settings; raises ValueError with a one-line reason."""
-    if not ACCOUNT_SID.match(args.account_sid):
+    if not ACCOUNT_SID.fullmatch(args.account_sid):
         raise ValueError(f"--account-sid must be AC followed by 32 hex digits: {args.account_sid}")
     numbers = list(args.number or [DEFAULT_NUMBER])
     services: dict[str, tuple[str, ...]] = {}
     for spec in args.messaging_service:
         sid, _, pool_text = spec.partition("=")
         pool = tuple(n for n in pool_text.split(",") if n)
-        if not SERVICE_SID.match(sid) or not pool:
+        if not SERVICE_SID.fullmatch(sid) or not pool:
             raise ValueError(f"--messaging-service must be MG<32 hex>=E164[,E164...]: {spec}")
         services[sid] = pool
         numbers.extend(n for n in pool if n not in numbers)
     for number in numbers:
-        if not E164.match(number):
+        if not E164.fullmatch(number):
             raise ValueError(f"--number must be E.164 (+ and digits): {number}")
     magic = {} if args.no_default_magic else dict(DEFAULT_MAGIC_NUMBERS)
     for spec in args.magic:
         number, _, outcome = spec.partition("=")
-        if not E164.match(number):
+        if not E164.fullmatch(number):
             raise ValueError(f"--magic number must be E.164: {spec}")
         parse_magic(outcome)
         magic[number] = outcome

@@ -10,7 +10,7 @@ from typing import Literal
 from sandbox.errors import DELIVERY_ERRORS, TwilioError
 from sandbox.settings import SandboxSettings
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+E164 = re.compile(r"\+[1-9]\d{6,14}")  # used with fullmatch: "$" admits a final newline
 MAX_BODY_CHARS = 1600
 
 OPT_OUT_KEYWORDS = frozenset(
@@ -85,7 +85,7 @@ def validate_create(
         raise TwilioError(21602)
     if body is not None and len(body) > MAX_BODY_CHARS:
         raise TwilioError(21617)
-    if not E164.match(to):
+    if not E164.fullmatch(to):
         raise TwilioError(21211, to=to)
     if from_ is not None and from_ not in settings.numbers:
         raise TwilioError(21606, from_=from_)

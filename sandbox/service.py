@@ -253,7 +253,7 @@ class Sandbox:
     # -- handsets -------------------------------------------------------------------------
     def reply(self, from_: str, to: str, body: str, url: str | None) -> dict[str, Any]:
         """A handset texts one of our numbers: record it, apply STOP/START, POST the webhook."""
-        if not E164.match(from_):
+        if not E164.fullmatch(from_):
             raise ValueError(f"'from' must be an E.164 number, not {from_!r}")
         if to not in self.settings.numbers:
             owned = list(self.settings.numbers)
@@ -317,7 +317,7 @@ class Sandbox:
         return None
 
     def set_optout(self, handset: str, scope: str, opted_out: bool) -> None:
-        if not E164.match(handset):
+        if not E164.fullmatch(handset):
             raise ValueError(f"'number' must be an E.164 number, not {handset!r}")
         entry = OptOut(handset, scope, "API", "control-api", self._wall())
         self.store.set_optout(entry, opted_out)
@@ -426,11 +426,15 @@ def _paged(
     token = query.get("PageToken") or None
     index = {m.sid: i for i, m in enumerate(messages)} if token else {}
     start = page * size
+    end = start + size
     if token and token[2:] in index:
         position = index[token[2:]]
-        start = position + 1 if token.startswith("PA") else max(position - size, 0)
-    chunk = messages[start : start + size]
-    more = start + size < len(messages)
+        if token.startswith("PA"):
+            start, end = position + 1, position + 1 + size
+        else:  # the page that ends just before that SID (never overlapping it)
+            start, end = max(position - size, 0), position
+    chunk = messages[start:end]
+    more = end < len(messages)
     return page_json(
         key=key,
         path=path,

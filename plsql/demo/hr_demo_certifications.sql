@@ -8,7 +8,7 @@ create table hr_demo_certifications (
     -- reminders ("Reply YES 4821"), so they must be stable and the same in both engines.
     cert_id                  number(10)       not null,
     employee_id              number(10)       not null,
-    cert_name                varchar2(200)    not null,
+    cert_name                varchar2(200 char)   not null,
     -- A calendar day (a DATE without a time of day); SQLite stores 'YYYY-MM-DD'.
     expires_on               date             not null,
     status                   varchar2(20)     default 'ACTIVE' not null,

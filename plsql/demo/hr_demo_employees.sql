@@ -3,7 +3,7 @@
 -- and can drop this table.
 create table hr_demo_employees (
     employee_id    number(10)      not null,
-    full_name      varchar2(200)   not null,
+    full_name      varchar2(200 char)  not null,
     mobile_number  varchar2(32),
     time_zone      varchar2(64),
     email          varchar2(254),

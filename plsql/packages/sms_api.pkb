@@ -31,8 +31,10 @@ as
         end if;
         -- LENGTH4 counts code points, as Python's len() does; LENGTH of an NVARCHAR2 would
         -- count an emoji (a UTF-16 surrogate pair) twice.
-        if length4(p_body) > c_max_body_chars then
-            sms_err.raise_error(sms_err.c_body_too_long, to_char(length4(p_body)));
+        -- LENGTH2: UTF-16 code units, as SMS and the NVARCHAR2(2000) column count them (an
+        -- emoji is two); LENGTH4 would let 1,001-1,600 emoji pass and then fail the insert.
+        if length2(p_body) > c_max_body_chars then
+            sms_err.raise_error(sms_err.c_body_too_long, to_char(length2(p_body)));
         end if;
         if p_priority is null or p_priority not between 1 and 3 then
             sms_err.raise_error(sms_err.c_bad_priority, to_char(p_priority));

@@ -9,7 +9,7 @@ create table sms_events (
     error_code       number(10),
     source           varchar2(10)    not null,
     applied          varchar2(1)     default 'Y' not null,
-    detail           varchar2(1000),
+    detail           varchar2(1000 char),
     constraint sms_events_pk primary key (id),
     constraint sms_events_outbound_fk foreign key (outbound_id) references sms_outbound (id),
     constraint sms_events_source_ck

@@ -15,7 +15,7 @@ create table sms_inbound (
     recipient_type   varchar2(30),
     recipient_id     varchar2(64),
     status           varchar2(10)     default 'NEW' not null,
-    error_message    varchar2(1000),
+    error_message    varchar2(1000 char),
     -- The webhook's form fields as received (JSON), kept for audit and replays.
     raw_payload      clob,
     received_at      timestamp(6)     not null,

@@ -3,7 +3,7 @@
 -- columns under a row lock, which is why sms_api.enqueue never locks this row.
 create table sms_senders (
     code                   varchar2(30)    not null,
-    description            varchar2(200),
+    description            varchar2(200 char),
     -- E.164 number or alphanumeric sender id; or a Twilio Messaging Service (MG + 32 hex).
     from_number            varchar2(32),
     messaging_service_sid  varchar2(64),

@@ -71,6 +71,11 @@ def test_enqueue_status_cancel_report(cli: Path, capsys: pytest.CaptureFixture[s
     ("args", "expected"),
     [
         (["--sender", "HR", "--body", "hi"], "exactly one recipient is required"),
+        (
+            ["--sender", "HR", "--recipient", "EMPLOYEE:1", "--to", "+14155550100", "--body", "x"],
+            "exactly one recipient is required",
+        ),
+        (["--sender", "HR", "--to", "+14155550100\n", "--body", "hi"], "not an E.164"),
         (["--sender", "NOPE", "--to", "+14155550100", "--body", "hi"], "unknown sender NOPE"),
         (["--sender", "HR", "--to", "+14155550100", "--body", ""], "body is empty"),
         (["--sender", "HR", "--to", "+14155550100", "--body", "x" * 1601], "at most 1600"),

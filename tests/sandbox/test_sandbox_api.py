@@ -231,6 +231,16 @@ def test_messaging_service_send_is_accepted_then_gets_a_sender(
     assert all(r.params["MessagingServiceSid"] == SERVICE_SID for r in got)
 
 
+def test_a_previous_page_never_overlaps_the_page_it_precedes(control: Control, client: Any) -> None:
+    sids = [client.messages.create(to=HANDSET, from_=NUMBER_A, body=f"p{i}").sid for i in range(5)]
+    newest_first = sids[::-1]
+    # A page that starts at the second newest (as after a new message arrived) has only the
+    # newest one before it.
+    params = {"To": HANDSET, "PageSize": "3", "PageToken": f"PB{newest_first[1]}"}
+    raw = control.api("GET", "/Messages.json", params=params).json()
+    assert [m["sid"] for m in raw["messages"]] == newest_first[:1]
+
+
 def test_paging_and_filters_through_the_library(control: Control, client: Any) -> None:
     sids_a = [
         client.messages.create(to=HANDSET, from_=NUMBER_A, body=f"a{i}").sid for i in range(7)

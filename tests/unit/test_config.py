@@ -79,6 +79,22 @@ def test_secret_file_from_environment(tmp_path: Path) -> None:
             "environment variable SMS_BRIDGE_BRIDGE_CONCURRENCY",
         ),
         ("[bridge]\nconcurrency = 0\n", {}, r"\[bridge\] concurrency in .*sms-bridge.toml"),
+        # A value from the environment is blamed on the variable, not on the file.
+        (
+            '[database]\nurl = "sqlite:///ok.db"\n',
+            {"SMS_BRIDGE_DATABASE_URL": "mysql://x"},
+            "^environment variable SMS_BRIDGE_DATABASE_URL: 'mysql://x'",
+        ),
+        (
+            "",
+            {"SMS_BRIDGE_BRIDGE_LEASE_SECONDS": "0"},
+            "^environment variable SMS_BRIDGE_BRIDGE_LEASE",
+        ),
+        (
+            '[database]\nurl = "oracle://db.example.com:1521/ERP"\n',
+            {},
+            r"\[database\] url in .*sms-bridge.toml: .* must be oracle://user@host:port/service",
+        ),
         ('[mail]\ntransport = "pigeon"\n', {}, r"\[mail\] transport in .*sms-bridge.toml"),
         ("[twilio\n", {}, "not valid TOML"),
         (

@@ -29,13 +29,17 @@ def req(**kw: object) -> EnqueueRequest:
         ),
         (req(to_number="+0123"), errors.BadNumberError),
         (req(to_number="004155550100"), errors.BadNumberError),
+        (req(to_number="+14155550100\n"), errors.BadNumberError),  # "$" would accept it
         (req(body=""), errors.EmptyBodyError),
         (req(body="\n\t "), errors.EmptyBodyError),
         (req(body="a" * 1601), errors.BodyTooLongError),
+        # An emoji is two UTF-16 units, as SMS, Oracle's LENGTH2 and NVARCHAR2(2000) count it.
+        (req(body="\N{GRINNING FACE}" * 801), errors.BodyTooLongError),
         (req(priority=0), errors.BadPriorityError),
         (req(priority=True), errors.BadPriorityError),
         (req(send_after=T0, expires_at=T0), errors.BadWindowError),
         (req(correlation_key="k"), errors.CorrelationIncompleteError),
+        (req(source_system="", correlation_key="k"), errors.CorrelationIncompleteError),
     ],
 )
 def test_rejections(request_: EnqueueRequest, error: type[errors.SmsError]) -> None:
@@ -49,6 +53,7 @@ def test_rejections(request_: EnqueueRequest, error: type[errors.SmsError]) -> N
         req(),
         req(to_number=None, recipient_type="EMPLOYEE", recipient_id="7"),
         req(body="a" * 1600, priority=3),
+        req(body="\N{GRINNING FACE}" * 800),
         req(send_after=T0, expires_at=T0 + timedelta(hours=1)),
         req(source_system="HR", correlation_key="cert-1"),
     ],

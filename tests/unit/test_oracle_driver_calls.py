@@ -83,6 +83,9 @@ class RecordingCursor:
     def execute(self, sql: str, params: Any = None) -> None:
         self.calls.append(("execute", (sql, params)))
 
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return []
+
     def fetchmany(self, n: int) -> list[tuple[Any, ...]]:
         self.calls.append(("fetchmany", n))
         return self.rows[:n]
@@ -236,3 +239,15 @@ def test_datetimes_are_bound_as_timestamps_not_dates() -> None:
     assert (var.dbtype, var.arraysize) == (oracledb.DB_TYPE_TIMESTAMP, 3)
     assert dialect._input_type_handler(cursor, "text", 1) is None
     assert dialect._input_type_handler(cursor, 42, 1) is None
+
+
+def test_install_runs_every_script_and_checks_user_errors_for_its_own_objects_only() -> None:
+    dialect, pool = make_dialect()
+    report = dialect.install(ROOT / "plsql", True, NOW)
+    executed = [args for name, args in pool.conn.cursors[0].calls if name == "execute"]
+    assert report.statements == len(executed) - 2  # the USER_ERRORS and version queries
+    errors_sql, binds = next(a for a in executed if "user_errors" in a[0])
+    names = set(binds.values())
+    assert {"SMS_API", "SMS_ERR", "SMS_OUTBOUND", "SMS_RECIPIENTS_V", "HR_CERT_SMS"} <= names
+    assert not {n for n in names if n.startswith("TEST_")}  # utPLSQL suites are not installed
+    assert errors_sql.count(":n") == len(names)

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _all_oracle_sql() -> dict[str, str]:
     statements = {
-        f"oracle_dialect.{n}": v
+        f"oracle_dialect.{n}": v.format(names=":n0, :n1")
         for n, v in vars(od).items()
         if n.endswith("_SQL") and isinstance(v, str)
     }

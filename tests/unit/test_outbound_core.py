@@ -224,3 +224,12 @@ def test_token_bucket() -> None:
     assert capped.tokens == 2.0
     slow = TokenBucket.refill({"mps": 0.5, "tokens": 0.0, "tokens_at": T0}, T0)
     assert slow.whole_tokens() == 0 and slow.seconds_to_next_token() == 2.0
+
+
+def test_utf16_units_and_fit() -> None:
+    smile = "\N{GRINNING FACE}"
+    assert segments.utf16_units("abc") == 3 and segments.utf16_units(smile * 3) == 6
+    assert segments.fit_utf16("abc", 2000) == "abc"
+    assert segments.fit_utf16(smile * 1600, 2000) == smile * 1000  # an NVARCHAR2(2000) holds
+    assert segments.fit_utf16("a" + smile * 2, 4) == "a" + smile  # never half an emoji
+    assert segments.fit_utf16("é" * 2100, 2000) == "é" * 2000
