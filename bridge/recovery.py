@@ -139,7 +139,8 @@ def sync(
 ) -> int:
     """Poll Twilio for messages stuck in SUBMITTED/SENT; returns how many moved."""
     moved = 0
-    for message in store.stale_submissions(now - older_than)[:limit]:
+    unchanged: list[int] = []
+    for message in store.stale_submissions(now - older_than, limit=limit):
         if not message.provider_sid:
             continue
         try:
@@ -149,6 +150,7 @@ def sync(
             continue
         status = from_provider(remote.status)
         if status is None or not moves_forward(message.status, status):
+            unchanged.append(message.id)
             continue
         _, applied = store.record_status(
             now,
@@ -160,4 +162,5 @@ def sync(
             error_message=remote.error_message,
         )
         moved += int(applied)
+    store.mark_synced(unchanged, now)  # asked again only after older_than, after the others
     return moved

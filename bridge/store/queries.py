@@ -137,10 +137,18 @@ SELECT * FROM sms_outbound
  ORDER BY id
 """
 
+# Rows still waiting for their outcome, submitted between :give_up and :before, least recently
+# checked first (the job touches updated_at of a row it polled without news), so a few rows that
+# never get a report cannot take every run's slots. The dialect appends its page clause.
 STALE_SUBMISSIONS = """
 SELECT * FROM sms_outbound
- WHERE status IN ('SUBMITTED', 'SENT') AND submitted_at < :before
- ORDER BY submitted_at, id
+ WHERE status IN ('SUBMITTED', 'SENT') AND submitted_at < :before AND submitted_at >= :give_up
+   AND updated_at < :before
+ ORDER BY updated_at, id
+"""
+
+TOUCH_SYNCED = """
+UPDATE sms_outbound SET updated_at = :now WHERE id = :id AND status IN ('SUBMITTED', 'SENT')
 """
 
 

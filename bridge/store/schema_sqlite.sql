@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS sms_outbound (
 CREATE INDEX IF NOT EXISTS sms_outbound_ready_ix
     ON sms_outbound (status, sender_code, priority, id, next_attempt_at);
 CREATE INDEX IF NOT EXISTS sms_outbound_due_ix ON sms_outbound (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS sms_outbound_sync_ix ON sms_outbound (status, submitted_at);
 CREATE INDEX IF NOT EXISTS sms_outbound_recipient_ix
     ON sms_outbound (recipient_type, recipient_id, created_at);
 CREATE INDEX IF NOT EXISTS sms_outbound_to_ix ON sms_outbound (to_number, created_at);

@@ -35,6 +35,9 @@ from bridge.store.token_bucket import TokenBucket
 
 T = TypeVar("T")
 MAX_PAGE = 500
+# Past this, a row still SENT will not hear from its carrier (some never send delivery
+# reports); Twilio keeps its status, the sync job stops asking.
+SYNC_MAX_AGE = timedelta(days=3)
 
 
 def _build(cls: type[T], row: Row) -> T:
@@ -512,9 +515,21 @@ class Store(InboundStoreMixin):
         with self.dialect.transaction("recovery", write=False) as tx:
             return [_message(r) for r in tx.rows(queries.EXPIRED_LEASES, {"now": now})]
 
-    def stale_submissions(self, before: datetime) -> list[Message]:
+    def stale_submissions(
+        self, before: datetime, *, limit: int = 500, max_age: timedelta = SYNC_MAX_AGE
+    ) -> list[Message]:
+        """SUBMITTED/SENT rows submitted before ``before`` (and not more than ``max_age``
+        earlier: past that Twilio has nothing new to say), least recently checked first."""
+        sql = f"{queries.STALE_SUBMISSIONS} {self.dialect.page_clause}"
+        params = {"before": before, "give_up": before - max_age, "limit": limit, "offset": 0}
         with self.dialect.transaction("sync", write=False) as tx:
-            return [_message(r) for r in tx.rows(queries.STALE_SUBMISSIONS, {"before": before})]
+            return [_message(r) for r in tx.rows(sql, params)]
+
+    def mark_synced(self, message_ids: Sequence[int], now: datetime) -> None:
+        """The sync job asked Twilio about these and learned nothing new: check them last."""
+        if message_ids:
+            with self.dialect.transaction("sync") as tx:
+                tx.executemany(queries.TOUCH_SYNCED, [{"id": i, "now": now} for i in message_ids])
 
     def daily_counts(self, since: datetime) -> list[DailyCount]:
         """Messages created since ``since``, by sender, UTC day of creation and status."""

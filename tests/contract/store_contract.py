@@ -369,6 +369,19 @@ class StoreContract:
         assert submitted not in [m.id for m in store.stale_submissions(now - timedelta(seconds=1))]
         assert submitted in [m.id for m in store.stale_submissions(now + timedelta(minutes=1))]
 
+    def test_stale_submissions_rotate_and_give_up_on_old_rows(
+        self, store: Store, now: datetime
+    ) -> None:
+        old = self._submitted(store, now - timedelta(days=10), "SM" + "1" * 32)
+        first = self._submitted(store, now, "SM" + "2" * 32)
+        second = self._submitted(store, now, "SM" + "3" * 32)
+        later = now + timedelta(hours=1)
+        stale = [m.id for m in store.stale_submissions(later, limit=1)]
+        assert stale == [first]  # least recently checked first; the 10-day-old row never
+        store.mark_synced([first], later - timedelta(minutes=1))  # polled, nothing new
+        assert [m.id for m in store.stale_submissions(later, limit=1)] == [second]
+        assert old not in [m.id for m in store.stale_submissions(later, limit=10)]
+
     def test_a_callback_that_beats_the_submitted_batch_keeps_the_row_syncable(
         self, store: Store, now: datetime
     ) -> None:
