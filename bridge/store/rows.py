@@ -1,0 +1,109 @@
+"""Rows to models, and what every part of the Store shares: the dialect and event writing.
+
+Split out so the Store's operations can live in small modules (mixins) over one base.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from bridge.models import Event, Message, Sender
+from bridge.statuses import Status
+from bridge.store import queries
+from bridge.store.dialect import Dialect, Row, Tx, chunks, ids_in
+
+T = TypeVar("T")
+
+
+def build(cls: type[T], row: Row) -> T:
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in row.items() if k in names})
+
+
+def message_from_row(row: Row) -> Message:
+    row = dict(row)
+    row["status"] = Status(row["status"])
+    return build(Message, row)
+
+
+def sender_from_row(row: Row) -> Sender:
+    row = dict(row)
+    row["active"] = row.get("active") == "Y"
+    row["mps"] = float(row["mps"])
+    return build(Sender, row)
+
+
+def event_from_row(row: Row) -> Event:
+    row = dict(row)
+    row["applied"] = row.get("applied") == "Y"
+    return build(Event, row)
+
+
+class StoreBase:
+    """The dialect, and the helpers every operation uses to read rows and append events."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+
+    def _fetch_ids(self, tx: Tx, ids: Sequence[int]) -> list[Row]:
+        rows: list[Row] = []
+        for part in chunks(ids, 500):
+            in_list, binds = ids_in(part)
+            rows += tx.rows(f"SELECT * FROM sms_outbound WHERE id IN ({in_list})", binds)
+        return rows
+
+    def _event(
+        self,
+        tx: Tx,
+        message_id: int,
+        status: Status,
+        source: str,
+        now: datetime,
+        *,
+        provider_status: str | None = None,
+        error_code: int | None = None,
+        applied: bool = True,
+        detail: str | None = None,
+    ) -> None:
+        tx.execute(
+            queries.INSERT_EVENT,
+            {
+                "outbound_id": message_id,
+                "event_at": now,
+                "status": status.value,
+                "provider_status": provider_status,
+                "error_code": error_code,
+                "source": source,
+                "applied": "Y" if applied else "N",
+                "detail": detail[:400] if detail else None,
+            },
+        )
+
+    def _events(
+        self,
+        tx: Tx,
+        items: Sequence[tuple[int, Status, int | None]],
+        source: str,
+        now: datetime,
+        *,
+        detail: str | None = None,
+    ) -> None:
+        tx.executemany(
+            queries.INSERT_EVENT,
+            [
+                {
+                    "outbound_id": i,
+                    "event_at": now,
+                    "status": s.value,
+                    "provider_status": None,
+                    "error_code": code,
+                    "source": source,
+                    "applied": "Y",
+                    "detail": detail,
+                }
+                for i, s, code in items
+            ],
+        )
