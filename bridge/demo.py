@@ -94,13 +94,12 @@ def run(demo_dir: Path = DEMO_DIR) -> int:
             step("3/7 the worker sends (quiet hours are evaluated in each employee's zone)")
             runner = Runner(settings, store, progress=ProgressLine(sys.stdout, prefix="   "))
             runner.drain()
-            time.sleep(1.2)  # callbacks arrive: queued -> sent -> delivered
+            wait_for_outcomes(store, runner)
             show_outbound(store)
             step("4/7 employees reply from their phones")
             replies(store, twilio_url)
             step("5/7 replies are processed (dispatcher -> hr_cert_sms.on_reply)")
-            time.sleep(0.5)
-            runner.dispatch_replies()
+            runner.dispatch_replies()  # each reply was stored before the sandbox answered
             show_certifications(store)
             step("6/7 a later reminder to the employee who sent STOP")
             stop_honoured(store, runner, started)
@@ -143,7 +142,7 @@ def replies(store: Store, twilio_url: str) -> None:
         ).json()
         twiml = str(answer.get("response_body") or answer.get("body") or "")
         extra = (
-            " -> " + twiml.split("<Message>")[1].split("</Message>")[0][:60]
+            " -> " + twiml.split("<Message>")[1].split("</Message>")[0]
             if "<Message>" in twiml
             else ""
         )
@@ -200,6 +199,18 @@ def send_digests(runner: Runner, settings: Settings, since: datetime) -> int:
     sent = int(runner.notifier.error_digest(runner.store, since, now))
     sent += runner.notifier.manager_digests(runner.store, since, now)
     return sent
+
+
+def wait_for_outcomes(store: Store, runner: Runner, timeout: float = 30.0) -> None:
+    """Until no message waits for its carrier outcome: the sandbox's callbacks arrive within
+    about a second; on a slow machine the sync job (asked each round) fetches what is late."""
+    deadline = time.monotonic() + timeout
+    waiting = {Status.SUBMITTED.value, Status.SENT.value}
+    while time.monotonic() < deadline:
+        if not any(c.status in waiting for c in store.counts()):
+            return
+        time.sleep(0.3)
+        runner.sync()
 
 
 def show_outbound(store: Store) -> None:
