@@ -30,6 +30,7 @@ class Notifier:
         self.monotonic = monotonic
         self._last_alert: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.send_failed = False  # set when a mail could not be sent; the caller resets it
 
     def _send(self, subject: str, text: str, html_body: str) -> bool:
         if not self.settings.admins:
@@ -41,6 +42,7 @@ class Notifier:
             )
         except Exception as exc:  # mail trouble must never stop the worker
             log.error("could not send mail %r: %s", subject, exc)
+            self.send_failed = True
             return False
         return True
 
@@ -80,4 +82,5 @@ class Notifier:
                 sent += 1
             except Exception as exc:  # one manager's bad address must not stop the others
                 log.error("manager digest to %s failed: %s", manager, exc)
+                self.send_failed = True
         return sent

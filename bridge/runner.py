@@ -64,7 +64,6 @@ class Runner:
         registry = hr_certs.handlers(store, clock) if store.engine == "sqlite" else {}
         self.dispatcher = Dispatcher(store, registry, import_handlers=True)
         self.scheduler = schedule.Scheduler()
-        self.last_digest = clock()
         # Why the last step failed (None: it did not); --once stops on it.
         self._step_failure: str | None = None
 
@@ -94,14 +93,36 @@ class Runner:
             log.info("sync: %d message(s) moved forward", moved)
 
     def digest(self) -> None:
-        now = self.clock()
-        self.notifier.error_digest(self.store, self.last_digest, now)
-        self.last_digest = now
+        every = timedelta(minutes=self.settings.mail.error_digest_minutes)
+        self.once_for_all_workers(
+            "error_digest",
+            every,
+            lambda since, now: self.notifier.error_digest(self.store, since, now),
+        )
 
     def manager_digests(self) -> None:
+        def send(since: datetime, now: datetime) -> bool:
+            sent = self.notifier.manager_digests(self.store, since, now)
+            log.info("manager digests: %d sent", sent)
+            return sent > 0  # partly sent: not again (the others would get theirs twice)
+
+        self.once_for_all_workers("manager_digests", timedelta(days=1), send)
+
+    def once_for_all_workers(
+        self, job: str, every: timedelta, work: Callable[[datetime, datetime], object]
+    ) -> None:
+        """Run a digest job in one worker only, over the window since its last run by any
+        worker (a restart or a missed day loses nothing); given back if no mail went out
+        because the mail server failed, so the next run covers that window too."""
         now = self.clock()
-        sent = self.notifier.manager_digests(self.store, now - timedelta(days=1), now)
-        log.info("manager digests: %d sent", sent)
+        since = self.store.take_job_run(job, now, every, self.name)
+        if since is None:
+            return  # another worker ran it
+        self.notifier.send_failed = False
+        sent = work(since, now)
+        if self.notifier.send_failed and not sent:
+            log.warning("%s: mail failed; the next run covers %s onwards", job, since)
+            self.store.give_back_job_run(job, since, now)
 
     def dispatch_replies(self) -> None:
         self.dispatcher.run_once(self.clock())

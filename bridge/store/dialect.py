@@ -40,6 +40,7 @@ TIMESTAMP_COLUMNS = frozenset(
         "last_used_at",
         "installed_at",
         "tokens_at",
+        "last_run_at",
     }
 )
 
@@ -114,6 +115,11 @@ class Dialect(abc.ABC):
     @abc.abstractmethod
     def lock_sender(self, tx: Tx, code: str) -> Row | None:
         """Read the sender row under a lock that other workers' allowance takes wait for."""
+
+    @abc.abstractmethod
+    def ensure_job_run(self, tx: Tx, job: str, start: datetime) -> None:
+        """Create the job's sms_job_runs row (last run ``start``) unless it exists; concurrent
+        callers must not fail."""
 
     @abc.abstractmethod
     def close(self) -> None: ...

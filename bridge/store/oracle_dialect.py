@@ -8,6 +8,7 @@ which part of the bridge holds a session. Enqueue goes through ``sms_api.enqueue
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 from collections.abc import Iterator, Sequence
@@ -64,6 +65,13 @@ USING (SELECT :phone_number AS phone_number, :scope AS scope FROM dual) s
 
 # Only the objects the install created: an EBS APPS schema routinely holds invalid objects of
 # its own, which must not fail our install. {names} is a list of binds.
+ENSURE_JOB_RUN_SQL = """
+MERGE INTO sms_job_runs j
+USING (SELECT :job AS job_name FROM dual) s
+   ON (j.job_name = s.job_name)
+ WHEN NOT MATCHED THEN INSERT (job_name, last_run_at) VALUES (:job, :first_run)
+"""
+
 USER_ERRORS_SQL = """
 SELECT name, type, line, position, text FROM user_errors
  WHERE attribute = 'ERROR' AND name IN ({names})
@@ -349,6 +357,11 @@ class OracleDialect(Dialect):
 
     def upsert_optout(self, tx: Tx, params: Params) -> None:
         tx.execute(UPSERT_OPTOUT_SQL, params)
+
+    def ensure_job_run(self, tx: Tx, job: str, start: datetime) -> None:
+        # ORA-00001: another worker created it between our MERGE's check and its insert.
+        with contextlib.suppress(self._oracledb.IntegrityError):
+            tx.execute(ENSURE_JOB_RUN_SQL, {"job": job, "first_run": start})
 
     def lock_sender(self, tx: Tx, code: str) -> Row | None:
         # A plain row lock: the token bucket of one sender is shared by every worker, and the

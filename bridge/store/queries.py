@@ -157,6 +157,14 @@ SELECT DISTINCT sender_code FROM sms_outbound
  WHERE status = 'QUEUED' AND next_attempt_at <= :now
 """
 
+GET_JOB_RUN = "SELECT last_run_at FROM sms_job_runs WHERE job_name = :job"
+
+# Conditional on the value read: of several workers, one moves it, the others update nothing.
+TAKE_JOB_RUN = """
+UPDATE sms_job_runs SET last_run_at = :now, run_by = :worker
+ WHERE job_name = :job AND last_run_at = :seen
+"""
+
 COUNTS_BY_STATUS_AND_SENDER = """
 SELECT sender_code, status, COUNT(*) AS n
   FROM sms_outbound

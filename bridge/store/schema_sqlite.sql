@@ -147,3 +147,9 @@ CREATE TABLE IF NOT EXISTS sms_api_keys (
     revoked_at    TEXT,
     last_used_at  TEXT
 );
+
+CREATE TABLE IF NOT EXISTS sms_job_runs (
+    job_name      TEXT PRIMARY KEY,
+    last_run_at   TEXT NOT NULL,
+    run_by        TEXT
+);

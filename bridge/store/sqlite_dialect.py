@@ -263,6 +263,12 @@ class SQLiteDialect(Dialect):
             params,
         )
 
+    def ensure_job_run(self, tx: Tx, job: str, start: datetime) -> None:
+        tx.execute(
+            "INSERT OR IGNORE INTO sms_job_runs (job_name, last_run_at) VALUES (:job, :first_run)",
+            {"job": job, "first_run": start},
+        )
+
     def lock_sender(self, tx: Tx, code: str) -> Row | None:
         # BEGIN IMMEDIATE serializes writers on the whole file, which includes this row.
         return tx.row(queries.GET_SENDER, {"code": code})

@@ -236,6 +236,33 @@ class Store(OutcomeStoreMixin, InboundStoreMixin):
                 for r in tx.rows(queries.COUNTS_BY_STATUS_AND_SENDER)
             ]
 
+    # -- jobs that run once for all workers ----------------------------------------------
+
+    def take_job_run(
+        self, job: str, now: datetime, every: timedelta, worker: str
+    ) -> datetime | None:
+        """If ``job`` is due (its last run, by any worker, is about ``every`` ago or older),
+        take it and return when it last ran: the start of the window it covers. None: another
+        worker ran it (or is running it). The first run ever covers one interval."""
+        with self.dialect.transaction("jobs") as tx:
+            self.dialect.ensure_job_run(tx, job, now - every)
+            last = tx.scalar(queries.GET_JOB_RUN, {"job": job})
+            # 10% slack: schedulers on several hosts fire a little apart.
+            if last is None or last > now - every * 0.9:
+                return None
+            taken = tx.execute(
+                queries.TAKE_JOB_RUN, {"job": job, "now": now, "seen": last, "worker": worker}
+            )
+        return last if taken == 1 else None
+
+    def give_back_job_run(self, job: str, since: datetime, now: datetime) -> None:
+        """The run taken at ``now`` could not do its work (mail down): the next run covers its
+        window too."""
+        with self.dialect.transaction("jobs") as tx:
+            tx.execute(
+                queries.TAKE_JOB_RUN, {"job": job, "now": since, "seen": now, "worker": None}
+            )
+
     # -- inbound and opt-outs ------------------------------------------------------------
 
     def insert_inbound(self, record: InboundRecord, now: datetime) -> tuple[int, bool]:

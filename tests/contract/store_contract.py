@@ -441,6 +441,20 @@ class StoreContract:
         assert claim(now + timedelta(milliseconds=500)) == 1
         assert claim(now + timedelta(seconds=10)) == 2  # refilled, capped at capacity
 
+    def test_a_job_runs_once_for_all_workers_over_the_window_since_its_last_run(
+        self, store: Store, now: datetime
+    ) -> None:
+        job, every = f"job{next(_codes)}", timedelta(minutes=15)
+        first = store.take_job_run(job, now, every, "worker-a")
+        assert first == now - every  # the very first run covers one interval
+        assert store.take_job_run(job, now + timedelta(seconds=2), every, "worker-b") is None
+        later = now + every
+        assert store.take_job_run(job, later, every, "worker-b") == now  # from the last run on
+        assert store.take_job_run(job, later, every, "worker-a") is None
+        # Mail was down: the run is given back, and the next one covers its window too.
+        store.give_back_job_run(job, now, later)
+        assert store.take_job_run(job, later + every, every, "worker-a") == now
+
     # -- inbound and opt-outs ------------------------------------------------------------
 
     def test_insert_inbound_is_idempotent(self, store: Store, now: datetime) -> None:

@@ -1,0 +1,55 @@
+"""Digests are sent once for all workers, over the window since the last one (sms_job_runs)."""
+
+from __future__ import annotations
+
+import mailbox
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bridge.config import load_settings
+from bridge.runner import Runner
+from bridge.statuses import Status
+from tests.outbound.support import enqueue_many, prepare_db
+
+
+def test_two_workers_send_one_error_digest_and_a_restart_loses_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "digest.db"
+    store = prepare_db(db)
+    settings = load_settings(
+        None,
+        {
+            "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{db}",
+            "SMS_BRIDGE_MAIL_MAILDIR": str(tmp_path / "mail"),
+            "SMS_BRIDGE_MAIL_ADMINS": "ops@example.com",
+            "SMS_BRIDGE_MAIL_ERROR_DIGEST_MINUTES": "15",
+        },
+    )
+    clock = {"now": datetime.now(UTC)}
+
+    def fail_one(at: datetime) -> None:
+        (message_id,) = enqueue_many(store, 1, tag=str(at))
+        store.finalize(message_id, Status.FAILED, at, error_code=30008, reason="unknown error")
+
+    fail_one(clock["now"] - timedelta(minutes=1))
+    workers = [Runner(settings, store, clock=lambda: clock["now"]) for _ in range(2)]
+    try:
+        for runner in workers:
+            runner.digest()  # both schedulers fire; one sends
+        box = mailbox.Maildir(tmp_path / "mail", create=False)
+        assert len(box) == 1
+        # A failure between two digests, then "worker A" restarts: the next digest, sent by
+        # whichever worker, starts where the last one ended.
+        fail_one(clock["now"] + timedelta(minutes=5))
+        clock["now"] += timedelta(minutes=15)
+        restarted = Runner(settings, store, clock=lambda: clock["now"])
+        restarted.digest()
+        workers[1].digest()
+        assert len(box) == 2
+        subjects = sorted(str(m["Subject"]) for m in box)
+        # Each failure reported exactly once: one error in each digest.
+        assert all(" 1 message error(s), " in s for s in subjects), subjects
+        restarted.worker.shutdown()
+    finally:
+        for runner in workers:
+            runner.worker.shutdown()
+        store.close()
