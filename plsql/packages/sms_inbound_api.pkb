@@ -37,10 +37,12 @@ as
         if p_status is null or p_status = 'NEW' then
             raise value_error;
         end if;
+        -- sys_extract_utc, not utc_now: a function declared only in the body cannot be
+        -- called from SQL (PLS-00231).
         update sms_inbound
            set status = p_status,
                error_message = substr(p_error, 1, 1000),
-               processed_at = utc_now()
+               processed_at = sys_extract_utc(systimestamp)
          where id = p_id
            and status = 'NEW';
         p_marked := sql%rowcount = 1;

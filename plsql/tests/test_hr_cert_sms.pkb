@@ -55,7 +55,7 @@ as
             'SMut_hr_cert_' || to_char(g_sid_counter), '+15005550201', c_hr_number, p_body,
             upper(regexp_substr(p_body, '[^[:space:]]+')), p_outbound_id,
             case when p_outbound_id is null then 'NONE' else 'REFERENCE' end,
-            'EMPLOYEE', to_char(p_employee_id), 'NEW', utc_now
+            'EMPLOYEE', to_char(p_employee_id), 'NEW', sys_extract_utc(systimestamp)
         )
         returning id into l_id;
         return l_id;
@@ -73,7 +73,7 @@ as
               update set active = 'Y'
          when not matched then
               insert (code, description, from_number, created_at)
-              values (n.code, 'utPLSQL HR sender', c_hr_number, utc_now);
+              values (n.code, 'utPLSQL HR sender', c_hr_number, sys_extract_utc(systimestamp));
 
         insert into hr_demo_employees (employee_id, full_name, mobile_number, time_zone, email)
         values (c_ada, 'Ada Lovelace', '+15005550201', 'Europe/London', 'ada@example.com');
@@ -87,7 +87,7 @@ as
         insert into hr_demo_certifications (
             cert_id, employee_id, cert_name, expires_on, status, acknowledged_at
         ) values (
-            c_crane, c_ada, 'Crane', c_today + 5, 'RENEWAL_CONFIRMED', utc_now
+            c_crane, c_ada, 'Crane', c_today + 5, 'RENEWAL_CONFIRMED', sys_extract_utc(systimestamp)
         );
         insert into hr_demo_certifications (cert_id, employee_id, cert_name, expires_on)
         values (c_welding, c_bob, 'Welding', c_today + 10);
@@ -147,11 +147,14 @@ as
 
     procedure reminder_text_carries_code
     is
-        l_count  pls_integer;
-        l_row    sms_outbound%rowtype;
+        l_count     pls_integer;
+        l_row       sms_outbound%rowtype;
+        l_reminder  sms_outbound.id%type;
     begin
         l_count := hr_cert_sms.queue_expiring(p_days_ahead => 14, p_today => c_today);
-        select * into l_row from sms_outbound where id = cert(c_forklift).reminder_outbound_id;
+        -- Into a variable first: SQL cannot call cert, a function of this body (PLS-00231).
+        l_reminder := cert(c_forklift).reminder_outbound_id;
+        select * into l_row from sms_outbound where id = l_reminder;
         ut.expect(to_char(l_row.body)).to_equal(
             'Hi Ada, your Forklift certification expires on 04 Jun 2099. '
             || 'Reply YES 990201 when renewed. Reply HELP for help, STOP to opt out.');
