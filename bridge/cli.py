@@ -36,6 +36,16 @@ def _instant(text: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
 def _recipient(text: str) -> tuple[str, str]:
     kind, sep, ident = text.partition(":")
     if not sep or not kind or not ident:
@@ -126,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     hr_queue = hr_sub.add_parser(
         "queue-expiring", help="queue reminders for certifications expiring soon (idempotent)"
     )
-    hr_queue.add_argument("--days", type=int, default=14, help="days ahead (default 14)")
+    hr_queue.add_argument("--days", type=_non_negative, default=14, help="days ahead (default 14)")
     hr_queue.set_defaults(handler=cmd_hr_queue_expiring)
 
     run = sub.add_parser("run", help="run the outbound worker")
@@ -299,6 +309,14 @@ def cmd_sender(args: argparse.Namespace, settings: Settings, store: Store) -> in
 def cmd_hr_queue_expiring(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     from bridge import hr_certs
 
+    if store.engine == "oracle":
+        # The reminders are the database's job there (one code path with the ERP): the
+        # hr_cert_sms package, run daily by the DBMS_SCHEDULER job of hr_cert_jobs.sql.
+        raise errors.ConfigError(
+            "on Oracle, run hr_cert_sms.queue_expiring in the database (the scheduler job in"
+            " plsql/demo/hr/hr_cert_jobs.sql, or a PL/SQL block calling it); this command is"
+            " its embedded (SQLite) twin"
+        )
     now = utcnow()
     result = hr_certs.queue_expiring(store, args.days, now.date(), now)
     print(

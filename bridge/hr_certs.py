@@ -24,6 +24,7 @@ SENDER = "HR"
 SOURCE_SYSTEM = "HR_CERT"
 HANDLER_NAME = "hr_cert_sms.on_reply"
 ACKNOWLEDGING_WORDS = frozenset({"YES", "DONE", "RENEWED"})
+MAX_CODES_TRIED = 5  # hr_cert_sms.c_max_codes_tried
 
 EXPIRING = """
 SELECT c.cert_id, c.employee_id, c.cert_name, c.expires_on, c.reminder_outbound_id,
@@ -53,6 +54,8 @@ def reminder_text(full_name: str, cert_name: str, expires_on: date, cert_id: int
 def queue_expiring(store: Store, days_ahead: int, today: date, now: datetime) -> QueueResult:
     """One reminder per ACTIVE certification expiring within ``days_ahead`` days; idempotent
     per certification and expiry date through the correlation key."""
+    if days_ahead < 0:
+        raise ValueError("days_ahead must be 0 or more")  # hr_cert_sms raises VALUE_ERROR
     result = QueueResult()
     with store.dialect.transaction("hr-certs", write=False) as tx:
         rows = tx.rows(
@@ -99,8 +102,17 @@ def queue_expiring(store: Store, days_ahead: int, today: date, now: datetime) ->
 
 
 def first_word(body: str) -> str:
-    words = re.findall(r"[A-Za-z]+", body)
+    """The first run of letters, any script (PL/SQL: REGEXP_SUBSTR(body, '[[:alpha:]]+')):
+    "Да, yes" starts with ДА, not YES, in both."""
+    words = re.findall(r"[^\W\d_]+", body)
     return words[0].upper() if words else ""
+
+
+def quoted_codes(body: str) -> list[int]:
+    """Certification codes a reply may quote, as hr_cert_sms reads them: the first five runs of
+    ASCII digits, each kept only if it has at most 10 digits (a longer run is no code)."""
+    runs = re.findall(r"[0-9]+", body)[:MAX_CODES_TRIED]
+    return [int(run) for run in runs if len(run) <= 10]
 
 
 def on_reply(store: Store, inbound_id: int, now: datetime) -> str:
@@ -146,9 +158,9 @@ def _certification_of(tx: Tx, reply: dict[str, object]) -> int | None:
             return int(code)
     employee = str(reply.get("recipient_id") or "")
     if reply.get("recipient_type") == "EMPLOYEE" and employee.isdigit():
-        for code in re.findall(r"\d{1,10}", str(reply.get("body") or ""))[:5]:
-            if _exists(tx, int(code), int(employee)):
-                return int(code)
+        for quoted in quoted_codes(str(reply.get("body") or "")):
+            if _exists(tx, quoted, int(employee)):
+                return quoted
     return None
 
 

@@ -132,6 +132,19 @@ def _bind(params: Params | None) -> dict[str, Any]:
     return {k: to_db(v) for k, v in (params or {}).items()}
 
 
+# Binds that fill NVARCHAR2 columns (texts people write, in any script). Bound as national
+# text: a VARCHAR2 bind goes through the database character set, which on an older EBS
+# (WE8ISO8859P1) turns what it cannot hold into '?', and is capped at 4,000 bytes, which a
+# 1,600-character CJK reply exceeds. Every other bind stays VARCHAR2 so its indexes are used.
+NATIONAL_TEXT_BINDS = frozenset({"body", "help_text", "reply_text", "flagged_reason"})
+
+
+def _national_sizes(cursor: Any, names: Any, nvarchar: Any) -> None:
+    sizes = {name: nvarchar for name in names if name in NATIONAL_TEXT_BINDS}
+    if sizes:
+        cursor.setinputsizes(**sizes)
+
+
 def _read_row(names: Sequence[str], values: Sequence[Any]) -> Row:
     row: Row = {}
     for name, value in zip(names, values, strict=True):
@@ -145,21 +158,25 @@ def _read_row(names: Sequence[str], values: Sequence[Any]) -> Row:
 
 
 class OracleTx(Tx):
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, nvarchar: Any) -> None:
         self.conn = conn
         self.cursor = conn.cursor()
+        self.nvarchar = nvarchar  # oracledb.DB_TYPE_NVARCHAR (the driver is imported lazily)
 
     def execute(self, sql: str, params: Params | None = None) -> int:
+        _national_sizes(self.cursor, params or {}, self.nvarchar)
         self.cursor.execute(sql, _bind(params))
         return int(self.cursor.rowcount)
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> int:
         if not rows:
             return 0
+        _national_sizes(self.cursor, rows[0], self.nvarchar)
         self.cursor.executemany(sql, [_bind(r) for r in rows])
         return int(self.cursor.rowcount)
 
     def rows(self, sql: str, params: Params | None = None) -> list[Row]:
+        _national_sizes(self.cursor, params or {}, self.nvarchar)
         self.cursor.execute(sql, _bind(params))
         names = [d[0].lower() for d in self.cursor.description or ()]
         return [_read_row(names, values) for values in self.cursor.fetchall()]
@@ -216,7 +233,7 @@ class OracleDialect(Dialect):
             conn.module = MODULE
             conn.action = action
             conn.inputtypehandler = self._input_type_handler
-            tx = OracleTx(conn)
+            tx = OracleTx(conn, self._oracledb.DB_TYPE_NVARCHAR)
             try:
                 yield tx
             except BaseException:
@@ -322,6 +339,7 @@ class OracleDialect(Dialect):
     def insert_returning_id(self, tx: Tx, sql: str, params: Params) -> int:
         assert isinstance(tx, OracleTx)
         new_id = tx.cursor.var(self._oracledb.DB_TYPE_NUMBER)
+        _national_sizes(tx.cursor, params, tx.nvarchar)
         tx.cursor.execute(
             sql.rstrip() + " RETURNING id INTO :new_id", {**_bind(params), "new_id": new_id}
         )
@@ -356,7 +374,13 @@ class OracleDialect(Dialect):
             return int(existing), False
 
     def upsert_optout(self, tx: Tx, params: Params) -> None:
-        tx.execute(UPSERT_OPTOUT_SQL, params)
+        try:
+            tx.execute(UPSERT_OPTOUT_SQL, params)
+        except self._oracledb.IntegrityError:
+            # ORA-00001: two first changes for one number and scope both took the insert
+            # branch; the other committed first. Oracle undid only this statement, so run it
+            # again: it now updates (and the reply stored with it is kept).
+            tx.execute(UPSERT_OPTOUT_SQL, params)
 
     def ensure_job_run(self, tx: Tx, job: str, start: datetime) -> None:
         # ORA-00001: another worker created it between our MERGE's check and its insert.

@@ -29,8 +29,6 @@ as
         if p_body is null or regexp_like(p_body, '^[[:space:]]+$') then
             sms_err.raise_error(sms_err.c_empty_body);
         end if;
-        -- LENGTH4 counts code points, as Python's len() does; LENGTH of an NVARCHAR2 would
-        -- count an emoji (a UTF-16 surrogate pair) twice.
         -- LENGTH2: UTF-16 code units, as SMS and the NVARCHAR2(2000) column count them (an
         -- emoji is two); LENGTH4 would let 1,001-1,600 emoji pass and then fail the insert.
         if length2(p_body) > c_max_body_chars then
@@ -174,8 +172,8 @@ as
         p_recipient_type   in varchar2 default null,
         p_recipient_id     in varchar2 default null,
         p_priority         in pls_integer default 2,
-        p_send_after       in timestamp default null,
-        p_expires_at       in timestamp default null,
+        p_send_after       in timestamp with time zone default null,
+        p_expires_at       in timestamp with time zone default null,
         p_reference        in varchar2 default null,
         p_reply_code       in varchar2 default null,
         p_source_system    in varchar2 default null,
@@ -189,14 +187,16 @@ as
         end if;
         check_arguments(
             p_body => p_body, p_priority => p_priority,
-            p_send_after => p_send_after, p_expires_at => p_expires_at,
+            p_send_after => sys_extract_utc(p_send_after),
+            p_expires_at => sys_extract_utc(p_expires_at),
             p_source_system => p_source_system, p_correlation_key => p_correlation_key);
         return queue(
             p_sender_code => p_sender_code,
             p_recipient_type => p_recipient_type, p_recipient_id => p_recipient_id,
             p_to_number => null,
             p_body => p_body, p_priority => p_priority,
-            p_send_after => p_send_after, p_expires_at => p_expires_at,
+            p_send_after => sys_extract_utc(p_send_after),
+            p_expires_at => sys_extract_utc(p_expires_at),
             p_reference => p_reference, p_reply_code => p_reply_code,
             p_source_system => p_source_system, p_correlation_key => p_correlation_key,
             p_created_by => p_created_by);
@@ -207,8 +207,8 @@ as
         p_to_number        in varchar2,
         p_body             in nvarchar2,
         p_priority         in pls_integer default 2,
-        p_send_after       in timestamp default null,
-        p_expires_at       in timestamp default null,
+        p_send_after       in timestamp with time zone default null,
+        p_expires_at       in timestamp with time zone default null,
         p_reference        in varchar2 default null,
         p_reply_code       in varchar2 default null,
         p_source_system    in varchar2 default null,
@@ -225,14 +225,16 @@ as
         end if;
         check_arguments(
             p_body => p_body, p_priority => p_priority,
-            p_send_after => p_send_after, p_expires_at => p_expires_at,
+            p_send_after => sys_extract_utc(p_send_after),
+            p_expires_at => sys_extract_utc(p_expires_at),
             p_source_system => p_source_system, p_correlation_key => p_correlation_key);
         return queue(
             p_sender_code => p_sender_code,
             p_recipient_type => null, p_recipient_id => null,
             p_to_number => p_to_number,
             p_body => p_body, p_priority => p_priority,
-            p_send_after => p_send_after, p_expires_at => p_expires_at,
+            p_send_after => sys_extract_utc(p_send_after),
+            p_expires_at => sys_extract_utc(p_expires_at),
             p_reference => p_reference, p_reply_code => p_reply_code,
             p_source_system => p_source_system, p_correlation_key => p_correlation_key,
             p_created_by => p_created_by);

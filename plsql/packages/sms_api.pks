@@ -15,14 +15,15 @@ as
     -- Definer's rights: callers need EXECUTE on sms_api (and on sms_err to catch its named
     -- exceptions), not privileges on the tables.
     --
-    -- Timestamps are UTC: pass p_send_after and p_expires_at as UTC (e.g.
-    -- sys_extract_utc(systimestamp) + interval '1' hour, or from_tz(t, 'Europe/Paris') at time
-    -- zone 'UTC' for a local time).
+    -- p_send_after and p_expires_at carry their time zone and are stored in UTC: pass
+    -- systimestamp + interval '1' hour, or from_tz(t, 'Europe/Paris') for a local time. A
+    -- TIMESTAMP or DATE without a zone is read in the session's time zone (Oracle's implicit
+    -- conversion), so prefer values with a zone.
     --
     -- Errors (named in sms_err, numbers -20001 .. -20012), checked in this order:
     --   1. arguments alone: recipient_count, bad_number (enqueue_number), empty_body (null or
-    --      only white space), body_too_long (more than 1600 characters, counted as code
-    --      points), bad_priority, bad_window, correlation_incomplete;
+    --      only white space), body_too_long (more than 1600 characters, counted as SMS
+    --      counts them: UTF-16 units, an emoji is two), bad_priority, bad_window, correlation_incomplete;
     --   2. idempotency: when (p_source_system, p_correlation_key) already names a row, its id is
     --      returned and nothing else is checked or written, so a retried call gets the same
     --      answer even if the sender or the recipient changed in between;
@@ -41,8 +42,8 @@ as
         p_recipient_type   in varchar2 default null,
         p_recipient_id     in varchar2 default null,
         p_priority         in pls_integer default 2,
-        p_send_after       in timestamp default null,
-        p_expires_at       in timestamp default null,
+        p_send_after       in timestamp with time zone default null,
+        p_expires_at       in timestamp with time zone default null,
         p_reference        in varchar2 default null,
         p_reply_code       in varchar2 default null,
         p_source_system    in varchar2 default null,
@@ -57,8 +58,8 @@ as
         p_to_number        in varchar2,
         p_body             in nvarchar2,
         p_priority         in pls_integer default 2,
-        p_send_after       in timestamp default null,
-        p_expires_at       in timestamp default null,
+        p_send_after       in timestamp with time zone default null,
+        p_expires_at       in timestamp with time zone default null,
         p_reference        in varchar2 default null,
         p_reply_code       in varchar2 default null,
         p_source_system    in varchar2 default null,

@@ -72,7 +72,9 @@ as
 
     procedure enqueue_send_after_is_next_attempt
     is
-        l_send_after  timestamp := utc_now + interval '2' hour;
+        -- A local time with its zone: stored as the same instant in UTC.
+        l_send_after  timestamp with time zone
+            := from_tz(cast(trunc(sysdate) + 3 as timestamp), 'Asia/Tokyo');
         l_id          number;
         l_next        timestamp;
     begin
@@ -81,7 +83,8 @@ as
             p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
             p_send_after => l_send_after, p_expires_at => l_send_after + interval '1' day);
         select next_attempt_at into l_next from sms_outbound where id = l_id;
-        ut.expect(l_next).to_equal(l_send_after);
+        ut.expect(l_next).to_equal(sys_extract_utc(l_send_after));
+        ut.expect(l_next).to_equal(cast(trunc(sysdate) + 3 as timestamp) - interval '9' hour);
     end enqueue_send_after_is_next_attempt;
 
     procedure enqueue_does_not_commit
@@ -253,7 +256,7 @@ as
 
     procedure bad_window
     is
-        l_at  timestamp := utc_now + interval '1' hour;
+        l_at  timestamp with time zone := systimestamp + interval '1' hour;
         l_id  number;
     begin
         l_id := sms_api.enqueue(

@@ -46,11 +46,18 @@ def test_demo_tells_the_story(tmp_path: Path) -> None:
         with store.dialect.transaction("check", write=False) as tx:
             certs = {r["cert_id"]: r for r in tx.rows("SELECT * FROM hr_demo_certifications")}
             optouts = tx.rows("SELECT * FROM sms_optouts WHERE state = 'OPTED_OUT'")
-            replies = tx.rows("SELECT body, status FROM sms_inbound ORDER BY id")
+            replies = tx.rows("SELECT id, body, status FROM sms_inbound ORDER BY id")
     finally:
         store.close()
-    confirmed = [c for c, r in certs.items() if r["status"] == "RENEWAL_CONFIRMED"]
+    confirmed = {c for c, r in certs.items() if r["status"] == "RENEWAL_CONFIRMED"}
     assert len(confirmed) == 3  # YES with the code, YES without it, and the pre-renewed one
+    assert 4832 in confirmed and certs[4832]["acknowledged_inbound_id"] is None  # seeded so
+    bodies = {r["id"]: r["body"] for r in replies}
+    # Each confirmed by the reply that answered it: one quoting its own code, one a plain
+    # "yes" to its reminder.
+    acknowledged_by = {c: bodies[certs[c]["acknowledged_inbound_id"]] for c in confirmed - {4832}}
+    assert all(body in ("yes", f"YES {c}") for c, body in acknowledged_by.items())
+    assert sorted(body == "yes" for body in acknowledged_by.values()) == [False, True]
     assert [r["flagged_reason"] for r in certs.values() if r["status"] == "FLAGGED"] == [
         "Is the renewal course available online?"
     ]

@@ -84,3 +84,39 @@ def test_on_reply(store: Store, now: datetime) -> None:
     someone_elses = reply(store, now, "YES 4823", "1001", None)
     assert hr_certs.on_reply(store, someone_elses, now) == "unmatched"
     assert cert(store, 4823)["status"] == "ACTIVE"
+
+
+@pytest.mark.parametrize(
+    ("body", "word"),
+    [
+        ("Yes!", "YES"),
+        ("  done, thanks", "DONE"),
+        ("Да, yes", "ДА"),  # any script, as [[:alpha:]] in hr_cert_sms: not an acknowledgement
+        ("はい YES 4821", "はい"),
+        ("4821 renewed", "RENEWED"),
+        ("", ""),
+        ("123 456", ""),
+    ],
+)
+def test_first_word_reads_as_hr_cert_sms(body: str, word: str) -> None:
+    assert hr_certs.first_word(body) == word
+
+
+@pytest.mark.parametrize(
+    ("body", "codes"),
+    [
+        ("YES 4821", [4821]),
+        ("4821/4822", [4821, 4822]),
+        ("123456789014822", []),  # one run of 15 digits is no code (PL/SQL: ^[0-9]{1,10}$)
+        ("yes ٤٨٢١", []),  # Arabic-Indic digits are not [0-9]
+        ("1 2 3 4 5 6", [1, 2, 3, 4, 5]),  # the first five runs only
+        ("renewed", []),
+    ],
+)
+def test_quoted_codes_read_as_hr_cert_sms(body: str, codes: list[int]) -> None:
+    assert hr_certs.quoted_codes(body) == codes
+
+
+def test_negative_days_are_refused(store: Store, now: datetime) -> None:
+    with pytest.raises(ValueError):
+        hr_certs.queue_expiring(store, -1, now.date(), now)

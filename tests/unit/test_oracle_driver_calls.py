@@ -82,6 +82,10 @@ class RecordingCursor:
 
     def execute(self, sql: str, params: Any = None) -> None:
         self.calls.append(("execute", (sql, params)))
+        self.named_input_sizes = {}  # input sizes apply to the next execute only
+        for value in (params or {}).values() if isinstance(params, dict) else ():
+            if isinstance(value, RecordingVar) and not value.values:
+                value.setvalue(0, [1])  # RETURNING ... INTO fills it
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return []
@@ -251,3 +255,20 @@ def test_install_runs_every_script_and_checks_user_errors_for_its_own_objects_on
     assert {"SMS_API", "SMS_ERR", "SMS_OUTBOUND", "SMS_RECIPIENTS_V", "HR_CERT_SMS"} <= names
     assert not {n for n in names if n.startswith("TEST_")}  # utPLSQL suites are not installed
     assert errors_sql.count(":n") == len(names)
+
+
+def test_texts_for_nvarchar2_columns_are_bound_as_national_text() -> None:
+    dialect, pool = make_dialect()
+    params = {"message_sid": "SM1", "from_number": "+1", "body": "返信 " * 600, "keyword": None}
+    with dialect.transaction("inbound") as tx:
+        dialect.insert_returning_id(tx, "INSERT INTO sms_inbound (...) VALUES (...)", params)
+        tx.execute(
+            "UPDATE sms_senders SET help_text = :help_text WHERE code = :code",
+            {"help_text": "Aide", "code": "HR"},
+        )
+    calls = pool.conn.cursors[0].calls
+    sizes = [kwargs for name, (args, kwargs) in ((n, a) for n, a in calls if n == "setinputsizes")]
+    assert sizes == [
+        {"body": oracledb.DB_TYPE_NVARCHAR},  # not message_sid or keyword: VARCHAR2 columns
+        {"help_text": oracledb.DB_TYPE_NVARCHAR},
+    ]

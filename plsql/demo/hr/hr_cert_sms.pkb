@@ -17,8 +17,8 @@ as
     ) return nvarchar2
     is
         -- The first word of the full name ('there' for a blank one, as bridge/hr_certs.py).
-        l_first_name varchar2(200) := nvl(regexp_substr(p_full_name, '[^[:space:]]+'),
-                                          'there');
+        l_first_name hr_demo_employees.full_name%type
+            := nvl(regexp_substr(p_full_name, '[^[:space:]]+'), 'there');
     begin
         return 'Hi ' || l_first_name || ', your ' || p_cert_name
                || ' certification expires on '
