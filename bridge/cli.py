@@ -442,14 +442,14 @@ def cmd_spool_replay(args: argparse.Namespace, settings: Settings, store: Store)
 
     directory = Path(settings.inbound.spool_dir).resolve()
     if not directory.is_dir():
-        # Most likely run from another directory than the service ([inbound] spool_dir is
-        # relative to the working directory): "0 applied" would hide the spooled webhooks.
+        # Nothing was ever spooled here, which is normal on a healthy host (the directory is
+        # made by the first spooled webhook) but also what running from another directory
+        # than the service looks like ([inbound] spool_dir may be relative): say where.
         print(
-            f"sms-bridge: error: no spool at {directory} ([inbound] spool_dir is relative to"
-            " the working directory; run from the service's, or set an absolute path)",
-            file=sys.stderr,
+            f"spool: nothing to replay: no spool at {directory} ([inbound] spool_dir, relative"
+            " to the working directory unless absolute)"
         )
-        return EXIT_RUNTIME
+        return EXIT_OK
     report = replay_spool(store, settings.inbound)
     print(f"{report} ({directory})")
     return EXIT_RUNTIME if report.remaining or report.busy else EXIT_OK

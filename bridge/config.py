@@ -280,5 +280,7 @@ def _check(settings: Settings) -> None:
     for name in ("concurrency", "batch_size", "max_attempts", "lease_seconds"):
         if getattr(settings.bridge, name) < 1:
             raise ConfigError(f"{where('bridge', name)}: must be at least 1")
+    if settings.bridge.reconcile_after_seconds < 0:
+        raise ConfigError(f"{where('bridge', 'reconcile_after_seconds')}: must be 0 or more")
     if settings.database.pool_min < 1 or settings.database.pool_max < settings.database.pool_min:
         raise ConfigError(f"{where('database', 'pool_max')}: must be >= pool_min >= 1")

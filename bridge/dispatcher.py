@@ -58,7 +58,7 @@ class Dispatcher:
 
     def run_once(self, now: datetime, limit: int = 100) -> DispatchReport:
         report = DispatchReport()
-        for job in self.store.handler_jobs(limit):
+        for job in self.store.handler_jobs(limit, now, HANDLER_LEASE):
             try:
                 done = self._run(job.inbound_id, job.handler, now)
             except Exception as exc:

@@ -6,14 +6,27 @@ these. Same order, same named errors, so both engines reject the same requests t
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from typing import Any
 
 from bridge import errors
 from bridge.models import EnqueueRequest, Sender
 from bridge.segments import utf16_units
+from bridge.threading_match import is_reply_code
 
 MAX_BODY_CHARS = 1600
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # fullmatch: "$" would let a trailing newline in
+
+
+_OPTIONAL_TEXTS = ("reference", "reply_code", "source_system", "correlation_key", "created_by")
+
+
+def blank_as_null(request: EnqueueRequest) -> EnqueueRequest:
+    """The request as Oracle stores it: an empty optional text is NULL there ('' is NULL), so
+    SQLite must not keep '' either (two ("", "") correlation keys would be one message)."""
+    blanks: dict[str, Any] = {n: None for n in _OPTIONAL_TEXTS if getattr(request, n) == ""}
+    return dataclasses.replace(request, **blanks) if blanks else request
 
 
 def check_shape(request: EnqueueRequest) -> None:
@@ -41,6 +54,9 @@ def check_shape(request: EnqueueRequest) -> None:
     # Blank counts as missing: Oracle reads '' as NULL, and both engines must agree.
     if (not request.source_system) != (not request.correlation_key):
         raise errors.CorrelationIncompleteError()
+    # A code the reply parser could never find would silently never match by reference.
+    if request.reply_code is not None and not is_reply_code(request.reply_code):
+        raise errors.BadReplyCodeError(request.reply_code)
 
 
 def check_sender(code: str, sender: Sender | None) -> Sender:

@@ -54,6 +54,11 @@ ERROR_SPECS: tuple[ErrorSpec, ...] = (
     ErrorSpec(
         "correlation_incomplete", -20012, "source_system and correlation_key must be given together"
     ),
+    ErrorSpec(
+        "bad_reply_code",
+        -20013,
+        "reply code %s is not 2 to 16 letters, digits or inner hyphens with at least one digit",
+    ),
 )
 
 SPECS_BY_NAME = {spec.name: spec for spec in ERROR_SPECS}
@@ -104,6 +109,7 @@ NotFoundError = _error_class(SPECS_BY_NAME["not_found"])
 NotCancelableError = _error_class(SPECS_BY_NAME["not_cancelable"])
 BadWindowError = _error_class(SPECS_BY_NAME["bad_window"])
 CorrelationIncompleteError = _error_class(SPECS_BY_NAME["correlation_incomplete"])
+BadReplyCodeError = _error_class(SPECS_BY_NAME["bad_reply_code"])
 
 ERROR_CLASSES: dict[int, type[SmsError]] = {
     cls.spec.number: cls
@@ -120,6 +126,7 @@ ERROR_CLASSES: dict[int, type[SmsError]] = {
         NotCancelableError,
         BadWindowError,
         CorrelationIncompleteError,
+        BadReplyCodeError,
     )
 }
 

@@ -47,7 +47,7 @@ def reminder_text(full_name: str, cert_name: str, expires_on: date, cert_id: int
     first = full_name.split()[0] if full_name.strip() else "there"
     return (
         f"Hi {first}, your {cert_name} certification expires on {expires_on:%d %b %Y}. "
-        f"Reply YES {cert_id} when renewed. Reply HELP for help, STOP to opt out."
+        f"Reply YES {cert_id:02d} when renewed. Reply HELP for help, STOP to opt out."
     )
 
 
@@ -79,7 +79,7 @@ def queue_expiring(store: Store, days_ahead: int, today: date, now: datetime) ->
                     ),
                     priority=2,
                     reference=f"CERT-{cert_id}",
-                    reply_code=str(cert_id),
+                    reply_code=f"{cert_id:02d}",  # a reply code has 2 to 16 characters
                     source_system=SOURCE_SYSTEM,
                     correlation_key=f"cert-{cert_id}-{expires_on.isoformat()}",
                     created_by="hr_cert_sms",

@@ -85,14 +85,17 @@ def receive_reply(
     service_sid = first(form, "MessagingServiceSid") or None
     sender = store.sender_by_number(to_number, service_sid)
     sender_code = sender.code if sender else None
-    # Opt-outs are per number, or per Messaging Service for a number in one (as at Twilio).
-    scope = service_sid or to_number
+    # Opt-outs are per number, or per Messaging Service for a number in one (as at Twilio):
+    # the scope the sender's own sends are checked against.
+    scope = sender.optout_scope if sender else (service_sid or to_number)
     classification = _classify(store, form, body, from_number, scope, sender_code)
     codes = reference_codes(body)
     by_reference, in_window = store.thread_candidates(
         from_number,
         to_number,
         codes,
+        # A Messaging Service sender has no number of its own: its messages are found by code.
+        sender_code=sender_code if sender and not sender.from_number else None,
         reference_since=reference_start(now),
         window_since=window_start(now, thread_window_hours),
     )

@@ -41,9 +41,10 @@ class Sender:
 
     @property
     def optout_scope(self) -> str:
-        """The sms_optouts scope a STOP to this sender lands in: its number, or its Messaging
-        Service (Twilio applies an opt-out to the whole service, every number of its pool)."""
-        return self.from_number or self.messaging_service_sid or "*"
+        """The sms_optouts scope a STOP to this sender lands in: its Messaging Service when it
+        has one (the bridge sends through it then, and Twilio applies an opt-out to the whole
+        service, every number of its pool), else its number."""
+        return self.messaging_service_sid or self.from_number or "*"
 
 
 @dataclass(frozen=True)

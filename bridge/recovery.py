@@ -139,14 +139,16 @@ def sync(
 ) -> int:
     """Poll Twilio for messages stuck in SUBMITTED/SENT; returns how many moved."""
     moved = 0
-    unchanged: list[int] = []
+    unchanged: list[int] = []  # asked (or unaskable) without news: to the back of the line
     for message in store.stale_submissions(now - older_than, limit=limit):
         if not message.provider_sid:
+            unchanged.append(message.id)
             continue
         try:
             remote = gateway.fetch(message.provider_sid)
         except Exception as exc:
             log.warning("#%s sync failed: %s", message.id, exc)
+            unchanged.append(message.id)  # e.g. a 404: must not take every run's first slot
             continue
         status = from_provider(remote.status)
         if status is None or not moves_forward(message.status, status):

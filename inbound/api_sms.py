@@ -18,7 +18,6 @@ from bridge.apikeys import ApiKey, Scope
 from bridge.models import EnqueueRequest, MessageFilter, Page
 from bridge.statuses import Status
 from bridge.store import Store
-from bridge.threading_match import is_reply_code
 from inbound.http import (
     ApiError,
     collection,
@@ -69,6 +68,7 @@ _SMS_ERRORS: dict[str, tuple[int, str | None]] = {
     "not_cancelable": (409, "id"),
     "bad_window": (400, "expiresAt"),
     "correlation_incomplete": (400, "correlationKey"),
+    "bad_reply_code": (400, "replyCode"),
 }
 
 
@@ -88,16 +88,6 @@ def _text(data: dict[str, Any], name: str, *, required: bool = False) -> str | N
     if name in _MAX_LEN and not 0 < len(value) <= _MAX_LEN[name]:
         raise invalid(name, f"{name} must have 1 to {_MAX_LEN[name]} characters")
     return value
-
-
-def _reply_code(data: dict[str, Any]) -> str | None:
-    code = _text(data, "replyCode")
-    if code is not None and not is_reply_code(code):
-        raise invalid(
-            "replyCode",
-            "replyCode must be 2 to 16 letters, digits or inner hyphens with at least one digit",
-        )
-    return code.upper() if code else None
 
 
 def _identifier(data: dict[str, Any], name: str) -> str:
@@ -192,7 +182,7 @@ class SmsCollection:
             send_after=_instant(data, "sendAfter"),
             expires_at=_instant(data, "expiresAt"),
             reference=_text(data, "reference"),
-            reply_code=_reply_code(data),
+            reply_code=_text(data, "replyCode"),  # checked by the store (bad_reply_code)
             # Idempotency is per API key: its name is the source system.
             source_system=key.name if correlation_key else None,
             correlation_key=correlation_key,

@@ -53,6 +53,15 @@ IN_WINDOW = (
 """
 )
 
+IN_WINDOW_OF_SENDER = (
+    CANDIDATE_COLUMNS
+    + f"""
+ WHERE o.to_number = :phone AND o.sender_code = :sender_code
+   AND o.status IN ({_ANSWERABLE}) AND o.submitted_at >= :since
+ ORDER BY o.submitted_at DESC, o.id DESC
+"""
+)
+
 KEYWORD_RULE = """
 SELECT keyword, sender_code, action, handler, reply_text FROM sms_keywords
  WHERE keyword = :keyword AND sender_code IN (:sender_code, '*') AND active = 'Y'
@@ -74,6 +83,8 @@ GET_INBOUND = "SELECT * FROM sms_inbound WHERE id = :id"
 REPLIES_FOR = "SELECT * FROM sms_inbound WHERE outbound_id = :outbound_id ORDER BY id"
 
 # NEW replies whose first word has an active HANDLER rule, for this sender or for every one.
+# A reply is a sender's when it was sent to the sender's number or matched to one of its
+# messages (how replies to a Messaging Service sender's pool numbers are attributed).
 # Keyword '*' is a catch-all: any reply to that sender that no keyword rule claims (the HR
 # reminders route every answer, "YES 4821" or a question, to one handler).
 HANDLER_JOBS = """
@@ -81,8 +92,11 @@ SELECT i.id, k.handler, k.sender_code, k.keyword
   FROM sms_inbound i
   JOIN sms_keywords k ON (k.keyword = i.keyword OR k.keyword = '*')
                      AND k.action = 'HANDLER' AND k.active = 'Y'
-  LEFT JOIN sms_senders s ON s.from_number = i.to_number AND s.code = k.sender_code
+  LEFT JOIN sms_outbound o ON o.id = i.outbound_id
+  LEFT JOIN sms_senders s ON s.code = k.sender_code
+                         AND (s.from_number = i.to_number OR o.sender_code = s.code)
  WHERE i.status = 'NEW' AND (k.sender_code = '*' OR s.code IS NOT NULL)
+   AND (i.processed_at IS NULL OR i.processed_at < :stale_before)
  ORDER BY i.id
 """
 
@@ -216,8 +230,11 @@ class InboundStoreMixin:
         *,
         reference_since: datetime,
         window_since: datetime,
+        sender_code: str | None = None,
     ) -> tuple[list[Candidate], list[Candidate]]:
-        """(messages to ``number`` carrying one of ``codes``, messages in the window)."""
+        """(messages to ``number`` carrying one of ``codes``, messages in the window): the
+        window's are those sent from ``sender_number``, or by ``sender_code`` when given (a
+        Messaging Service sender, whose pool numbers are not on its row)."""
         with self.dialect.transaction("inbound", write=False) as tx:
             by_reference: list[Row] = []
             if codes:
@@ -226,10 +243,16 @@ class InboundStoreMixin:
                     BY_REFERENCE.format(codes=in_list),
                     {**binds, "phone": number, "since": reference_since},
                 )
-            in_window = tx.rows(
-                IN_WINDOW,
-                {"phone": number, "sender_number": sender_number, "since": window_since},
-            )
+            if sender_code is not None:
+                in_window = tx.rows(
+                    IN_WINDOW_OF_SENDER,
+                    {"phone": number, "sender_code": sender_code, "since": window_since},
+                )
+            else:
+                in_window = tx.rows(
+                    IN_WINDOW,
+                    {"phone": number, "sender_number": sender_number, "since": window_since},
+                )
         return [_candidate(r) for r in by_reference], [_candidate(r) for r in in_window]
 
     def record_inbound(
@@ -289,11 +312,15 @@ class InboundStoreMixin:
 
     # -- the reply dispatcher ------------------------------------------------------------
 
-    def handler_jobs(self, limit: int) -> list[HandlerJob]:
-        """NEW replies with a HANDLER rule, oldest first; a sender's rule beats ``*``."""
+    def handler_jobs(
+        self, limit: int, now: datetime, lease: timedelta = timedelta(0)
+    ) -> list[HandlerJob]:
+        """NEW replies with a HANDLER rule, oldest first; a sender's rule beats ``*``. Replies
+        another dispatcher took less than ``lease`` ago are left to it."""
         with self.dialect.transaction("dispatch", write=False) as tx:
             rows = tx.rows(
-                f"{HANDLER_JOBS} {self.dialect.page_clause}", {"limit": limit * 4, "offset": 0}
+                f"{HANDLER_JOBS} {self.dialect.page_clause}",
+                {"limit": limit * 4, "offset": 0, "stale_before": now - lease},
             )
         chosen: dict[int, Row] = {}
         for row in rows:

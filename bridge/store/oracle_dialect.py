@@ -211,11 +211,13 @@ class OracleDialect(Dialect):
             min=pool_min,
             max=pool_max,
             increment=1,
-            # Wait for a free connection at most as long as a call may take: with every
-            # connection busy (more threads than pool_max) a caller fails with an outage error
-            # it can report, instead of hanging forever (POOL_GETMODE_WAIT).
+            # Wait for a free connection for a bounded time: with every connection busy (more
+            # threads than pool_max) a caller fails with DPY-4005, an outage it reports (the
+            # worker alerts, a webhook is spooled), instead of hanging forever (GETMODE_WAIT).
             getmode=oracledb.POOL_GETMODE_TIMEDWAIT,
-            wait_timeout=call_timeout_ms,
+            # At most 10 s: Twilio gives up on a webhook after 15 s, and a webhook that cannot
+            # get a connection in time must still be spooled and acknowledged.
+            wait_timeout=min(call_timeout_ms, 10_000),
             session_callback=self._init_session,
         )
 
@@ -395,10 +397,22 @@ class OracleDialect(Dialect):
     # -- inbound service (bridge/store/inbound_store.py) ---------------------------------
 
     def is_unavailable(self, exc: BaseException) -> bool:
-        # Connection refused, lost or timed out (call_timeout), pool exhausted: OperationalError
-        # or InterfaceError. Constraint and PL/SQL errors are other DatabaseErrors: bugs.
-        return isinstance(
-            exc, self._oracledb.OperationalError | self._oracledb.InterfaceError | OSError
+        # Connection refused or lost, the listener or the instance down: OperationalError or
+        # InterfaceError. python-oracledb raises some outages as a plain DatabaseError, though:
+        # DPY-4xxx (DPY-4005 no pooled connection in time, DPY-4011 connection closed, DPY-4024
+        # call timeout) and the ORA errors of a lost session; the driver marks those
+        # recoverable. Constraint and PL/SQL errors are other DatabaseErrors: bugs or bad data.
+        oracledb = self._oracledb
+        if isinstance(exc, oracledb.OperationalError | oracledb.InterfaceError | OSError):
+            return True
+        if not isinstance(exc, oracledb.DatabaseError) or not exc.args:
+            return False
+        error = exc.args[0]
+        code = str(getattr(error, "full_code", "") or "")
+        return (
+            code.startswith("DPY-4")
+            or code in _LOST_SESSION_CODES
+            or bool(getattr(error, "isrecoverable", False))
         )
 
     def call_procedure(self, tx: Tx, name: str, args: Sequence[Any]) -> None:
@@ -409,6 +423,11 @@ class OracleDialect(Dialect):
         assert isinstance(tx, OracleTx)
         tx.cursor.callproc(name, list(args))
 
+
+# A session that went away under us (the instance, the network or a DBA ended it).
+_LOST_SESSION_CODES = frozenset(
+    {"ORA-00028", "ORA-01012", "ORA-01033", "ORA-01089", "ORA-03113", "ORA-03114", "ORA-03135"}
+)
 
 # [schema.]package.procedure, each part an ordinary Oracle identifier.
 _PROCEDURE_NAME = re.compile(r"^[A-Za-z][\w$#]{0,127}(\.[A-Za-z][\w$#]{0,127}){0,2}$", re.ASCII)

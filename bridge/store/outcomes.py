@@ -16,7 +16,7 @@ from bridge.store.dialect import ids_in
 from bridge.store.rows import StoreBase, message_from_row
 
 # Past this, a row still SENT will not hear from its carrier (some never send delivery
-# reports); Twilio keeps its status, the sync job stops asking.
+# reports); Twilio keeps its status, the sync job stops asking. SUBMITTED rows are always asked.
 SYNC_MAX_AGE = timedelta(days=3)
 
 
@@ -305,8 +305,8 @@ class OutcomeStoreMixin(StoreBase):
     def stale_submissions(
         self, before: datetime, *, limit: int = 500, max_age: timedelta = SYNC_MAX_AGE
     ) -> list[Message]:
-        """SUBMITTED/SENT rows submitted before ``before`` (and not more than ``max_age``
-        earlier: past that Twilio has nothing new to say), least recently checked first."""
+        """SUBMITTED/SENT rows submitted before ``before``, least recently checked first; SENT
+        ones only within ``max_age`` (past that the carrier will not report any more)."""
         sql = f"{queries.STALE_SUBMISSIONS} {self.dialect.page_clause}"
         params = {"before": before, "give_up": before - max_age, "limit": limit, "offset": 0}
         with self.dialect.transaction("sync", write=False) as tx:

@@ -137,12 +137,15 @@ SELECT * FROM sms_outbound
  ORDER BY id
 """
 
-# Rows still waiting for their outcome, submitted between :give_up and :before, least recently
-# checked first (the job touches updated_at of a row it polled without news), so a few rows that
-# never get a report cannot take every run's slots. The dialect appends its page clause.
+# Rows still waiting for their outcome, submitted before :before, least recently checked first
+# (the job touches updated_at of a row it polled without news), so a few rows that never get a
+# report cannot take every run's slots. SENT rows are given up after :give_up (some carriers
+# never report delivery); SUBMITTED ones never are (a worker stopped for days must not leave
+# them stuck). The dialect appends its page clause.
 STALE_SUBMISSIONS = """
 SELECT * FROM sms_outbound
- WHERE status IN ('SUBMITTED', 'SENT') AND submitted_at < :before AND submitted_at >= :give_up
+ WHERE ((status = 'SUBMITTED' AND submitted_at < :before)
+     OR (status = 'SENT' AND submitted_at < :before AND submitted_at >= :give_up))
    AND updated_at < :before
  ORDER BY updated_at, id
 """

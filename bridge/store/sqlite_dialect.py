@@ -152,6 +152,7 @@ class SQLiteDialect(Dialect):
 
     def enqueue(self, tx: Tx, request: EnqueueRequest, now: datetime) -> int:
         # The same checks, in the same order, as sms_api.enqueue in PL/SQL.
+        request = enqueue_rules.blank_as_null(request)
         enqueue_rules.check_shape(request)
         # A retried call gets its original id back even if the sender or recipient changed since.
         if request.source_system is not None:

@@ -4,6 +4,8 @@ as
     c_max_body_chars  constant pls_integer := 1600;
     -- E.164: '+', a country code not starting with 0, 7 to 15 digits in all.
     c_e164_pattern    constant varchar2(30) := '^\+[1-9][0-9]{6,14}$';
+    -- 2 to 16 letters, digits or inner hyphens (and a digit, checked apart).
+    c_reply_code_pattern  constant varchar2(60) := '^[A-Za-z0-9][A-Za-z0-9-]{0,14}[A-Za-z0-9]$';
 
     -- Timestamps are UTC: the bridge compares next_attempt_at with its own UTC clock.
     function utc_now return timestamp
@@ -20,7 +22,8 @@ as
         p_send_after       in timestamp,
         p_expires_at       in timestamp,
         p_source_system    in varchar2,
-        p_correlation_key  in varchar2
+        p_correlation_key  in varchar2,
+        p_reply_code       in varchar2
     )
     is
     begin
@@ -44,6 +47,13 @@ as
         if (p_source_system is null and p_correlation_key is not null)
            or (p_source_system is not null and p_correlation_key is null) then
             sms_err.raise_error(sms_err.c_correlation_incomplete);
+        end if;
+        -- As the inbound service finds codes in replies (bridge/threading_match.py): a code
+        -- it could never find would silently never match by reference.
+        if p_reply_code is not null
+           and not (regexp_like(p_reply_code, c_reply_code_pattern)
+                    and regexp_like(p_reply_code, '[0-9]')) then
+            sms_err.raise_error(sms_err.c_bad_reply_code, p_reply_code);
         end if;
     end check_arguments;
 
@@ -189,7 +199,8 @@ as
             p_body => p_body, p_priority => p_priority,
             p_send_after => sys_extract_utc(p_send_after),
             p_expires_at => sys_extract_utc(p_expires_at),
-            p_source_system => p_source_system, p_correlation_key => p_correlation_key);
+            p_source_system => p_source_system, p_correlation_key => p_correlation_key,
+            p_reply_code => p_reply_code);
         return queue(
             p_sender_code => p_sender_code,
             p_recipient_type => p_recipient_type, p_recipient_id => p_recipient_id,
@@ -227,7 +238,8 @@ as
             p_body => p_body, p_priority => p_priority,
             p_send_after => sys_extract_utc(p_send_after),
             p_expires_at => sys_extract_utc(p_expires_at),
-            p_source_system => p_source_system, p_correlation_key => p_correlation_key);
+            p_source_system => p_source_system, p_correlation_key => p_correlation_key,
+            p_reply_code => p_reply_code);
         return queue(
             p_sender_code => p_sender_code,
             p_recipient_type => null, p_recipient_id => null,

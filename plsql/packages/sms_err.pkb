@@ -16,6 +16,7 @@ as
             when c_not_cancelable         then m_not_cancelable
             when c_bad_window             then m_bad_window
             when c_correlation_incomplete then m_correlation_incomplete
+            when c_bad_reply_code         then m_bad_reply_code
         end;
     end message_of;
 

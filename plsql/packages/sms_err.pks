@@ -80,6 +80,12 @@ as
     m_correlation_incomplete  constant varchar2(200) :=
         'source_system and correlation_key must be given together';
 
+    c_bad_reply_code          constant pls_integer := -20013;
+    e_bad_reply_code          exception;
+    pragma exception_init(e_bad_reply_code, -20013);
+    m_bad_reply_code          constant varchar2(200) :=
+        'reply code %s is not 2 to 16 letters, digits or inner hyphens with at least one digit';
+
     -- The message template of an error number above; null for any other number.
     function message_of(p_number in pls_integer) return varchar2;
 

@@ -185,6 +185,16 @@ class StoreContract:
         assert str(caught.value)  # a readable message, the same as sms_err's
         assert (count_rows(store, "sms_outbound"), count_rows(store, "sms_events")) == before
 
+    def test_blank_correlation_texts_are_no_key(self, store: Store, now: datetime) -> None:
+        # Oracle reads '' as NULL: both engines queue two messages, and ('', None) is fine.
+        sender = new_sender(store, now)
+        first = queue(store, sender, now, source_system="", correlation_key="")
+        second = queue(store, sender, now, source_system="", correlation_key="")
+        third = queue(store, sender, now, source_system="", reference="")
+        assert len({first, second, third}) == 3
+        message = store.get(third)
+        assert message is not None and message.source_system is None and message.reference is None
+
     def test_enqueue_unknown_and_inactive_sender(self, store: Store, now: datetime) -> None:
         with pytest.raises(errors.UnknownSenderError, match="unknown sender NOSUCH"):
             store.enqueue(
@@ -372,15 +382,21 @@ class StoreContract:
     def test_stale_submissions_rotate_and_give_up_on_old_rows(
         self, store: Store, now: datetime
     ) -> None:
-        old = self._submitted(store, now - timedelta(days=10), "SM" + "1" * 32)
+        long_ago = now - timedelta(days=10)
+        old_sent = self._submitted(store, long_ago, "SM" + "1" * 32)
+        store.record_status(long_ago, Status.SENT, source="callback", message_id=old_sent)
+        old_submitted = self._submitted(store, long_ago, "SM" + "4" * 32)
         first = self._submitted(store, now, "SM" + "2" * 32)
         second = self._submitted(store, now, "SM" + "3" * 32)
         later = now + timedelta(hours=1)
+        store.mark_synced([old_submitted], now + timedelta(seconds=1))  # checked after them
         stale = [m.id for m in store.stale_submissions(later, limit=1)]
-        assert stale == [first]  # least recently checked first; the 10-day-old row never
+        assert stale == [first]  # least recently checked first
         store.mark_synced([first], later - timedelta(minutes=1))  # polled, nothing new
         assert [m.id for m in store.stale_submissions(later, limit=1)] == [second]
-        assert old not in [m.id for m in store.stale_submissions(later, limit=10)]
+        everything = [m.id for m in store.stale_submissions(later, limit=10)]
+        assert old_sent not in everything  # SENT for 10 days: given up
+        assert old_submitted in everything  # SUBMITTED is never given up
 
     def test_a_callback_that_beats_the_submitted_batch_keeps_the_row_syncable(
         self, store: Store, now: datetime

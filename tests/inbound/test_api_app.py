@@ -190,12 +190,12 @@ def test_raw_numbers_need_their_scope(
         ({"clientId": 7, "message": "hi", "sender": "NOPE"}, 404, "sender", "unknown_sender"),
         ({"clientId": True, "message": "hi"}, 400, "clientId", "invalid_request"),
         ({"to": "555-0100", "message": "hi"}, 400, "to", "bad_number"),
-        ({"clientId": 7, "message": "hi", "replyCode": "YES"}, 400, "replyCode", "invalid_request"),
+        ({"clientId": 7, "message": "hi", "replyCode": "YES"}, 400, "replyCode", "bad_reply_code"),
         (
             {"clientId": 7, "message": "hi", "replyCode": "4821-"},
             400,
             "replyCode",
-            "invalid_request",
+            "bad_reply_code",
         ),
     ],
 )

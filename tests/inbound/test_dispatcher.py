@@ -116,8 +116,9 @@ def test_a_reply_taken_by_one_dispatcher_is_not_run_by_another(store: Store, now
 
     def first_handler(i: int) -> None:
         # While the first dispatcher runs the handler, a second one (another worker, or
-        # run --once beside the daemon) sees the reply still NEW and tries it too.
-        assert second.run_once(now).skipped == 1
+        # run --once beside the daemon) sees the reply still NEW but taken: it leaves it.
+        report = second.run_once(now)
+        assert (report.processed, report.errors) == (0, 0)
         calls.append("first")
 
     first = Dispatcher(store, {"confirm": first_handler})
@@ -133,6 +134,7 @@ def test_a_reply_left_by_a_dead_dispatcher_is_taken_again_after_the_lease(
     store.save_keyword(KeywordRule("YES", "*", "HANDLER", "confirm"))
     inbound_id = reply(store, now, "YES")
     assert store.take_inbound(inbound_id, now, HANDLER_LEASE)  # ... and then it died
+    assert not store.take_inbound(inbound_id, now, HANDLER_LEASE)  # a racing one loses
     calls: list[int] = []
     dispatcher = Dispatcher(store, {"confirm": calls.append})
     assert dispatcher.run_once(now + HANDLER_LEASE / 2).processed == 0

@@ -368,3 +368,38 @@ def test_other_methods_on_the_webhooks_are_405_and_write_nothing(
         assert client.simulate_get(path).status_code == 405
         assert client.simulate_put(path, body="Body=STOP").status_code == 405
     assert count(store, "sms_inbound") == 0
+
+
+MG = "MG" + "ab" * 16
+POOL_NUMBER = "+15017122662"
+
+
+def test_a_messaging_service_sender_opts_out_per_service_and_threads_by_sender(
+    client: falcon.testing.TestClient, store: Store, now: datetime
+) -> None:
+    from bridge.models import Sender
+
+    ops = Sender(code="OPS", messaging_service_sid=MG, mps=10)
+    store.save_sender(ops, now)
+    sent = sent_message(store, now, sender="OPS", ago=timedelta(minutes=5))
+
+    def from_pool(body: str) -> list[tuple[str, str]]:
+        return [*inbound_form(body, to=POOL_NUMBER), ("MessagingServiceSid", MG)]
+
+    answer = from_pool("ok thanks")
+    post_signed(client, "/twilio/inbound", answer)
+    row = reply_row(store, answer[0][1])
+    assert (row["outbound_id"], row["match_method"]) == (sent, "LATEST")  # no number, by sender
+    post_signed(client, "/twilio/inbound", from_pool("STOP"))
+    # Recorded under the service, which is what the worker checks for this sender's sends.
+    assert ops.optout_scope == MG and store.is_opted_out(ALICE, MG)
+    assert not store.is_opted_out(ALICE, POOL_NUMBER) and not store.is_opted_out(ALICE, HR_NUMBER)
+
+
+def test_a_sender_with_a_number_and_a_service_is_checked_by_its_service() -> None:
+    from bridge.models import Sender
+
+    # The gateway sends through the service when a sender has both, so Twilio's opt-outs
+    # (and 21610) are per service.
+    assert Sender(code="X", from_number=HR_NUMBER, messaging_service_sid=MG).optout_scope == MG
+    assert Sender(code="Y", from_number=HR_NUMBER).optout_scope == HR_NUMBER

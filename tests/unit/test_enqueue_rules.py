@@ -40,6 +40,9 @@ def req(**kw: object) -> EnqueueRequest:
         (req(send_after=T0, expires_at=T0), errors.BadWindowError),
         (req(correlation_key="k"), errors.CorrelationIncompleteError),
         (req(source_system="", correlation_key="k"), errors.CorrelationIncompleteError),
+        (req(reply_code="YES"), errors.BadReplyCodeError),  # no digit: never found in a reply
+        (req(reply_code="7"), errors.BadReplyCodeError),  # one character: never found either
+        (req(reply_code="4821-"), errors.BadReplyCodeError),
     ],
 )
 def test_rejections(request_: EnqueueRequest, error: type[errors.SmsError]) -> None:
@@ -56,6 +59,8 @@ def test_rejections(request_: EnqueueRequest, error: type[errors.SmsError]) -> N
         req(body="\N{GRINNING FACE}" * 800),
         req(send_after=T0, expires_at=T0 + timedelta(hours=1)),
         req(source_system="HR", correlation_key="cert-1"),
+        req(reply_code="hr-2291"),
+        req(reply_code="07"),
     ],
 )
 def test_accepted(request_: EnqueueRequest) -> None:

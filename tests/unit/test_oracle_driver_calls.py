@@ -272,3 +272,21 @@ def test_texts_for_nvarchar2_columns_are_bound_as_national_text() -> None:
         {"body": oracledb.DB_TYPE_NVARCHAR},  # not message_sid or keyword: VARCHAR2 columns
         {"help_text": oracledb.DB_TYPE_NVARCHAR},
     ]
+
+
+@pytest.mark.parametrize(
+    ("error", "outage"),
+    [
+        (oracledb.OperationalError(SimpleNamespace(full_code="DPY-6005")), True),
+        (oracledb.DatabaseError(SimpleNamespace(full_code="DPY-4005")), True),  # pool timeout
+        (oracledb.DatabaseError(SimpleNamespace(full_code="DPY-4024")), True),  # call timeout
+        (oracledb.DatabaseError(SimpleNamespace(full_code="ORA-03113")), True),
+        (oracledb.DatabaseError(SimpleNamespace(full_code="ORA-12345", isrecoverable=True)), True),
+        (oracledb.IntegrityError(SimpleNamespace(full_code="ORA-00001")), False),
+        (oracledb.DatabaseError(SimpleNamespace(full_code="ORA-06502")), False),  # a bug
+        (ValueError("x"), False),
+    ],
+)
+def test_outages_are_told_from_bugs(error: BaseException, outage: bool) -> None:
+    dialect, _ = make_dialect()
+    assert dialect.is_unavailable(error) is outage

@@ -23,7 +23,7 @@ as
         return 'Hi ' || l_first_name || ', your ' || p_cert_name
                || ' certification expires on '
                || to_char(p_expires_on, 'DD Mon YYYY', 'nls_date_language=english')
-               || '. Reply YES ' || to_char(p_cert_id)
+               || '. Reply YES ' || lpad(to_char(p_cert_id), 2, '0')
                || ' when renewed. Reply HELP for help, STOP to opt out.';
     end reminder_body;
 
@@ -71,7 +71,8 @@ as
                                                        l_cert.expires_on, l_cert.cert_id),
                     p_priority        => 2,
                     p_reference       => c_reference_tag || to_char(l_cert.cert_id),
-                    p_reply_code      => to_char(l_cert.cert_id),
+                    -- At least two digits: a reply code is 2 to 16 characters (sms_api).
+                    p_reply_code      => lpad(to_char(l_cert.cert_id), 2, '0'),
                     p_source_system   => c_source_system,
                     -- One reminder per certification and expiry date: renewing with a new
                     -- date makes a new key, running again on the same day does not.
