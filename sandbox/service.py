@@ -14,29 +14,32 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 
 from sandbox.callbacks import CallbackSender, make_job
 from sandbox.errors import TwilioError, error_body
 from sandbox.faults import FaultInjector, FaultSettings
 from sandbox.lifecycle import Lifecycle, utc_now
+from sandbox.paging import (
+    date_filter,
+    paged,
+    paged_records,
+    sent_at_or_after,
+    sent_at_or_before,
+    sent_on_day,
+)
 from sandbox.rules import E164, OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS, keyword_of, validate_create
 from sandbox.segments import count_segments
 from sandbox.settings import SandboxSettings
 from sandbox.shapes import (
-    API_ROOT,
     API_VERSION,
     account_json,
     incoming_number_json,
     message_json,
-    page_json,
 )
 from sandbox.state import Message, OptOut, Store, new_sid
 
-MAX_PAGE_SIZE = 1000
-DEFAULT_PAGE_SIZE = 50
 COUNTRIES = {"+1": "US", "+44": "GB", "+33": "FR", "+49": "DE", "+34": "ES", "+39": "IT"}
 
 
@@ -206,9 +209,9 @@ class Sandbox:
 
     def list_work(self, path: str, query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         to, from_ = query.get("To"), query.get("From")
-        sent_on = _date_filter(query.get("DateSent"))
-        sent_before = _date_filter(query.get("DateSent<"))
-        sent_after = _date_filter(query.get("DateSent>"))
+        sent_on = date_filter(query.get("DateSent"))
+        sent_before = date_filter(query.get("DateSent<"))
+        sent_after = date_filter(query.get("DateSent>"))
         dated = sent_on or sent_before or sent_after
 
         def keep(m: Message) -> bool:
@@ -221,9 +224,9 @@ class Sandbox:
             if m.date_sent is None:  # queued messages have no date_sent: no date filter matches
                 return False
             return (
-                (sent_on is None or _on(m.date_sent, sent_on))
-                and (sent_before is None or _at_or_before(m.date_sent, sent_before))
-                and (sent_after is None or _at_or_after(m.date_sent, sent_after))
+                (sent_on is None or sent_on_day(m.date_sent, sent_on))
+                and (sent_before is None or sent_at_or_before(m.date_sent, sent_before))
+                and (sent_after is None or sent_at_or_after(m.date_sent, sent_after))
             )
 
         filters = [
@@ -231,7 +234,7 @@ class Sandbox:
             for name in ("To", "From", "DateSent", "DateSent<", "DateSent>")
             if query.get(name)
         ]
-        return 200, _paged(path, "messages", self.store.newest_first(keep), query, filters)
+        return 200, paged(path, "messages", self.store.newest_first(keep), query, filters)
 
     def numbers_work(self, path: str, query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         wanted = query.get("PhoneNumber")
@@ -242,7 +245,7 @@ class Sandbox:
             if not wanted or n == wanted
         ]
         filters = [("PhoneNumber", wanted)] if wanted else []
-        return 200, _paged_records(path, "incoming_phone_numbers", records, query, filters)
+        return 200, paged_records(path, "incoming_phone_numbers", records, query, filters)
 
     def account_work(self) -> tuple[int, dict[str, Any]]:
         return 200, account_json(self.settings.account_sid, self.started)
@@ -398,112 +401,6 @@ def _error(exc: TwilioError) -> ApiAnswer:
 
 
 # -- paging ---------------------------------------------------------------------------------
-def _page_size(query: Mapping[str, str]) -> int:
-    try:
-        size = int(query.get("PageSize") or DEFAULT_PAGE_SIZE)
-    except ValueError:
-        size = DEFAULT_PAGE_SIZE
-    return min(max(size, 1), MAX_PAGE_SIZE)
 
 
-def _page_number(query: Mapping[str, str]) -> int:
-    try:
-        return max(int(query.get("Page") or 0), 0)
-    except ValueError:
-        return 0
-
-
-def _paged(
-    path: str,
-    key: str,
-    messages: list[Message],
-    query: Mapping[str, str],
-    filters: list[tuple[str, str]],
-) -> dict[str, Any]:
-    """Twilio paging over newest-first messages. PageToken "PA<sid>" continues after that SID
-    and "PB<sid>" ends before it, so walking pages stays stable while new messages arrive."""
-    size, page = _page_size(query), _page_number(query)
-    token = query.get("PageToken") or None
-    index = {m.sid: i for i, m in enumerate(messages)} if token else {}
-    start = page * size
-    end = start + size
-    if token and token[2:] in index:
-        position = index[token[2:]]
-        if token.startswith("PA"):
-            start, end = position + 1, position + 1 + size
-        else:  # the page that ends just before that SID (never overlapping it)
-            start, end = max(position - size, 0), position
-    chunk = messages[start:end]
-    more = end < len(messages)
-    return page_json(
-        key=key,
-        path=path,
-        filters=filters,
-        items=[message_json(m) for m in chunk],
-        page=page,
-        page_size=size,
-        token=token,
-        next_token=f"PA{chunk[-1].sid}" if chunk and more else None,
-        previous_token=f"PB{chunk[0].sid}" if chunk and start > 0 else None,
-    )
-
-
-def _paged_records(
-    path: str,
-    key: str,
-    records: list[dict[str, Any]],
-    query: Mapping[str, str],
-    filters: list[tuple[str, str]],
-) -> dict[str, Any]:
-    size, page = _page_size(query), _page_number(query)
-    chunk = records[page * size : (page + 1) * size]
-    more = (page + 1) * size < len(records)
-    return page_json(
-        key=key,
-        path=path,
-        filters=filters,
-        items=chunk,
-        page=page,
-        page_size=size,
-        token=None,
-        next_token=f"PN{page + 1}" if more else None,
-        previous_token=f"PN{page - 1}" if page > 0 else None,
-    )
-
-
-# -- DateSent filters -----------------------------------------------------------------------
-def _date_filter(raw: str | None) -> date | datetime | None:
-    """``YYYY-MM-DD`` (a whole day) or a full timestamp (ISO 8601 or RFC 2822), in UTC."""
-    if not raw:
-        return None
-    text = raw.strip()
-    try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            moment = parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            raise TwilioError(20001, name="DateSent", value=raw) from None
-    return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
-
-
-def _on(sent: datetime, bound: date | datetime) -> bool:
-    day = bound.date() if isinstance(bound, datetime) else bound
-    return sent.date() == day
-
-
-def _at_or_before(sent: datetime, bound: date | datetime) -> bool:
-    if isinstance(bound, datetime):
-        return sent.replace(microsecond=0) <= bound
-    return sent.date() <= bound
-
-
-def _at_or_after(sent: datetime, bound: date | datetime) -> bool:
-    if isinstance(bound, datetime):
-        return sent.replace(microsecond=0) >= bound
-    return sent.date() >= bound
-
-
-__all__ = ["API_ROOT", "ApiAnswer", "Sandbox"]
+__all__ = ["ApiAnswer", "Sandbox"]
