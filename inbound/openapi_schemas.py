@@ -79,7 +79,8 @@ DESCRIPTIONS: dict[str, str] = {
     "outboundId": "The message this reply answers, when matched",
     "matchMethod": "How it was matched: REFERENCE code, LATEST message, AMBIGUOUS, NONE",
     "receivedAt": "Received at (UTC)",
-    "processedAt": "Processed by a handler or at arrival (UTC)",
+    "processedAt": "When it was processed (by a handler, or at arrival for keywords); on a NEW"
+    " reply: when a dispatcher took it for its handler (UTC)",
     "error": "A short error name",
     "field": "The request member the error is about, if any",
     "rel": "Link relation: self, first, prev, next",
