@@ -62,6 +62,27 @@ def manager_digests(
     return {manager: _digest(replies, since, until) for manager, replies in by_manager.items()}
 
 
+def unaddressed_digest(
+    rows: Sequence[Mapping[str, Any]], since: datetime, until: datetime
+) -> Digest | None:
+    """The replies no manager's digest carries (an unknown number, or no manager_email on
+    record), for the administrators: otherwise nobody would ever read them."""
+    replies = [Reply.from_row(row) for row in rows if not row.get("manager_email")]
+    if not replies:
+        return None
+    digest = _digest(replies, since, until)
+    subject = (
+        f"[sms-bridge] {len(replies)} SMS repl{'y' if len(replies) == 1 else 'ies'} "
+        f"with no manager to read them ({until:%Y-%m-%d})"
+    )
+    intro = "Replies from unknown numbers or people with no manager_email, "
+    return Digest(
+        subject,
+        digest.text.replace("Replies from your team, ", intro, 1),
+        digest.html.replace("Replies from your team, ", intro, 1),
+    )
+
+
 def _digest(replies: list[Reply], since: datetime, until: datetime) -> Digest:
     threads: dict[int, list[Reply]] = defaultdict(list)
     unmatched: list[Reply] = []

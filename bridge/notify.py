@@ -12,7 +12,7 @@ from datetime import datetime
 from bridge.config import MailSettings
 from bridge.digests import error_digest
 from bridge.mail import Transport, compose
-from bridge.manager_digest import manager_digests
+from bridge.manager_digest import manager_digests, unaddressed_digest
 from bridge.store import Store
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,16 @@ class Notifier:
         return self._send(digest.subject, digest.text, digest.html)
 
     def manager_digests(self, store: Store, since: datetime, until: datetime) -> int:
-        """Send each manager the digest of their employees' replies; returns mails sent."""
-        digests = manager_digests(store.replies_for_digest(since, until), since, until)
+        """Send each manager the digest of their employees' replies, and the administrators
+        those no manager receives; returns mails sent."""
+        rows = store.replies_for_digest(since, until)
+        digests = manager_digests(rows, since, until)
         sent = 0
+        unaddressed = unaddressed_digest(rows, since, until)
+        if unaddressed is not None and self._send(
+            unaddressed.subject, unaddressed.text, unaddressed.html
+        ):
+            sent += 1
         for manager, digest in sorted(digests.items()):
             try:
                 self.transport.send(

@@ -56,3 +56,20 @@ def test_grouped_by_reminder_with_unmatched_flagged_per_manager() -> None:
 def test_html_is_escaped() -> None:
     digests = manager_digests([row(1, "<script>x</script>", "m@example.com", 3)], T, T)
     assert "<script>" not in digests["m@example.com"].html
+
+
+def test_replies_no_manager_receives_go_to_the_administrators() -> None:
+    from bridge.manager_digest import unaddressed_digest
+
+    rows = [
+        row(1, "YES 4821", "dana@example.com", 7),
+        row(2, "STOP", None, 7, name="Dana Whitfield"),  # Dana has no manager on record
+        row(3, "who is this?", None, None, method="NONE", name=""),  # an unknown number
+    ]
+    digest = unaddressed_digest(rows, T, T.replace(hour=10))
+    assert digest is not None
+    assert digest.subject.startswith("[sms-bridge] 2 SMS replies with no manager to read them")
+    assert "Dana Whitfield: STOP" in digest.text and "who is this?" in digest.text
+    assert "YES 4821" not in digest.text  # Dana's manager digest has it
+    assert "+1415*****02" in digest.text  # the unknown number, masked
+    assert unaddressed_digest(rows[:1], T, T) is None
