@@ -94,8 +94,9 @@ def receive_reply(
         from_number,
         to_number,
         codes,
-        # A Messaging Service sender has no number of its own: its messages are found by code.
-        sender_code=sender_code if sender and not sender.from_number else None,
+        # A Messaging Service sender sends from any number of its pool: its messages are found
+        # by sender code, not by the number the reply went to.
+        sender_code=sender_code if sender and sender.messaging_service_sid else None,
         reference_since=reference_start(now),
         window_since=window_start(now, thread_window_hours),
     )

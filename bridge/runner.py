@@ -119,7 +119,18 @@ class Runner:
         if since is None:
             return  # another worker ran it
         self.notifier.send_failed = False
-        sent = work(since, now)
+        try:
+            sent = work(since, now)
+        except BaseException:
+            # Reading the window failed (a database blip): the next run covers it, if the
+            # database takes the give-back; the original error is what the caller reports.
+            try:
+                self.store.give_back_job_run(job, since, now)
+            except Exception as exc:
+                log.error(
+                    "%s: could not give the run back (%s); %s onwards unreported", job, exc, since
+                )
+            raise
         if self.notifier.send_failed and not sent:
             log.warning("%s: mail failed; the next run covers %s onwards", job, since)
             self.store.give_back_job_run(job, since, now)

@@ -97,7 +97,7 @@ SELECT i.id, k.handler, k.sender_code, k.keyword
                          AND (s.from_number = i.to_number OR o.sender_code = s.code)
  WHERE i.status = 'NEW' AND (k.sender_code = '*' OR s.code IS NOT NULL)
    AND (i.processed_at IS NULL OR i.processed_at < :stale_before)
- ORDER BY i.id
+ ORDER BY i.id, k.sender_code, k.keyword
 """
 
 

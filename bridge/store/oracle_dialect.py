@@ -398,10 +398,11 @@ class OracleDialect(Dialect):
 
     def is_unavailable(self, exc: BaseException) -> bool:
         # Connection refused or lost, the listener or the instance down: OperationalError or
-        # InterfaceError. python-oracledb raises some outages as a plain DatabaseError, though:
-        # DPY-4xxx (DPY-4005 no pooled connection in time, DPY-4011 connection closed, DPY-4024
-        # call timeout) and the ORA errors of a lost session; the driver marks those
-        # recoverable. Constraint and PL/SQL errors are other DatabaseErrors: bugs or bad data.
+        # InterfaceError. python-oracledb raises some outages as a plain DatabaseError, though
+        # (DPY-4005 no pooled connection in time, DPY-4011 connection closed, DPY-4024 call
+        # timeout, and the ORA errors of a lost session), or marks them recoverable. The rest
+        # of DPY-4xxx are bugs or bad data (4004 invalid number, 4008 no such bind), like
+        # constraint and PL/SQL errors: never spooled, never reported as an outage.
         oracledb = self._oracledb
         if isinstance(exc, oracledb.OperationalError | oracledb.InterfaceError | OSError):
             return True
@@ -409,11 +410,7 @@ class OracleDialect(Dialect):
             return False
         error = exc.args[0]
         code = str(getattr(error, "full_code", "") or "")
-        return (
-            code.startswith("DPY-4")
-            or code in _LOST_SESSION_CODES
-            or bool(getattr(error, "isrecoverable", False))
-        )
+        return code in _OUTAGE_CODES or bool(getattr(error, "isrecoverable", False))
 
     def call_procedure(self, tx: Tx, name: str, args: Sequence[Any]) -> None:
         # callproc splices the name into an anonymous block: refuse anything but plain
@@ -424,9 +421,22 @@ class OracleDialect(Dialect):
         tx.cursor.callproc(name, list(args))
 
 
-# A session that went away under us (the instance, the network or a DBA ended it).
-_LOST_SESSION_CODES = frozenset(
-    {"ORA-00028", "ORA-01012", "ORA-01033", "ORA-01089", "ORA-03113", "ORA-03114", "ORA-03135"}
+# Outages raised as a plain DatabaseError: the driver's (no pooled connection in time,
+# connection closed, call timeout) and a session that went away under us (the instance, the
+# network or a DBA ended it).
+_OUTAGE_CODES = frozenset(
+    {
+        "DPY-4005",
+        "DPY-4011",
+        "DPY-4024",
+        "ORA-00028",
+        "ORA-01012",
+        "ORA-01033",
+        "ORA-01089",
+        "ORA-03113",
+        "ORA-03114",
+        "ORA-03135",
+    }
 )
 
 # [schema.]package.procedure, each part an ordinary Oracle identifier.

@@ -275,6 +275,29 @@ as
             p_correlation_key => 'k-1');
     end correlation_incomplete;
 
+    procedure bad_reply_code
+    is
+        l_id number;
+    begin
+        l_id := sms_api.enqueue(
+            p_sender_code => c_sender, p_body => 'x',
+            p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+            p_reply_code => 'YES');
+    end bad_reply_code;
+
+    procedure reply_code_upper_cased
+    is
+        l_id    number;
+        l_code  sms_outbound.reply_code%type;
+    begin
+        l_id := sms_api.enqueue(
+            p_sender_code => c_sender, p_body => 'Reply YES hr-2291',
+            p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+            p_reply_code => 'hr-2291');
+        select reply_code into l_code from sms_outbound where id = l_id;
+        ut.expect(l_code).to_equal('HR-2291');
+    end reply_code_upper_cased;
+
     procedure error_message_is_filled
     is
         l_id number;

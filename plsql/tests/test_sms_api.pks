@@ -85,6 +85,13 @@ as
     --%throws(sms_err.e_correlation_incomplete)
     procedure correlation_incomplete;
 
+    --%test(a reply code replies could never quote (no digit): bad_reply_code)
+    --%throws(sms_err.e_bad_reply_code)
+    procedure bad_reply_code;
+
+    --%test(a reply code is stored upper-cased, as replies are searched)
+    procedure reply_code_upper_cased;
+
     --%test(error messages are the templates of bridge/errors.py, filled left to right)
     procedure error_message_is_filled;
 

@@ -137,6 +137,31 @@ def test_a_reply_left_by_a_dead_dispatcher_is_taken_again_after_the_lease(
     assert not store.take_inbound(inbound_id, now, HANDLER_LEASE)  # a racing one loses
     calls: list[int] = []
     dispatcher = Dispatcher(store, {"confirm": calls.append})
-    assert dispatcher.run_once(now + HANDLER_LEASE / 2).processed == 0
+    # Left to the holder while its lease runs: not even listed (no skipped churn every 5 s).
+    assert store.handler_jobs(100, now + HANDLER_LEASE / 2, HANDLER_LEASE) == []
+    report = dispatcher.run_once(now + HANDLER_LEASE / 2)
+    assert (report.processed, report.skipped) == (0, 0)
     assert dispatcher.run_once(now + HANDLER_LEASE * 2).processed == 1
+    assert calls == [inbound_id]
+
+
+def test_a_messaging_service_senders_rule_handles_replies_matched_to_its_messages(
+    store: Store, now: datetime
+) -> None:
+    from datetime import timedelta
+
+    from bridge.models import Sender
+    from tests.inbound.conftest import sent_message
+
+    store.save_sender(Sender(code="OPS", messaging_service_sid="MG" + "cd" * 16, mps=5), now)
+    store.save_keyword(KeywordRule("*", "OPS", "HANDLER", "ops_reply"))
+    outbound = sent_message(store, now, sender="OPS", ago=timedelta(minutes=1))
+    # A reply to one of the service's pool numbers, matched to the OPS message.
+    record = InboundRecord(
+        new_sid(), ALICE, "+15017122662", "on my way", keyword="ON", outbound_id=outbound,
+        match_method="LATEST",
+    )  # fmt: skip
+    inbound_id, _ = store.record_inbound(record, now)
+    calls: list[int] = []
+    assert Dispatcher(store, {"ops_reply": calls.append}).run_once(now).processed == 1
     assert calls == [inbound_id]

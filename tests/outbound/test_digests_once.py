@@ -6,6 +6,8 @@ import mailbox
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bridge.config import load_settings
 from bridge.runner import Runner
 from bridge.statuses import Status
@@ -52,4 +54,46 @@ def test_two_workers_send_one_error_digest_and_a_restart_loses_nothing(tmp_path:
     finally:
         for runner in workers:
             runner.worker.shutdown()
+        store.close()
+
+
+def test_a_digest_whose_mail_or_read_failed_is_covered_by_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "giveback.db"
+    store = prepare_db(db)
+    now = datetime.now(UTC)
+    (message_id,) = enqueue_many(store, 1)
+    store.finalize(message_id, Status.FAILED, now - timedelta(minutes=1), error_code=30008)
+    smtp_down = load_settings(
+        None,
+        {
+            "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{db}",
+            "SMS_BRIDGE_MAIL_TRANSPORT": "smtp",
+            "SMS_BRIDGE_MAIL_SMTP_HOST": "127.0.0.1",
+            "SMS_BRIDGE_MAIL_SMTP_PORT": "9",  # nothing listens: the mail fails
+            "SMS_BRIDGE_MAIL_SMTP_SECURITY": "none",
+            "SMS_BRIDGE_MAIL_ADMINS": "ops@example.com",
+        },
+    )
+    runner = Runner(smtp_down, store, clock=lambda: now)
+    try:
+        runner.digest()
+        every = timedelta(minutes=smtp_down.mail.error_digest_minutes)
+        # Given back: the run after it starts where this one started.
+        later = now + every
+        assert store.take_job_run("error_digest", later, every, "other") == now - every
+
+        # A read that fails (a database blip) is given back too, and the error still raised.
+        def broken(*args: object) -> list[object]:
+            raise RuntimeError("database blip")
+
+        monkeypatch.setattr(store, "errors_since", broken)
+        blipped = Runner(smtp_down, store, clock=lambda: later + every)
+        with pytest.raises(RuntimeError):
+            blipped.digest()
+        blipped.worker.shutdown()
+        assert store.take_job_run("error_digest", later + every * 2, every, "x") == later
+    finally:
+        runner.worker.shutdown()
         store.close()

@@ -16,12 +16,13 @@ import pytest
 from tests.plsql.helpers import PLSQL_DIR, relative
 
 _FUNCTION = re.compile(r"^\s*function\s+(\w+)", re.I | re.M)
-# A statement's text runs from the previous ";": skip the block keywords that may precede it.
-_SQL_START = re.compile(
-    r"^\s*(?:(?:begin|then|else|loop|is|as|declare|exception|when\s+[\w.]+\s+then)\s+)*"
-    r"(insert|update|delete|merge|select|open\s+\w+\s+for)\b",
-    re.I,
+# The SQL of a statement: from its first SQL keyword (whatever PL/SQL precedes it: "if ...
+# then", "for r in (", "cursor c is", "begin") to the end of the statement or, for a cursor FOR
+# loop, to its "loop" (what follows is PL/SQL again).
+_SQL_KEYWORD = re.compile(
+    r"\b(insert\s+into|update\s+\w+\s+set|delete\s+from|merge\s+into|select)\b", re.I
 )
+_LOOP = re.compile(r"\bloop\b", re.I)
 _COMMENT = re.compile(r"--[^\n]*")
 _STRING = re.compile(r"'(?:[^']|'')*'")
 
@@ -35,7 +36,15 @@ def private_functions(body: Path) -> set[str]:
 
 def sql_statements(body: Path) -> list[str]:
     text = _STRING.sub("''", _COMMENT.sub("", body.read_text(encoding="utf-8")))
-    return [s for s in text.split(";") if _SQL_START.match(s)]
+    found = []
+    for statement in text.split(";"):
+        start = _SQL_KEYWORD.search(statement)
+        if start is None:
+            continue
+        sql = statement[start.start() :]
+        loop = _LOOP.search(sql)
+        found.append(sql[: loop.start()] if loop else sql)
+    return found
 
 
 BODIES = sorted(PLSQL_DIR.rglob("*.pkb"))
@@ -53,15 +62,36 @@ def test_no_private_function_is_called_from_sql(body: Path) -> None:
     assert not offending, f"{relative(body)}: body-only functions used in SQL: {offending}"
 
 
-def test_the_check_finds_such_a_call(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "update t\n     set at = utc_now() where id = 1",
+        "if p_x is null then\n insert into t (at) values (utc_now)",
+        "for r in (select id from t where at < utc_now) loop\n null",
+        "cursor c is select utc_now from dual",
+        "merge into t using (select 1 x from dual) s on (t.x = s.x)"
+        " when not matched then insert (at) values (utc_now)",
+    ],
+)
+def test_the_check_finds_such_a_call(tmp_path: Path, statement: str) -> None:
     (tmp_path / "p.pks").write_text("package p as procedure go; end p;", encoding="utf-8")
     body = tmp_path / "p.pkb"
     body.write_text(
         "package body p as\n function utc_now return timestamp is begin return null; end;\n"
         " procedure go is\n l_now timestamp := utc_now;\n begin\n"
-        "  update t\n     set at = utc_now() where id = 1;\n end go;\nend p;\n",
+        f"  {statement};\n end go;\nend p;\n",
         encoding="utf-8",
     )
     assert private_functions(body) == {"utc_now"}
-    found = [s for s in sql_statements(body) if "utc_now" in s]
-    assert len(found) == 1 and "update t" in found[0]
+    found = [sql for sql in sql_statements(body) if "utc_now" in sql]
+    assert len(found) == 1  # the SQL, not the PL/SQL assignment l_now := utc_now
+
+
+def test_pl_sql_after_a_cursor_loop_is_not_sql(tmp_path: Path) -> None:
+    body = tmp_path / "q.pkb"
+    body.write_text(
+        "package body q as\n procedure go is begin\n"
+        "  for r in (select id from t) loop l_at := utc_now;\n end loop;\n end go;\nend q;\n",
+        encoding="utf-8",
+    )
+    assert not [sql for sql in sql_statements(body) if "utc_now" in sql]

@@ -284,9 +284,31 @@ def test_texts_for_nvarchar2_columns_are_bound_as_national_text() -> None:
         (oracledb.DatabaseError(SimpleNamespace(full_code="ORA-12345", isrecoverable=True)), True),
         (oracledb.IntegrityError(SimpleNamespace(full_code="ORA-00001")), False),
         (oracledb.DatabaseError(SimpleNamespace(full_code="ORA-06502")), False),  # a bug
+        (oracledb.DatabaseError(SimpleNamespace(full_code="DPY-4008")), False),  # no such bind
         (ValueError("x"), False),
     ],
 )
 def test_outages_are_told_from_bugs(error: BaseException, outage: bool) -> None:
     dialect, _ = make_dialect()
     assert dialect.is_unavailable(error) is outage
+
+
+def test_a_concurrent_first_opt_out_is_merged_again_not_lost() -> None:
+    dialect, pool = make_dialect()
+    failures = [oracledb.IntegrityError(SimpleNamespace(full_code="ORA-00001"))]
+    with dialect.transaction("optout") as tx:
+        cursor = tx.cursor  # type: ignore[attr-defined]
+        record = cursor.execute
+
+        def execute(sql: str, params: Any = None) -> None:
+            record(sql, params)
+            if failures:
+                raise failures.pop()  # the other session inserted the row first
+
+        cursor.execute = execute
+        params = {"phone_number": "+1", "scope": "+2", "state": "OPTED_OUT"}
+        dialect.upsert_optout(
+            tx, {**params, "keyword": "STOP", "source": "inbound", "changed_at": NOW}
+        )
+    merges = [a for n, a in cursor.calls if n == "execute" and "MERGE" in a[0]]
+    assert len(merges) == 2 and pool.conn.commits == 1 and pool.conn.rollbacks == 0

@@ -23,7 +23,7 @@ as
         return 'Hi ' || l_first_name || ', your ' || p_cert_name
                || ' certification expires on '
                || to_char(p_expires_on, 'DD Mon YYYY', 'nls_date_language=english')
-               || '. Reply YES ' || lpad(to_char(p_cert_id), 2, '0')
+               || '. Reply YES ' || lpad(to_char(p_cert_id), greatest(2, length(to_char(p_cert_id))), '0')
                || ' when renewed. Reply HELP for help, STOP to opt out.';
     end reminder_body;
 
@@ -71,8 +71,10 @@ as
                                                        l_cert.expires_on, l_cert.cert_id),
                     p_priority        => 2,
                     p_reference       => c_reference_tag || to_char(l_cert.cert_id),
-                    -- At least two digits: a reply code is 2 to 16 characters (sms_api).
-                    p_reply_code      => lpad(to_char(l_cert.cert_id), 2, '0'),
+                    -- At least two digits (a reply code has 2 to 16 characters, sms_api); lpad
+                    -- alone would cut a longer id to two.
+                    p_reply_code      => lpad(to_char(l_cert.cert_id),
+                                              greatest(2, length(to_char(l_cert.cert_id))), '0'),
                     p_source_system   => c_source_system,
                     -- One reminder per certification and expiry date: renewing with a new
                     -- date makes a new key, running again on the same day does not.
