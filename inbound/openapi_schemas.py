@@ -208,7 +208,15 @@ def schemas() -> dict[str, Any]:
                     "pattern": "^\\+[1-9][0-9]{6,14}$",
                     "description": "Raw E.164 number: needs the raw-numbers scope",
                 },
-                "message": {"type": "string", "minLength": 1, "maxLength": 1600, "pattern": "\\S"},
+                "message": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 1600,
+                    "pattern": "\\S",
+                    "description": "At most 1600 characters as SMS counts them (UTF-16 units:"
+                    " an emoji counts two; JSON Schema's maxLength counts it once, so an"
+                    " emoji-heavy text within it may still get 400 body_too_long)",
+                },
                 "sender": {
                     "type": "string",
                     "minLength": 1,
