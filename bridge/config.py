@@ -256,6 +256,11 @@ def _convert(value: Any, kind: Any, where: str) -> Any:
     raise ConfigError(f"{where}: {value!r} is not a valid {type_name}")
 
 
+def redact_url(url: str) -> str:
+    """A database URL fit for a message: a password in it (tests only) is masked."""
+    return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:********@", url)
+
+
 def _check(settings: Settings) -> None:
     where = settings.where
     url = settings.database.url
@@ -267,9 +272,9 @@ def _check(settings: Settings) -> None:
         # Checked here, where the origin of the value is known (the dialect parses it later).
         parts = urlsplit(url)
         if not parts.username or not parts.hostname or not parts.path.strip("/"):
-            shown = re.sub(r"(//[^:/@]+):[^@]*@", r"\1:********@", url)
             raise ConfigError(
-                f"{where('database', 'url')}: {shown!r} must be oracle://user@host:port/service"
+                f"{where('database', 'url')}: {redact_url(url)!r} must be"
+                " oracle://user@host:port/service"
             )
     if settings.mail.transport not in {"smtp", "maildir"}:
         raise ConfigError(f"{where('mail', 'transport')}: must be 'smtp' or 'maildir'")

@@ -89,7 +89,7 @@ class Dispatcher:
             handler(inbound_id)
             return self.store.mark_inbound(inbound_id, "PROCESSED", now)
         if self.store.engine == "oracle":
-            return self.store.run_procedure_handler(inbound_id, name, now)
+            return self.store.run_procedure_handler(inbound_id, name, now, HANDLER_LEASE)
         raise LookupError(f"no Python handler registered as {name!r}")
 
     def _python_handler(self, name: str) -> Handler | None:

@@ -27,7 +27,7 @@ def count(body: str) -> SegmentInfo:
         single, multi = 160, 153
         encoding = "GSM-7"
     else:
-        units = len(body.encode("utf-16-le")) // 2
+        units = utf16_units(body)
         single, multi = 70, 67
         encoding = "UCS-2"
     segments = 1 if units <= single else -(-units // multi)

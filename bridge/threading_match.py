@@ -27,7 +27,6 @@ from enum import StrEnum
 # of the reply such as "YES" or "DONE" are never taken for a code.
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{1,15}")
 MAX_CODES = 10
-_REPLY_CODE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,14}[A-Za-z0-9])")
 # Reference matching looks back further than the LATEST window (a code is explicit), but not
 # forever: codes are short and get reused.
 REFERENCE_LOOKBACK = timedelta(days=30)
@@ -66,7 +65,7 @@ class ThreadMatch:
 def is_reply_code(code: str) -> bool:
     """Whether ``reference_codes`` can find ``code`` in a reply: a code it cannot find would
     never match by reference, and every reply would fall back to the time window."""
-    return _REPLY_CODE.fullmatch(code) is not None and any(c.isdigit() for c in code)
+    return reference_codes(code) == [code.upper()]
 
 
 def reference_codes(body: str | None) -> list[str]:

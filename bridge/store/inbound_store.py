@@ -15,7 +15,7 @@ from typing import Any
 
 from bridge.apikeys import ApiKey, Scope, format_scopes
 from bridge.models import InboundRecord, Page, Sender
-from bridge.store.dialect import Dialect, Row, ids_in
+from bridge.store.dialect import Dialect, Row, Tx, ids_in
 from bridge.threading_match import ANSWERABLE_STATUSES, Candidate
 
 MAX_INBOUND_PAGE = 500
@@ -106,16 +106,12 @@ def _rule_rank(row: Row) -> int:
     return (2 if row["keyword"] != "*" else 0) + (1 if row["sender_code"] != "*" else 0)
 
 
-# Taking the row: on Oracle the update holds its row lock until the handler's transaction
-# ends, so a second dispatcher waits and then finds it no longer NEW.
+# Taking a reply for its handler: processed_at on a NEW row means "a dispatcher is running its
+# handler since then". A Python handler runs outside the transaction that marks its reply, and a
+# dispatcher that died mid-handler leaves it NEW: after the lease another one takes it again. A
+# procedure handler runs in the taking transaction: on Oracle the update holds its row lock
+# until then, so a second dispatcher waits and then finds it no longer NEW.
 TAKE_INBOUND = """
-UPDATE sms_inbound SET processed_at = :now WHERE id = :id AND status = 'NEW'
-"""
-
-# A Python handler runs outside the transaction that marks its reply, so the reply is taken
-# first: processed_at on a NEW row means "a dispatcher is running its handler since then". A
-# dispatcher that died mid-handler leaves it NEW; after the lease another one takes it again.
-TAKE_INBOUND_LEASED = """
 UPDATE sms_inbound SET processed_at = :now
  WHERE id = :id AND status = 'NEW' AND (processed_at IS NULL OR processed_at < :stale_before)
 """
@@ -329,14 +325,16 @@ class InboundStoreMixin:
                 chosen[int(row["id"])] = row
         return [HandlerJob(i, str(r["handler"])) for i, r in sorted(chosen.items())][:limit]
 
-    def run_procedure_handler(self, inbound_id: int, procedure: str, now: datetime) -> bool:
+    def run_procedure_handler(
+        self, inbound_id: int, procedure: str, now: datetime, lease: timedelta = timedelta(0)
+    ) -> bool:
         """Call a stored procedure with the reply's id and mark it PROCESSED, atomically.
 
         The handler's own writes commit together with PROCESSED; if it raises, everything it
         did is rolled back and the caller records ERROR. False: someone else took the row.
         """
         with self.dialect.transaction("dispatch") as tx:
-            if tx.execute(TAKE_INBOUND, {"id": inbound_id, "now": now}) == 0:
+            if not self._take_inbound(tx, inbound_id, now, lease):
                 return False
             self.dialect.call_procedure(tx, procedure, [inbound_id])
             tx.execute(
@@ -348,10 +346,11 @@ class InboundStoreMixin:
     def take_inbound(self, inbound_id: int, now: datetime, lease: timedelta) -> bool:
         """Take a NEW reply for a Python handler; False: another dispatcher has it."""
         with self.dialect.transaction("dispatch") as tx:
-            taken = tx.execute(
-                TAKE_INBOUND_LEASED, {"id": inbound_id, "now": now, "stale_before": now - lease}
-            )
-        return taken == 1
+            return self._take_inbound(tx, inbound_id, now, lease)
+
+    def _take_inbound(self, tx: Tx, inbound_id: int, now: datetime, lease: timedelta) -> bool:
+        params = {"id": inbound_id, "now": now, "stale_before": now - lease}
+        return tx.execute(TAKE_INBOUND, params) == 1
 
     def mark_inbound(
         self, inbound_id: int, status: str, now: datetime, error_message: str | None = None

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from bridge import errors
+from bridge.config import redact_url
 from bridge.models import EnqueueRequest, InstallReport
 from bridge.store.dialect import TIMESTAMP_COLUMNS, Dialect, Params, Row, Tx, require_utc
 
@@ -113,10 +114,6 @@ def parse_url(url: str, password: str = "") -> OracleTarget:
         password=password or unquote(parts.password or ""),
         dsn=f"{parts.hostname}:{parts.port or 1521}/{service}",
     )
-
-
-def redact_url(url: str) -> str:
-    return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:********@", url)
 
 
 def to_db(value: Any) -> Any:

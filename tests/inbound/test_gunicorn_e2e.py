@@ -37,6 +37,7 @@ from tests.inbound.conftest import (
     seed_people,
     sent_message,
 )
+from tests.outbound.support import run_once
 from tests.sandbox.sandbox_support import Control, start_sandbox
 
 pytestmark = pytest.mark.slow
@@ -192,15 +193,7 @@ def test_handset_stop_then_a_real_send_is_suppressed_and_start_sends_again(
             EnqueueRequest(sender_code="HR", body=f"after {body}", to_number=number),
             datetime.now(UTC),
         )
-        worker = subprocess.run(
-            [sys.executable, "-m", "bridge.cli", "run", "--once", "--quiet"],
-            cwd=ROOT,
-            env=worker_env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        worker = run_once(worker_env)
         assert worker.returncode == 0, worker.stderr[-2000:]
         message = service.store.get(message_id)
         assert message is not None

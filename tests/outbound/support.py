@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bridge.config import DatabaseSettings
+from bridge.config import DatabaseSettings, Settings, load_settings
 from bridge.models import EnqueueRequest, Sender
 from bridge.store import Store, open_store
 from tests.sandbox.sandbox_support import Control, SandboxProcess, start_sandbox
@@ -64,15 +64,7 @@ class Env:
         return open_store(DatabaseSettings(url=f"sqlite:///{self.db_path}"))
 
     def run_worker(self, *args: str, timeout: float = 120, **overrides: str) -> str:
-        proc = subprocess.run(
-            [sys.executable, "-m", "bridge.cli", "run", "--once", "--quiet", *args],
-            cwd=REPO,
-            env=self.environ(**overrides),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        proc = run_once(self.environ(**overrides), *args, timeout=timeout)
         assert proc.returncode == 0, proc.stderr[-2000:]
         return proc.stderr
 
@@ -120,3 +112,38 @@ def iter_statuses(store: Store, ids: list[int]) -> Iterator[str]:
         message = store.get(message_id)
         assert message is not None
         yield message.status.value
+
+
+def run_once(
+    env: dict[str, str], *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``sms-bridge run --once --quiet`` as a process, with ``env`` as its whole environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "bridge.cli", "run", "--once", "--quiet", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def local_settings(db: Path, maildir: Path, **overrides: str) -> Settings:
+    """Settings for an in-process Runner on ``db``, mailing the admins into ``maildir``;
+    ``overrides`` are further SMS_BRIDGE_* values (``bridge_poll_max_seconds="0.05"``)."""
+    env = {
+        "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{db}",
+        "SMS_BRIDGE_MAIL_MAILDIR": str(maildir),
+        "SMS_BRIDGE_MAIL_ADMINS": "ops@example.com",
+    }
+    env.update({f"SMS_BRIDGE_{k.upper()}": v for k, v in overrides.items()})
+    return load_settings(None, env)
+
+
+def reset_control(url: str) -> Control:
+    """The sandbox's control API, the sandbox reset to no messages and no faults."""
+    control = Control(url)
+    assert control.post("/_sandbox/reset").status_code == 200
+    control.post("/_sandbox/faults", {"replace": True})
+    return control

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bridge.config import load_settings
 from bridge.runner import Runner
-from tests.outbound.support import enqueue_many, prepare_db
+from tests.outbound.support import enqueue_many, local_settings, prepare_db, run_once
 
 
 def test_database_outage_alerts_once_and_recovers(tmp_path: Path) -> None:
@@ -54,11 +54,6 @@ def test_database_outage_alerts_once_and_recovers(tmp_path: Path) -> None:
 
 
 def test_run_once_ends_with_an_error_during_an_outage(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
-    from tests.outbound.support import REPO
-
     db = tmp_path / "down.db"
     store = prepare_db(db)
     enqueue_many(store, 2)
@@ -75,15 +70,7 @@ def test_run_once_ends_with_an_error_during_an_outage(tmp_path: Path) -> None:
     blocker = sqlite3.connect(db, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "bridge.cli", "run", "--once", "--quiet"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        proc = run_once(env, timeout=60)
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
@@ -94,15 +81,7 @@ def test_run_once_ends_with_an_error_during_an_outage(tmp_path: Path) -> None:
 def test_a_bug_in_a_step_is_alerted_as_itself_not_as_a_database_outage(tmp_path: Path) -> None:
     db = tmp_path / "bug.db"
     store = prepare_db(db)
-    settings = load_settings(
-        None,
-        {
-            "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{db}",
-            "SMS_BRIDGE_MAIL_MAILDIR": str(tmp_path / "mail"),
-            "SMS_BRIDGE_MAIL_ADMINS": "ops@example.com",
-            "SMS_BRIDGE_BRIDGE_POLL_MAX_SECONDS": "0.05",
-        },
-    )
+    settings = local_settings(db, tmp_path / "mail", bridge_poll_max_seconds="0.05")
     runner = Runner(settings, store)
 
     def broken_step() -> int:

@@ -8,24 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import load_settings
 from bridge.runner import Runner
 from bridge.statuses import Status
-from tests.outbound.support import enqueue_many, prepare_db
+from tests.outbound.support import enqueue_many, local_settings, prepare_db
 
 
 def test_two_workers_send_one_error_digest_and_a_restart_loses_nothing(tmp_path: Path) -> None:
     db = tmp_path / "digest.db"
     store = prepare_db(db)
-    settings = load_settings(
-        None,
-        {
-            "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{db}",
-            "SMS_BRIDGE_MAIL_MAILDIR": str(tmp_path / "mail"),
-            "SMS_BRIDGE_MAIL_ADMINS": "ops@example.com",
-            "SMS_BRIDGE_MAIL_ERROR_DIGEST_MINUTES": "15",
-        },
-    )
+    settings = local_settings(db, tmp_path / "mail", mail_error_digest_minutes="15")
     clock = {"now": datetime.now(UTC)}
 
     def fail_one(at: datetime) -> None:
@@ -65,16 +56,13 @@ def test_a_digest_whose_mail_or_read_failed_is_covered_by_the_next_run(
     now = datetime.now(UTC)
     (message_id,) = enqueue_many(store, 1)
     store.finalize(message_id, Status.FAILED, now - timedelta(minutes=1), error_code=30008)
-    smtp_down = load_settings(
-        None,
-        {
-            "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{db}",
-            "SMS_BRIDGE_MAIL_TRANSPORT": "smtp",
-            "SMS_BRIDGE_MAIL_SMTP_HOST": "127.0.0.1",
-            "SMS_BRIDGE_MAIL_SMTP_PORT": "9",  # nothing listens: the mail fails
-            "SMS_BRIDGE_MAIL_SMTP_SECURITY": "none",
-            "SMS_BRIDGE_MAIL_ADMINS": "ops@example.com",
-        },
+    smtp_down = local_settings(
+        db,
+        tmp_path / "mail",
+        mail_transport="smtp",
+        mail_smtp_host="127.0.0.1",
+        mail_smtp_port="9",  # nothing listens: the mail fails
+        mail_smtp_security="none",
     )
     runner = Runner(smtp_down, store, clock=lambda: now)
     try:

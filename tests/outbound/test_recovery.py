@@ -18,7 +18,15 @@ from bridge.models import SubmitResult
 from bridge.recovery import reconcile
 from bridge.statuses import Status
 from bridge.store import Store
-from tests.outbound.support import ACCOUNT_SID, AUTH_TOKEN, FROM, Env, enqueue_many, prepare_db
+from tests.outbound.support import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FROM,
+    Env,
+    enqueue_many,
+    prepare_db,
+    reset_control,
+)
 from tests.sandbox.sandbox_support import Control, SandboxProcess, start_sandbox
 
 pytestmark = pytest.mark.slow
@@ -37,8 +45,7 @@ def sandbox() -> Iterator[SandboxProcess]:
 
 @pytest.fixture
 def control(sandbox: SandboxProcess) -> Iterator[Control]:
-    ctl = Control(sandbox.url)
-    assert ctl.post("/_sandbox/reset").status_code == 200
+    ctl = reset_control(sandbox.url)
     yield ctl
     ctl.close()
 

@@ -27,6 +27,7 @@ from tests.outbound.support import (
     enqueue_many,
     iter_statuses,
     prepare_db,
+    reset_control,
     start,
 )
 from tests.sandbox.sandbox_support import Control, SandboxProcess
@@ -44,9 +45,7 @@ def sandbox() -> Iterator[SandboxProcess]:
 
 @pytest.fixture
 def control(sandbox: SandboxProcess) -> Iterator[Control]:
-    ctl = Control(sandbox.url)
-    assert ctl.post("/_sandbox/reset").status_code == 200
-    ctl.post("/_sandbox/faults", {"replace": True})
+    ctl = reset_control(sandbox.url)
     yield ctl
     ctl.close()
 
