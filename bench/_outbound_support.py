@@ -25,7 +25,7 @@ import psutil
 
 from bench._util import percentile
 from bridge.config import DatabaseSettings
-from bridge.models import EnqueueRequest, Sender
+from bridge.domain.models import EnqueueRequest, Sender
 from bridge.store import Store, open_store
 
 REPO = Path(__file__).resolve().parents[1]

@@ -38,7 +38,7 @@ from bench._outbound_support import (
     pct,
     utcnow,
 )
-from bridge import segments
+from bridge.domain import segments
 from bridge.store import Store
 
 HISTORY_SQL = """

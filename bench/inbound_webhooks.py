@@ -45,7 +45,7 @@ def flask_app() -> Any:
     from twilio.request_validator import RequestValidator
 
     from bridge.config import config_path, load_settings
-    from bridge.inbound_processing import receive_reply
+    from bridge.replies.processing import receive_reply
     from bridge.store import open_store
     from inbound.webhooks import twiml
 
@@ -108,7 +108,7 @@ def free_port() -> int:
 
 def prepare_database(path: Path) -> None:
     from bridge.config import DatabaseSettings
-    from bridge.models import Sender
+    from bridge.domain.models import Sender
     from bridge.store import open_store
 
     store = open_store(DatabaseSettings(url=f"sqlite:///{path}"))

@@ -44,7 +44,7 @@ from bench._outbound_support import (
     worker_env,
 )
 from bridge.config import BridgeSettings
-from bridge.models import EnqueueRequest
+from bridge.domain.models import EnqueueRequest
 
 
 def phase(

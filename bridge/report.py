@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bridge.models import DailyCount, Event, Message, StatusCount
-from bridge.statuses import Status
+from bridge.domain.models import DailyCount, Event, Message, StatusCount
+from bridge.domain.statuses import Status
 
 REPORT_COLUMNS = [s.value for s in Status]
 

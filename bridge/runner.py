@@ -20,16 +20,16 @@ from types import FrameType
 
 import schedule
 
-from bridge import hr_certs
 from bridge.config import Settings
-from bridge.dispatcher import Dispatcher
-from bridge.gateway import TwilioGateway
-from bridge.inbound_processing import replay_spool
-from bridge.mail import make_transport
-from bridge.notify import Notifier
-from bridge.recovery import reconcile, sync
+from bridge.hr import certs as hr_certs
+from bridge.mail.notify import Notifier
+from bridge.mail.transport import make_transport
+from bridge.outbound.gateway import TwilioGateway
+from bridge.outbound.recovery import reconcile, sync
+from bridge.outbound.worker import Worker
+from bridge.replies.dispatcher import Dispatcher
+from bridge.replies.processing import replay_spool
 from bridge.store import Store
-from bridge.worker import Worker
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import falcon
 
 from bridge.apikeys import Scope
-from bridge.spool import Spool
+from bridge.replies.spool import Spool
 from bridge.store import Store
 from bridge.store.inbound_store import INBOUND_STATUSES
 from inbound.http import collection, invalid, paging

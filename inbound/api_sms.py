@@ -15,8 +15,8 @@ import falcon
 
 from bridge import errors
 from bridge.apikeys import ApiKey, Scope
-from bridge.models import EnqueueRequest, MessageFilter, Page
-from bridge.statuses import Status
+from bridge.domain.models import EnqueueRequest, MessageFilter, Page
+from bridge.domain.statuses import Status
 from bridge.store import Store
 from inbound.http import (
     ApiError,

@@ -19,7 +19,7 @@ import falcon
 
 from bridge.config import Settings, config_path, load_settings
 from bridge.errors import ConfigError
-from bridge.spool import Spool
+from bridge.replies.spool import Spool
 from bridge.store import Store, open_store
 from inbound.api_misc import Health, InboundCollection, OpenApiDocument, Stats
 from inbound.api_sms import SmsCancel, SmsCollection, SmsItem

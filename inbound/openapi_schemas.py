@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.statuses import Status
+from bridge.domain.statuses import Status
 from bridge.store.inbound_store import INBOUND_STATUSES
 
 JSON = "application/json"

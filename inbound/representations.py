@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bridge.apikeys import ApiKey, Scope
-from bridge.models import Event, Message
-from bridge.phone import mask as mask_number
+from bridge.domain.models import Event, Message
+from bridge.domain.phone import mask as mask_number
 from bridge.store.dialect import Row
 from inbound.http import iso
 

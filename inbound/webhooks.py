@@ -1,7 +1,7 @@
 """Twilio's webhooks: inbound SMS and delivery status callbacks.
 
 Both are thin: the signature middleware has verified and parsed the form, the work is in
-:mod:`bridge.inbound_processing` (shared with the spool replay). When the database is
+:mod:`bridge.replies.processing` (shared with the spool replay). When the database is
 unreachable the webhook is spooled durably and acknowledged, because Twilio gives up on a
 webhook after a few failed attempts and the reply would be lost.
 """
@@ -16,7 +16,9 @@ from xml.sax.saxutils import escape
 import falcon
 
 from bridge.config import InboundSettings
-from bridge.inbound_processing import (
+from bridge.domain.keywords import Action, classify
+from bridge.domain.phone import mask as mask_number
+from bridge.replies.processing import (
     DEFAULT_HELP,
     BadWebhook,
     Form,
@@ -25,9 +27,7 @@ from bridge.inbound_processing import (
     receive_reply,
     receive_status,
 )
-from bridge.keywords import Action, classify
-from bridge.phone import mask as mask_number
-from bridge.spool import Spool
+from bridge.replies.spool import Spool
 from bridge.store import Store
 from inbound.http import ApiError
 

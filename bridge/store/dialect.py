@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bridge.models import EnqueueRequest, InstallReport
+from bridge.domain.models import EnqueueRequest, InstallReport
 
 Row = dict[str, Any]
 Params = Mapping[str, Any]

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.apikeys import ApiKey, Scope, format_scopes
-from bridge.models import InboundRecord, Page, Sender
+from bridge.domain.models import InboundRecord, Page, Sender
+from bridge.domain.threading_match import ANSWERABLE_STATUSES, Candidate
 from bridge.store.dialect import Dialect, Row, Tx, ids_in
-from bridge.threading_match import ANSWERABLE_STATUSES, Candidate
 
 MAX_INBOUND_PAGE = 500
 INBOUND_STATUSES = ("NEW", "PROCESSED", "IGNORED", "ERROR")

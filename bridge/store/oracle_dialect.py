@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from bridge import errors
 from bridge.config import redact_url
-from bridge.models import EnqueueRequest, InstallReport
+from bridge.domain.models import EnqueueRequest, InstallReport
 from bridge.store.dialect import TIMESTAMP_COLUMNS, Dialect, Params, Row, Tx, require_utc
 
 MODULE = "sms-bridge"
@@ -254,7 +254,7 @@ class OracleDialect(Dialect):
         self.pool.close(force=True)
 
     def install(self, plsql_dir: Path | None, with_demo: bool, now: datetime) -> InstallReport:
-        from bridge.oracle_script import install_files, split_statements
+        from bridge.store.oracle_script import install_files, split_statements
 
         plsql_dir = plsql_dir or default_plsql_dir()
         report = InstallReport()

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bridge.models import Message, SubmitResult
-from bridge.statuses import FINAL_STATUSES, Status, rank
+from bridge.domain.models import Message, SubmitResult
+from bridge.domain.statuses import FINAL_STATUSES, Status, rank
 from bridge.store import queries
 from bridge.store.dialect import ids_in
 from bridge.store.rows import StoreBase, message_from_row

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from bridge.models import Event, Message, Sender
-from bridge.statuses import Status
+from bridge.domain.models import Event, Message, Sender
+from bridge.domain.statuses import Status
 from bridge.store import queries
 from bridge.store.dialect import Dialect, Row, Tx, chunks, ids_in
 

@@ -16,8 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bridge import enqueue_rules, errors
-from bridge.models import EnqueueRequest, InstallReport, Sender
+from bridge import errors
+from bridge.domain import enqueue_rules
+from bridge.domain.models import EnqueueRequest, InstallReport, Sender
 from bridge.store import queries
 from bridge.store.dialect import TIMESTAMP_COLUMNS, Dialect, Params, Row, Tx, require_utc
 
@@ -295,5 +296,5 @@ class SQLiteDialect(Dialect):
     def call_procedure(self, tx: Tx, name: str, args: Sequence[Any]) -> None:
         raise errors.StoreError(
             f"reply handler {name!r}: SQLite has no stored procedures; register a Python"
-            " callable under that name (bridge.dispatcher)"
+            " callable under that name (bridge.replies.dispatcher)"
         )

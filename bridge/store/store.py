@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge import errors
-from bridge.models import (
+from bridge.domain.models import (
     DailyCount,
     EnqueueRequest,
     Event,
@@ -29,7 +29,7 @@ from bridge.models import (
     Sender,
     StatusCount,
 )
-from bridge.statuses import Status
+from bridge.domain.statuses import Status
 from bridge.store import queries
 from bridge.store.dialect import Row
 from bridge.store.inbound_store import InboundStoreMixin

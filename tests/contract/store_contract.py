@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from bridge import errors
-from bridge.models import EnqueueRequest, InboundRecord, MessageFilter, Sender, SubmitResult
-from bridge.statuses import Status
+from bridge.domain.models import EnqueueRequest, InboundRecord, MessageFilter, Sender, SubmitResult
+from bridge.domain.statuses import Status
 from bridge.store import Store
 
 _codes = itertools.count(1)

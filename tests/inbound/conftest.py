@@ -17,8 +17,8 @@ from werkzeug.datastructures import MultiDict
 
 from bridge.apikeys import Scope, generate
 from bridge.config import DatabaseSettings, InboundSettings, Secret, Settings, TwilioSettings
-from bridge.models import EnqueueRequest, Sender, SubmitResult
-from bridge.spool import Spool
+from bridge.domain.models import EnqueueRequest, Sender, SubmitResult
+from bridge.replies.spool import Spool
 from bridge.store import Store, open_store
 from inbound.app import create_app
 

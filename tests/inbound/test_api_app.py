@@ -9,7 +9,7 @@ import falcon.testing
 import pytest
 
 from bridge.apikeys import Scope
-from bridge.models import Sender
+from bridge.domain.models import Sender
 from bridge.store import Store
 from tests.inbound.conftest import (
     ALICE,

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bridge.apikeys import hash_key
-from bridge.cli import main
+from bridge.cli.main import main
 from bridge.config import load_settings
-from bridge.spool import Spool
+from bridge.replies.spool import Spool
 from bridge.store import open_store
 
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from bridge.dispatcher import Dispatcher
-from bridge.models import InboundRecord
+from bridge.domain.models import InboundRecord
+from bridge.replies.dispatcher import Dispatcher
 from bridge.store import Store
 from bridge.store.inbound_store import KeywordRule
 from tests.inbound.conftest import ALICE, HR_NUMBER, IT_NUMBER, new_sid
@@ -129,7 +129,7 @@ def test_a_reply_taken_by_one_dispatcher_is_not_run_by_another(store: Store, now
 def test_a_reply_left_by_a_dead_dispatcher_is_taken_again_after_the_lease(
     store: Store, now: datetime
 ) -> None:
-    from bridge.dispatcher import HANDLER_LEASE
+    from bridge.replies.dispatcher import HANDLER_LEASE
 
     store.save_keyword(KeywordRule("YES", "*", "HANDLER", "confirm"))
     inbound_id = reply(store, now, "YES")
@@ -150,7 +150,7 @@ def test_a_messaging_service_senders_rule_handles_replies_matched_to_its_message
 ) -> None:
     from datetime import timedelta
 
-    from bridge.models import Sender
+    from bridge.domain.models import Sender
     from tests.inbound.conftest import sent_message
 
     store.save_sender(Sender(code="OPS", messaging_service_sid="MG" + "cd" * 16, mps=5), now)

@@ -20,8 +20,8 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
 from bridge.apikeys import Scope
-from bridge.models import EnqueueRequest, Sender
-from bridge.statuses import Status
+from bridge.domain.models import EnqueueRequest, Sender
+from bridge.domain.statuses import Status
 from bridge.store import Store, open_store
 from tests.inbound.conftest import (
     ALICE,

@@ -19,7 +19,7 @@ from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from bridge.apikeys import Scope
-from bridge.models import Sender
+from bridge.domain.models import Sender
 from bridge.store import open_store
 from inbound.app import create_app
 from inbound.openapi import openapi_document

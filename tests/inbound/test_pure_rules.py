@@ -8,9 +8,9 @@ import pytest
 
 from bridge import apikeys
 from bridge.apikeys import Scope
-from bridge.keywords import Action, classify
-from bridge.phone import mask as mask_number
-from bridge.threading_match import Candidate, MatchMethod, match, reference_codes
+from bridge.domain.keywords import Action, classify
+from bridge.domain.phone import mask as mask_number
+from bridge.domain.threading_match import Candidate, MatchMethod, match, reference_codes
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bridge.spool import Spool, SpoolEntry
+from bridge.replies.spool import Spool, SpoolEntry
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 

@@ -10,9 +10,9 @@ import falcon.testing
 import pytest
 
 from bridge.config import Settings
+from bridge.domain.statuses import Status
 from bridge.errors import ConfigError
-from bridge.spool import Spool
-from bridge.statuses import Status
+from bridge.replies.spool import Spool
 from bridge.store import Store, open_store
 from inbound.app import create_app
 from tests.inbound.conftest import (
@@ -313,7 +313,7 @@ def test_out_of_order_callbacks_end_delivered(
 def test_callback_with_our_id_heals_a_row_without_sid(
     client: falcon.testing.TestClient, store: Store, now: datetime
 ) -> None:
-    from bridge.models import EnqueueRequest
+    from bridge.domain.models import EnqueueRequest
 
     message_id = store.enqueue(EnqueueRequest(sender_code="HR", body="hi", to_number=ALICE), now)
     store.claim_batch("HR", 10, now, lease_seconds=60, worker="t")  # SENDING, create timed out
@@ -352,7 +352,7 @@ def test_database_down_spools_and_replay_applies(
     assert client.simulate_get("/health").status_code == 503
     assert spool.pending() == 3 and count(store, "sms_inbound") == 0
 
-    from bridge.inbound_processing import replay_spool
+    from bridge.replies.processing import replay_spool
 
     report = replay_spool(store, settings.inbound)
     assert (report.applied, report.remaining, report.rejected) == (3, 0, 0)
@@ -377,7 +377,7 @@ POOL_NUMBER = "+15017122662"
 def test_a_messaging_service_sender_opts_out_per_service_and_threads_by_sender(
     client: falcon.testing.TestClient, store: Store, now: datetime
 ) -> None:
-    from bridge.models import Sender
+    from bridge.domain.models import Sender
 
     ops = Sender(code="OPS", messaging_service_sid=MG, mps=10)
     store.save_sender(ops, now)
@@ -397,7 +397,7 @@ def test_a_messaging_service_sender_opts_out_per_service_and_threads_by_sender(
 
 
 def test_a_sender_with_a_number_and_a_service_is_checked_by_its_service() -> None:
-    from bridge.models import Sender
+    from bridge.domain.models import Sender
 
     # The gateway sends through the service when a sender has both, so Twilio's opt-outs
     # (and 21610) are per service.

@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 from bridge.config import DatabaseSettings
-from bridge.models import EnqueueRequest, Sender
-from bridge.statuses import Status
+from bridge.domain.models import EnqueueRequest, Sender
+from bridge.domain.statuses import Status
 from bridge.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge import hr_certs
 from bridge.config import DatabaseSettings
-from bridge.demo_data import seed, seed_certifications
-from bridge.models import InboundRecord, SubmitResult
+from bridge.demo.data import seed, seed_certifications
+from bridge.domain.models import InboundRecord, SubmitResult
+from bridge.hr import certs as hr_certs
 from bridge.store import Store, open_store
 
 

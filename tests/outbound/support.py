@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bridge.config import DatabaseSettings, Settings, load_settings
-from bridge.models import EnqueueRequest, Sender
+from bridge.domain.models import EnqueueRequest, Sender
 from bridge.store import Store, open_store
 from tests.sandbox.sandbox_support import Control, SandboxProcess, start_sandbox
 

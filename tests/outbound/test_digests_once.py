@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bridge.domain.statuses import Status
 from bridge.runner import Runner
-from bridge.statuses import Status
 from tests.outbound.support import enqueue_many, local_settings, prepare_db
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from bridge.config import load_settings
-from bridge.gateway import TwilioGateway
-from bridge.models import SubmitResult
-from bridge.recovery import reconcile
-from bridge.statuses import Status
+from bridge.domain.models import SubmitResult
+from bridge.domain.statuses import Status
+from bridge.outbound.gateway import TwilioGateway
+from bridge.outbound.recovery import reconcile
 from bridge.store import Store
 from tests.outbound.support import (
     ACCOUNT_SID,

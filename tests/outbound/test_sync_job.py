@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bridge.gateway import RemoteMessage
-from bridge.models import SubmitResult
-from bridge.recovery import sync
-from bridge.statuses import Status
+from bridge.domain.models import SubmitResult
+from bridge.domain.statuses import Status
+from bridge.outbound.gateway import RemoteMessage
+from bridge.outbound.recovery import sync
 from tests.outbound.support import enqueue_many, prepare_db
 
 

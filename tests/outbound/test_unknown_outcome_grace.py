@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bridge.config import BridgeSettings, Settings
-from bridge.policy import Action, Outcome
-from bridge.worker import Flight, Worker
+from bridge.domain.policy import Action, Outcome
+from bridge.outbound.worker import Flight, Worker
 from tests.outbound.support import enqueue_many, prepare_db
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from bridge.config import load_settings
-from bridge.gateway import TwilioGateway
-from bridge.models import EnqueueRequest
-from bridge.recovery import sync
-from bridge.statuses import Status
+from bridge.domain.models import EnqueueRequest
+from bridge.domain.statuses import Status
+from bridge.outbound.gateway import TwilioGateway
+from bridge.outbound.recovery import sync
 from tests.outbound.support import (
     FROM,
     LANDLINE,
@@ -281,8 +281,8 @@ def test_error_digest_arrives_at_smtp_with_the_right_counts(env: Env, control: C
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Sink
 
-    from bridge.mail import SmtpTransport
-    from bridge.notify import Notifier
+    from bridge.mail.notify import Notifier
+    from bridge.mail.transport import SmtpTransport
 
     class Keep(Sink):
         def __init__(self) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-from bridge.oracle_script import install_files, split_script
+from bridge.store.oracle_script import install_files, split_script
 
 REPO = Path(__file__).resolve().parents[2]
 PLSQL_DIR = REPO / "plsql"
@@ -109,7 +109,7 @@ def oracle_schema(files: list[Path] | None = None) -> dict[str, Table]:
     """Tables and views the Oracle scripts create, read with sqlglot's Oracle dialect.
 
     Only CREATE TABLE / VIEW / INDEX statements are handed to sqlglot: PL/SQL is beyond it
-    (parseora checks those), and the statements come from bridge.oracle_script, the splitter
+    (parseora checks those), and the statements come from bridge.store.oracle_script, the splitter
     the installer itself uses.
     """
     files = install_files(PLSQL_DIR) if files is None else files

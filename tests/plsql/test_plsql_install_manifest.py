@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.oracle_script import ScriptError, install_files
+from bridge.store.oracle_script import ScriptError, install_files
 from tests.plsql.helpers import PLSQL_DIR, plsql_files, relative
 
 # Files under plsql/ deliberately not in install.txt, with the reason.

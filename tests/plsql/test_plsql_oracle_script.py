@@ -1,4 +1,4 @@
-"""bridge.oracle_script.split_statements: the plsql/ script convention, table-driven.
+"""bridge.store.oracle_script.split_statements: the plsql/ script convention, table-driven.
 
 Every valid case is also split by parseora (which splits the way SQL*Plus runs a script), and
 the two must agree on the number and kinds of statements; so must every file under plsql/.
@@ -11,7 +11,7 @@ from pathlib import Path
 import parseora
 import pytest
 
-from bridge.oracle_script import ScriptError, split_script, split_statements
+from bridge.store.oracle_script import ScriptError, split_script, split_statements
 from tests.plsql.helpers import plsql_files, relative
 
 PACKAGE = """create or replace package p as

@@ -2,7 +2,7 @@
 
 SQLite is read as SQLite reports it (PRAGMA table_info and friends, after running the scripts);
 the Oracle DDL is read with sqlglot's Oracle dialect from the statements the installer runs
-(install.txt through bridge.oracle_script), and cross-checked with parseora's catalog.
+(install.txt through bridge.store.oracle_script), and cross-checked with parseora's catalog.
 Compared, names case-insensitive: tables and views; their columns, in order; primary and unique
 keys; foreign keys; the values of enumerated CHECKs (column IN (...)) and the number of CHECK
 constraints; and the named non-key indexes.

@@ -26,7 +26,7 @@ from sandbox_support import (
     start_sandbox,
 )
 
-from bridge.twilio_http import make_twilio_client
+from bridge.outbound.twilio_http import make_twilio_client
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from sandbox_support import (
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 
-from bridge.twilio_http import make_twilio_client
+from bridge.outbound.twilio_http import make_twilio_client
 
 RFC2822 = re.compile(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000$")
 FINAL = {"delivered", "undelivered", "failed"}

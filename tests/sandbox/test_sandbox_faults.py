@@ -14,7 +14,7 @@ import requests
 from sandbox_support import ACCOUNT_SID, AUTH_TOKEN, HANDSET, NUMBER_A, Control
 from twilio.base.exceptions import TwilioRestException
 
-from bridge.twilio_http import make_twilio_client
+from bridge.outbound.twilio_http import make_twilio_client
 
 CREATE_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 

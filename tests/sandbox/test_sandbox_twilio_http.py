@@ -1,4 +1,4 @@
-"""bridge.twilio_http: the base-URL rewriting client that reaches Twilio or the sandbox."""
+"""bridge.outbound.twilio_http: the base-URL rewriting client that reaches Twilio or the sandbox."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 import pytest
 from sandbox_support import ACCOUNT_SID, AUTH_TOKEN, Control
 
-from bridge.twilio_http import RewritingHttpClient, make_twilio_client
+from bridge.outbound.twilio_http import RewritingHttpClient, make_twilio_client
 
 
 def test_rewrites_only_the_twilio_api_host() -> None:

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bridge import errors
-from bridge.enqueue_rules import check_sender, check_shape
-from bridge.models import EnqueueRequest, Sender
+from bridge.domain.enqueue_rules import check_sender, check_shape
+from bridge.domain.models import EnqueueRequest, Sender
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.manager_digest import manager_digests
+from bridge.mail.manager_digest import manager_digests
 
 T = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -59,7 +59,7 @@ def test_html_is_escaped() -> None:
 
 
 def test_replies_no_manager_receives_go_to_the_administrators() -> None:
-    from bridge.manager_digest import unaddressed_digest
+    from bridge.mail.manager_digest import unaddressed_digest
 
     rows = [
         row(1, "YES 4821", "dana@example.com", 7),

@@ -20,7 +20,7 @@ import oracledb
 import pytest
 
 from bridge import errors
-from bridge.models import EnqueueRequest
+from bridge.domain.models import EnqueueRequest
 from bridge.store import oracle_dialect as od
 
 ROOT = Path(__file__).resolve().parents[2]

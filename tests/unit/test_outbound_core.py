@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bridge import phone, policy, segments
-from bridge.models import Message, Recipient, Sender
-from bridge.policy import Action
-from bridge.prepare import Defer, Finish, Send, prepare
-from bridge.statuses import Status
+from bridge.domain import phone, policy, segments
+from bridge.domain.models import Message, Recipient, Sender
+from bridge.domain.policy import Action
+from bridge.domain.statuses import Status
+from bridge.outbound.prepare import Defer, Finish, Send, prepare
 from bridge.store.token_bucket import TokenBucket
 
 T0 = datetime(2026, 11, 24, 4, 30, tzinfo=UTC)  # 23:30 in New York, 05:30 in Paris

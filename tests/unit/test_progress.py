@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from bridge.progress import ProgressLine
+from bridge.cli.progress import ProgressLine
 
 
 class Terminal(io.StringIO):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bridge.models import StatusCount
+from bridge.domain.models import StatusCount
 from bridge.report import render_counts
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.statuses import FINAL_STATUSES, Status, from_provider, is_final, moves_forward
+from bridge.domain.statuses import FINAL_STATUSES, Status, from_provider, is_final, moves_forward
 
 S = Status
 

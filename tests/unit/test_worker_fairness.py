@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.config import BridgeSettings, Settings
-from bridge.worker import Worker
+from bridge.outbound.worker import Worker
 
 
 class TwoBusySenders:

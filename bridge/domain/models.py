@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bridge.statuses import Status
+from bridge.domain.statuses import Status
 
 
 @dataclass(frozen=True)

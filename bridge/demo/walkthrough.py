@@ -18,16 +18,17 @@ from pathlib import Path
 
 import requests
 
-from bridge import demo_services, hr_certs
+from bridge.cli.progress import ProgressLine
 from bridge.config import Settings, load_settings
-from bridge.demo_data import DEMO_SENDERS, seed, seed_certifications, seed_keywords
+from bridge.demo import services as demo_services
+from bridge.demo.data import DEMO_SENDERS, seed, seed_certifications, seed_keywords
+from bridge.domain.models import EnqueueRequest, Message, MessageFilter
+from bridge.domain.phone import mask
+from bridge.domain.statuses import Status
 from bridge.errors import BridgeError
-from bridge.models import EnqueueRequest, Message, MessageFilter
-from bridge.phone import mask
-from bridge.progress import ProgressLine
+from bridge.hr import certs as hr_certs
 from bridge.report import render_counts
 from bridge.runner import Runner
-from bridge.statuses import Status
 from bridge.store import Store, open_store
 
 DEMO_DIR = Path("var/demo")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bridge.models import Sender
+from bridge.domain.models import Sender
 from bridge.store import Store
 
 DEMO_SENDERS = (

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bridge import errors
-from bridge.models import EnqueueRequest
-from bridge.segments import fit_utf16
+from bridge.domain.models import EnqueueRequest
+from bridge.domain.segments import fit_utf16
 from bridge.store import Store
 from bridge.store.dialect import Tx
 

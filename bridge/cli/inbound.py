@@ -1,6 +1,6 @@
 """``sms-bridge`` commands of the inbound side: ``serve``, ``apikey ...``, ``spool replay``.
 
-Split from ``bridge.cli`` (which builds the parser and runs every command) to keep each module
+Split from ``bridge.cli.main`` (which builds the parser and runs every command) to keep each module
 to one job; the handlers have the same signature as the others there.
 """
 
@@ -43,7 +43,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, store: Store) -> int
     from inbound.app import check_settings
 
     check_settings(settings)  # fail here, in one line, rather than in every worker
-    conf = Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"
+    conf = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
     env = dict(os.environ)
     if args.config:
         env["SMS_BRIDGE_CONFIG"] = args.config
@@ -98,7 +98,7 @@ def cmd_apikey_revoke(args: argparse.Namespace, settings: Settings, store: Store
 
 
 def cmd_spool_replay(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    from bridge.inbound_processing import replay_spool
+    from bridge.replies.processing import replay_spool
 
     directory = Path(settings.inbound.spool_dir).resolve()
     if not directory.is_dir():

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bridge.models import Message
-from bridge.phone import mask
+from bridge.domain.models import Message
+from bridge.domain.phone import mask
 
 SAMPLES = 10
 

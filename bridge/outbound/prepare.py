@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bridge import phone, policy, segments
-from bridge.models import Message, Recipient, Sender
-from bridge.statuses import Status
+from bridge.domain import phone, policy, segments
+from bridge.domain.models import Message, Recipient, Sender
+from bridge.domain.statuses import Status
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bridge.digests import Digest
-from bridge.phone import mask
+from bridge.domain.phone import mask
+from bridge.mail.digests import Digest
 
 UNMATCHED_LABEL = {
     "AMBIGUOUS": "could match more than one message",

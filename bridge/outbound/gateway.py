@@ -1,7 +1,7 @@
 """The Twilio adapter: create, look up and list messages; every answer classified.
 
 The only module of the worker that imports ``twilio``. It never retries by itself: the worker
-decides from the :class:`~bridge.policy.Outcome` (design §4: at most once to Twilio).
+decides from the :class:`~bridge.domain.policy.Outcome` (design §4: at most once to Twilio).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 
 from bridge.config import TwilioSettings
-from bridge.policy import Action, Outcome, classify_http, classify_transport
-from bridge.twilio_http import make_twilio_client
+from bridge.domain.policy import Action, Outcome, classify_http, classify_transport
+from bridge.outbound.twilio_http import make_twilio_client
 
 log = logging.getLogger(__name__)
 

@@ -17,15 +17,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bridge import segments
 from bridge.config import Settings
-from bridge.gateway import TwilioGateway
-from bridge.models import Message, Sender, SubmitResult
-from bridge.notify import Notifier
-from bridge.phone import mask
-from bridge.policy import Action, Outcome, backoff
-from bridge.prepare import Defer, Finish, Send, prepare
-from bridge.statuses import Status
+from bridge.domain import segments
+from bridge.domain.models import Message, Sender, SubmitResult
+from bridge.domain.phone import mask
+from bridge.domain.policy import Action, Outcome, backoff
+from bridge.domain.statuses import Status
+from bridge.mail.notify import Notifier
+from bridge.outbound.gateway import TwilioGateway
+from bridge.outbound.prepare import Defer, Finish, Send, prepare
 from bridge.store import Store
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bridge import errors, logsetup
-from bridge.cli_inbound import (  # the exit codes are defined there, for both modules
+from bridge.cli.inbound import (  # the exit codes are defined there, for both modules
     EXIT_INPUT,
     EXIT_OK,
     EXIT_RUNTIME,
@@ -29,7 +29,7 @@ from bridge.cli_inbound import (  # the exit codes are defined there, for both m
     scopes_argument,
 )
 from bridge.config import Settings, config_path, load_settings
-from bridge.models import EnqueueRequest, Sender
+from bridge.domain.models import EnqueueRequest, Sender
 from bridge.store import Store, open_store
 
 
@@ -321,7 +321,7 @@ def cmd_sender(args: argparse.Namespace, settings: Settings, store: Store) -> in
 
 
 def cmd_hr_queue_expiring(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    from bridge import hr_certs
+    from bridge.hr import certs as hr_certs
 
     if store.engine == "oracle":
         # The reminders are the database's job there (one code path with the ERP): the
@@ -341,7 +341,7 @@ def cmd_hr_queue_expiring(args: argparse.Namespace, settings: Settings, store: S
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    from bridge.progress import ProgressLine
+    from bridge.cli.progress import ProgressLine
     from bridge.runner import Runner
 
     progress = None if args.quiet else ProgressLine(sys.stderr)
@@ -351,8 +351,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings, store: Store) -> int:
 
 def cmd_check(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     """One line per connection: OK, or exactly what is wrong."""
-    from bridge.gateway import TwilioGateway
-    from bridge.mail import make_transport
+    from bridge.mail.transport import make_transport
+    from bridge.outbound.gateway import TwilioGateway
 
     checks: list[tuple[str, Callable[[], str]]] = [
         ("database", lambda: f"{store.engine}, schema version {store.schema_version()}"),

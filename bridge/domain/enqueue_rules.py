@@ -11,9 +11,9 @@ import re
 from typing import Any
 
 from bridge import errors
-from bridge.models import EnqueueRequest, Sender
-from bridge.segments import utf16_units
-from bridge.threading_match import is_reply_code
+from bridge.domain.models import EnqueueRequest, Sender
+from bridge.domain.segments import utf16_units
+from bridge.domain.threading_match import is_reply_code
 
 MAX_BODY_CHARS = 1600
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # fullmatch: "$" would let a trailing newline in

@@ -14,21 +14,21 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bridge.config import InboundSettings
-from bridge.keywords import Action, Classification, classify, normalise
-from bridge.models import InboundRecord, Message
-from bridge.phone import mask as mask_number  # one masking rule for every log
-from bridge.segments import fit_utf16
-from bridge.spool import ReplayReport, Spool, SpoolEntry
-from bridge.statuses import from_provider
-from bridge.store import Store
-from bridge.store.inbound_store import OptoutChange
-from bridge.threading_match import (
+from bridge.domain.keywords import Action, Classification, classify, normalise
+from bridge.domain.models import InboundRecord, Message
+from bridge.domain.phone import mask as mask_number  # one masking rule for every log
+from bridge.domain.segments import fit_utf16
+from bridge.domain.statuses import from_provider
+from bridge.domain.threading_match import (
     ThreadMatch,
     match,
     reference_codes,
     reference_start,
     window_start,
 )
+from bridge.replies.spool import ReplayReport, Spool, SpoolEntry
+from bridge.store import Store
+from bridge.store.inbound_store import OptoutChange
 
 log = logging.getLogger(__name__)
 

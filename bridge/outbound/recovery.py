@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bridge.gateway import TwilioGateway
-from bridge.models import Message, SubmitResult
-from bridge.phone import mask
-from bridge.statuses import Status, from_provider, moves_forward
+from bridge.domain.models import Message, SubmitResult
+from bridge.domain.phone import mask
+from bridge.domain.statuses import Status, from_provider, moves_forward
+from bridge.outbound.gateway import TwilioGateway
 from bridge.store import Store
 
 log = logging.getLogger(__name__)

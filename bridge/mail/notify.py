@@ -10,9 +10,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bridge.config import MailSettings
-from bridge.digests import error_digest
-from bridge.mail import Transport, compose
-from bridge.manager_digest import manager_digests, unaddressed_digest
+from bridge.mail.digests import error_digest
+from bridge.mail.manager_digest import manager_digests, unaddressed_digest
+from bridge.mail.transport import Transport, compose
 from bridge.store import Store
 
 log = logging.getLogger(__name__)
