@@ -75,9 +75,9 @@ def test_unknown_handler_name_is_an_error_not_a_crash(store: Store, now: datetim
 
 
 def test_import_handlers_resolves_module_function_names(store: Store, now: datetime) -> None:
-    store.save_keyword(KeywordRule("YES", "*", "HANDLER", "tests.inbound.handlers_fixture:record"))
+    store.save_keyword(KeywordRule("YES", "*", "HANDLER", "tests.replies.handlers_fixture:record"))
     inbound_id = reply(store, now, "YES")
-    from tests.inbound import handlers_fixture
+    from tests.replies import handlers_fixture
 
     handlers_fixture.SEEN.clear()
     assert Dispatcher(store, import_handlers=True).run_once(now).processed == 1

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bridge.config import Secret, Settings, load_settings
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 
 
 def test_example_config_loads_and_documents_every_key() -> None:

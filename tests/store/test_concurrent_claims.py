@@ -34,7 +34,7 @@ def test_two_processes_never_claim_the_same_row(tmp_path: Path, now: datetime) -
         procs = [
             stack.enter_context(
                 subprocess.Popen(
-                    [sys.executable, "-m", "tests.integration.claimer", str(db), "HR", log.stem],
+                    [sys.executable, "-m", "tests.store.claimer", str(db), "HR", log.stem],
                     cwd=ROOT,
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,

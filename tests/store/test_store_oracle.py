@@ -14,7 +14,7 @@ import pytest
 
 from bridge.config import DatabaseSettings
 from bridge.store import Store, open_store
-from tests.contract.store_contract import StoreContract
+from tests.store.store_contract import StoreContract
 
 DSN = os.environ.get("SMS_BRIDGE_TEST_ORACLE_DSN", "")
 

@@ -1,6 +1,6 @@
 """A worker process for the concurrent-claim test: claims until the queue is empty.
 
-Run as ``python -m tests.integration.claimer DB SENDER WORKER``. It opens the store, prints
+Run as ``python -m tests.store.claimer DB SENDER WORKER``. It opens the store, prints
 ``ready`` and waits for a line on stdin, so the test can release both processes at once
 whatever their start-up times (a deadline on the wall clock is not enough on a loaded CI
 machine: one process could drain the queue before the other had finished importing). Then it

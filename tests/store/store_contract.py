@@ -1,7 +1,7 @@
 """The Store contract: every engine must pass these. Subclasses provide the ``store`` fixture.
 
-Runs on SQLite always (tests/integration/test_store_sqlite.py) and on Oracle when
-SMS_BRIDGE_TEST_ORACLE_DSN is set (tests/oracle/test_store_oracle.py).
+Runs on SQLite always (tests/store/test_store_sqlite.py) and on Oracle when
+SMS_BRIDGE_TEST_ORACLE_DSN is set (tests/store/test_store_oracle.py).
 """
 
 from __future__ import annotations
