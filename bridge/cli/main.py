@@ -410,10 +410,20 @@ def _environ() -> dict[str, str]:
 
 
 def _fail(exc: BaseException, code: int) -> int:
-    name = exc.name if isinstance(exc, errors.SmsError) else type(exc).__name__
-    text = str(exc).splitlines()[0] if str(exc) else name
-    print(f"sms-bridge: error: {text} ({name})", file=sys.stderr)
+    print(f"sms-bridge: error: {error_line(exc)}", file=sys.stderr)
     return code
+
+
+def error_line(exc: BaseException) -> str:
+    """One line for a user: a named SMS error keeps its name (the same as ORA-200xx's), the
+    bridge's own errors are their text, anything else is a bug or a driver's error and says
+    what it is."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, errors.SmsError):
+        return f"{text} ({exc.name})"
+    if isinstance(exc, errors.BridgeError):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 if __name__ == "__main__":
