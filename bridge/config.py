@@ -2,13 +2,20 @@
 
 Secrets (database password, Twilio auth token, SMTP password) come from the environment or from
 a ``*_file`` key naming a file that holds them; they are wrapped in :class:`Secret` so they never
-show up in a repr or a log line. Every validation error names the key and where it came from
-(the file, or the environment variable).
+show up in a repr or a log line. A secret written in the TOML itself is accepted with a warning
+(logger ``bridge.config``). Every validation error names the key and where it came from (the
+file, or the environment variable), and an ``SMS_BRIDGE_*`` variable that is neither a setting
+nor one of :data:`OTHER_ENVIRONMENT_VARIABLES` is an error, so a misspelt one is not ignored.
+
+:func:`load_settings` refuses settings that contradict themselves, for every command alike;
+what only some commands need (the auth token to verify webhooks) is checked by those commands.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import logging
 import os
 import re
 import tomllib
@@ -22,6 +29,21 @@ from bridge.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "sms-bridge.toml"
 ENV_PREFIX = "SMS_BRIDGE_"
+
+log = logging.getLogger(__name__)
+
+# The SMS_BRIDGE_* variables that are not settings (SMS_BRIDGE_<SECTION>_<KEY>, and <KEY>_FILE
+# of a secret), and who reads each. Any other SMS_BRIDGE_* variable stops load_settings.
+OTHER_ENVIRONMENT_VARIABLES: Mapping[str, str] = {
+    "SMS_BRIDGE_CONFIG": "config_path() here: the TOML file (set by sms-bridge serve --config)",
+    "SMS_BRIDGE_LOG_LEVEL": "bridge/logsetup.py: the worker's and the CLI's log level",
+    "SMS_BRIDGE_SERVE_BIND": "deploy/gunicorn.conf.py (sms-bridge serve sets it from --port)",
+    "SMS_BRIDGE_SERVE_WORKERS": "deploy/gunicorn.conf.py (sms-bridge serve sets it from --workers)",
+    "SMS_BRIDGE_SERVE_LOG_LEVEL": "deploy/gunicorn.conf.py: gunicorn's and the app's log level",
+    "SMS_BRIDGE_SERVE_ACCESS_LOG": "deploy/gunicorn.conf.py: the access log",
+    "SMS_BRIDGE_SERVE_FORWARDED_ALLOW_IPS": "deploy/gunicorn.conf.py: trusted proxies",
+    "SMS_BRIDGE_TEST_ORACLE_DSN": "tests/store/test_store_oracle.py: the Oracle contract tests",
+}
 
 
 class Secret:
@@ -167,14 +189,47 @@ def load_settings(
             raise ConfigError(f"unknown section [{section}] in {source}")
         if not isinstance(raw[section], dict):
             raise ConfigError(f"[{section}] in {source} must be a table")
+    _check_environment_names(environ)
     origins: dict[str, str] = {}
     built = {
         name: _build_section(name, cls, raw.get(name, {}), environ, source, origins)
         for name, cls in _SECTIONS.items()
     }
     settings = Settings(source=source, origins=origins, **built)
-    _check(settings)
+    validate(settings)
     return settings
+
+
+def _env_name(section: str, key: str) -> str:
+    return f"{ENV_PREFIX}{section}_{key}".upper()
+
+
+def setting_environment_variables() -> set[str]:
+    """Every SMS_BRIDGE_<SECTION>_<KEY> a setting is read from (and <KEY>_FILE of a secret)."""
+    names: set[str] = set()
+    for section, cls in _SECTIONS.items():
+        hints = get_type_hints(cls)
+        for item in dataclasses.fields(cls):
+            names.add(_env_name(section, item.name))
+            if hints[item.name] is Secret:
+                names.add(_env_name(section, item.name) + "_FILE")
+    return names
+
+
+def _check_environment_names(environ: Mapping[str, str]) -> None:
+    known = setting_environment_variables() | set(OTHER_ENVIRONMENT_VARIABLES)
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name in known:
+            continue
+        # Compared without the common prefix, which would make every name look alike.
+        tails = {k.removeprefix(ENV_PREFIX): k for k in known}
+        close = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), tails, n=1, cutoff=0.75)
+        hint = (
+            f" (did you mean {tails[close[0]]}?)"
+            if close
+            else f": not a setting ({ENV_PREFIX}<SECTION>_<KEY>) nor a variable the bridge reads"
+        )
+        raise ConfigError(f"unknown environment variable {name}{hint}")
 
 
 def _build_section(
@@ -193,7 +248,7 @@ def _build_section(
             raise ConfigError(f"unknown key [{section}] {key} in {source}")
     kwargs: dict[str, Any] = {}
     for name in names:
-        env_name = f"{ENV_PREFIX}{section}_{name}".upper()
+        env_name = _env_name(section, name)
         where = f"environment variable {env_name}"
         value: Any
         if env_name in environ:
@@ -209,6 +264,23 @@ def _build_section(
             continue
         kwargs[name] = _convert(value, hints[name], where)
         origins[f"{section}.{name}"] = where
+    for name in sorted(names):
+        if hints[name] is Secret and values.get(name) not in (None, ""):
+            # Accepted (a laptop, a test), but a config file is read by more people than a
+            # secret should be. Never the value itself.
+            env_name = _env_name(section, name)
+            log.warning(
+                "[%s] %s in %s: a secret in plain text in the config file; put it in a file"
+                " named by [%s] %s_file (readable by the service only), or in the environment"
+                " variable %s or %s_FILE",
+                section,
+                name,
+                source,
+                section,
+                name,
+                env_name,
+                env_name,
+            )
     return cls(**kwargs)
 
 
@@ -261,7 +333,9 @@ def redact_url(url: str) -> str:
     return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:********@", url)
 
 
-def _check(settings: Settings) -> None:
+def validate(settings: Settings) -> None:
+    """Refuse settings that contradict themselves (load_settings calls it; so does the inbound
+    app, for settings built in code). Nothing here depends on what a command needs."""
     where = settings.where
     url = settings.database.url
     if not (url.startswith("sqlite:///") or url.startswith("oracle://")):
@@ -289,3 +363,18 @@ def _check(settings: Settings) -> None:
         raise ConfigError(f"{where('bridge', 'reconcile_after_seconds')}: must be 0 or more")
     if settings.database.pool_min < 1 or settings.database.pool_max < settings.database.pool_min:
         raise ConfigError(f"{where('database', 'pool_max')}: must be >= pool_min >= 1")
+    inbound = settings.inbound
+    parts = urlsplit(inbound.public_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise ConfigError(
+            f"{where('inbound', 'public_url')}: {inbound.public_url!r} must be the http(s) URL"
+            " Twilio calls, e.g. https://sms.example.com (SMS_BRIDGE_INBOUND_PUBLIC_URL)"
+        )
+    if not inbound.verify_signatures and not inbound.development_mode:
+        raise ConfigError(
+            f"{where('inbound', 'verify_signatures')}: false is only allowed together with"
+            " [inbound] development_mode = true (SMS_BRIDGE_INBOUND_VERIFY_SIGNATURES,"
+            " SMS_BRIDGE_INBOUND_DEVELOPMENT_MODE): it would accept forged webhooks"
+        )
+    if inbound.max_body_bytes < 1024:
+        raise ConfigError(f"{where('inbound', 'max_body_bytes')}: must be at least 1024")

@@ -24,6 +24,16 @@ class StoreError(BridgeError):
     """The database could not be reached or answered unexpectedly."""
 
 
+class SchemaMissingError(StoreError):
+    """The database has no bridge schema (or, on SQLite, does not exist): only ``sms-bridge db
+    install`` creates one, so a mistyped path never becomes an empty database."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            f"no sms-bridge schema in {where}: run `sms-bridge db install` to create it"
+        )
+
+
 @dataclass(frozen=True)
 class ErrorSpec:
     name: str  # PL/SQL exception name without the e_ prefix, e.g. "unknown_sender"

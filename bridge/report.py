@@ -66,24 +66,40 @@ def daily_rows(counts: Sequence[DailyCount]) -> list[dict[str, Any]]:
 
 
 def render_daily(counts: Sequence[DailyCount]) -> str:
+    """The daily table for a terminal: only the statuses the period has, each column as wide
+    as its heading or its largest count (all eleven still fit in 100 columns)."""
     rows = daily_rows(counts)
     if not rows:
         return "no messages in the period"
-    short = {"UNDELIVERED": "undeliv", "SUPPRESSED": "suppress", "SUBMITTED": "submit"}
-    heads = [short.get(s, s.lower()) for s in DAILY_COLUMNS]
-    width = max(len("sender"), *(len(r["sender"]) for r in rows))
-    lines = [
-        "sender".ljust(width)
-        + "  day       "
-        + "".join(f" {h:>9}" for h in heads)
-        + f" {'total':>7}"
+    shown = [s for s in DAILY_COLUMNS if any(r[s.lower()] for r in rows)]
+    heads = [SHORT_HEADS.get(s, s.lower()) for s in shown]
+    widths = [
+        max(len(h), *(len(str(r[s.lower()])) for r in rows))
+        for h, s in zip(heads, shown, strict=True)
     ]
-    lines.append("-" * len(lines[0]))
+    total_width = max(len("total"), *(len(str(r["total"])) for r in rows))
+    sender_width = max(len("sender"), *(len(r["sender"]) for r in rows))
+    head = (
+        "sender".ljust(sender_width)
+        + "  day       "
+        + "".join(f" {h:>{w}}" for h, w in zip(heads, widths, strict=True))
+        + f" {'total':>{total_width}}"
+    )
+    lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            r["sender"].ljust(width)
+            r["sender"].ljust(sender_width)
             + f"  {r['day']}"
-            + "".join(f" {r[s.lower()]:>9}" for s in DAILY_COLUMNS)
-            + f" {r['total']:>7}"
+            + "".join(f" {r[s.lower()]:>{w}}" for s, w in zip(shown, widths, strict=True))
+            + f" {r['total']:>{total_width}}"
         )
     return "\n".join(lines)
+
+
+SHORT_HEADS = {
+    "SUBMITTED": "submit",
+    "DELIVERED": "deliv",
+    "UNDELIVERED": "undel",
+    "SUPPRESSED": "suppr",
+    "CANCELED": "cancel",
+}

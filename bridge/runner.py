@@ -24,6 +24,7 @@ from bridge.config import Settings
 from bridge.hr import certs as hr_certs
 from bridge.mail.notify import Notifier
 from bridge.mail.transport import make_transport
+from bridge.outbound import activity
 from bridge.outbound.gateway import TwilioGateway
 from bridge.outbound.recovery import reconcile, sync
 from bridge.outbound.worker import Worker
@@ -49,6 +50,8 @@ class Runner:
         gateway: TwilioGateway | None = None,
         notifier: Notifier | None = None,
         progress: Callable[[str], None] | None = None,
+        announce: Callable[[str], None] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -58,6 +61,12 @@ class Runner:
         self.notifier = notifier or Notifier(settings.mail, make_transport(settings.mail))
         self.worker = self.new_worker()
         self.progress = progress
+        # Start, minute-summary and stop lines for the operator (None: --quiet).
+        self.announce = announce
+        self.monotonic = monotonic
+        self._started = monotonic()
+        self._summary_at = (self._started, activity.Figures())
+        self._stop_reason = "stopped"
         # Embedded mode runs the reply handlers in Python: the HR story's twin of the PL/SQL
         # hr_cert_sms.on_reply, plus any "module:function" a site names in sms_keywords. On
         # Oracle unregistered names are PL/SQL procedures (callproc).
@@ -166,6 +175,50 @@ class Runner:
         self.scheduler.every(5).seconds.do(self.dispatch_replies)
         self.scheduler.every(30).seconds.do(self.replay_spool)
         self.scheduler.every().day.at(cfg.mail.manager_digest_at).do(self.manager_digests)
+        self.scheduler.every(1).minutes.do(self.summarise)
+
+    # -- what the operator sees ----------------------------------------------------------
+
+    def figures(self) -> activity.Figures:
+        s = self.worker.stats
+        return activity.Figures(s.claimed, s.submitted, s.retried, s.unknown, dict(s.finalized))
+
+    def say_started(self) -> None:
+        self._started = self.monotonic()
+        self._summary_at = (self._started, self.figures())
+        if self.announce is None:
+            return
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            release = version("erp-sms-bridge")
+        except PackageNotFoundError:
+            release = "(source)"
+        self.announce(
+            activity.start_line(
+                version=release,
+                worker=self.name,
+                database=f"{self.store.engine} {self.store.location}",
+                twilio_base_url=self.settings.twilio.base_url,
+                concurrency=self.settings.bridge.concurrency,
+                senders=self.store.list_senders(),
+            )
+        )
+
+    def summarise(self) -> None:
+        """Every minute while there is work: what this worker did since the last summary."""
+        now, figures = self.monotonic(), self.figures()
+        since, before = self._summary_at
+        delta = figures.minus(before)
+        queued, due = self.store.queue_depth(self.clock())
+        self._summary_at = (now, figures)
+        if self.announce is not None and activity.should_summarise(delta, queued):
+            self.announce(activity.summary_line(now - since, delta, queued, due))
+
+    def say_stopped(self, reason: str) -> None:
+        if self.announce is not None:
+            elapsed = self.monotonic() - self._started
+            self.announce(activity.stop_line(self.name, elapsed, self.figures(), reason))
 
     # -- loops ---------------------------------------------------------------------------
 
@@ -185,6 +238,9 @@ class Runner:
         """
         if self.worker.stop_event.is_set():
             self.worker = self.new_worker()
+        self.worker.rechecks_credentials = False
+        self.notifier.alert_log_level = logging.INFO  # the run's last line says why it stopped
+        self.say_started()
         failure: str | None = None
 
         def run(job: Callable[[], object]) -> int:
@@ -207,15 +263,22 @@ class Runner:
             if not more or self.worker.credentials_broken:
                 break
         self.worker.shutdown()
+        if failure is None and self.worker.credentials_broken:
+            failure = (
+                f"Twilio rejected the credentials ({self.worker.credentials_answer}): check"
+                " [twilio] account_sid and auth_token; the messages stay queued"
+            )
         if failure is not None:
             log.error("run --once stopped: %s", failure)
             return 1
         self.report_progress(final=True)
         self.guarded(self.dispatch_replies)
+        self.say_stopped("drained")
         return 0
 
     def forever(self) -> int:
         self.install_signal_handlers()
+        self.say_started()
         self.schedule_jobs()
         self.guarded(self.recover)
         interval = self.settings.bridge.poll_min_seconds
@@ -234,6 +297,7 @@ class Runner:
             interval = min(interval * 2, self.settings.bridge.poll_max_seconds)
         self.worker.shutdown()
         log.info("worker stopped: %s", self.worker.stats)
+        self.say_stopped(self._stop_reason)
         return 0
 
     def guarded(self, job: Callable[[], object]) -> int:
@@ -278,6 +342,7 @@ class Runner:
     def install_signal_handlers(self) -> None:
         def stop(signum: int, frame: FrameType | None) -> None:
             log.info("signal %s: finishing in-flight sends, then stopping", signum)
+            self._stop_reason = signal.Signals(signum).name
             self.worker.stop_event.set()
 
         signal.signal(signal.SIGTERM, stop)

@@ -6,8 +6,10 @@ be shared across fork. Sync workers: every request is a short database transacti
 SQLite serializes writers anyway; scale with workers (2-4 per core), not threads.
 """
 
+import errno
 import multiprocessing
 import os
+import sys
 
 bind = os.environ.get("SMS_BRIDGE_SERVE_BIND", "127.0.0.1:8080")
 workers = int(os.environ.get("SMS_BRIDGE_SERVE_WORKERS", min(2 * multiprocessing.cpu_count(), 8)))
@@ -56,3 +58,50 @@ logconfig_dict = {
         "twilio": {"level": "WARNING"},
     },
 }
+
+
+def on_starting(server):
+    """Open the listening sockets once, here, so that a taken address fails at once.
+
+    Left to itself the arbiter tries each address five times a second apart, logging two
+    ERROR lines per try, and exits 1 after 5 s. Listeners set here are the ones it uses (it
+    creates its own only when it has none); inherited sockets (systemd socket activation, the
+    re-exec of a USR2 upgrade), per-worker binds (reuse_port) and fd:// binds stay gunicorn's.
+    """
+    from gunicorn import sock, systemd, util
+
+    addresses = server.cfg.address
+    inherited = systemd.listen_fds(unset_environment=False) or server.master_pid
+    if server.LISTENERS or inherited or server.cfg.reuse_port:
+        return
+    if any(not isinstance(a, tuple | str) for a in addresses):
+        return
+    listeners = []
+    for address in addresses:
+        if isinstance(address, str):
+            kind = sock.UnixSocket
+        else:
+            kind = sock.TCP6Socket if util.is_ipv6(address[0]) else sock.TCPSocket
+        try:
+            listeners.append(kind(address, server.cfg, server.log))
+        except OSError as exc:
+            for listener in listeners:
+                listener.close()
+            server.log.error("cannot listen on %s: %s", _shown(address), _reason(exc))
+            if server.pidfile is not None:
+                server.pidfile.unlink()
+            sys.exit(2)  # bad input, as sms-bridge's own exit codes say
+    server.LISTENERS = listeners
+
+
+def _shown(address):
+    if isinstance(address, str):
+        return f"unix:{address}"
+    host, port = address
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _reason(exc):
+    if exc.errno == errno.EADDRINUSE:
+        return "the address is already in use (another process listens there)"
+    return exc.strerror or str(exc)

@@ -68,10 +68,26 @@ def serialize_error(req: falcon.Request, resp: falcon.Response, exc: falcon.HTTP
 
 
 def read_body(req: falcon.Request, max_bytes: int) -> bytes:
-    """The request body, refused with 413 above the limit (declared or actual size)."""
-    if req.content_length is not None and req.content_length > max_bytes:
+    """The request body, refused with 413 above the limit (declared or actual size).
+
+    A body sent with ``Transfer-Encoding: chunked`` has no Content-Length, and Falcon's
+    ``bounded_stream`` then reads nothing. gunicorn ends its ``wsgi.input`` where the chunked
+    body ends and says so with ``wsgi.input_terminated``: that stream is read up to one byte
+    past the limit. Where a server does not say so, reading on could block until the client
+    gives up, so a chunked body is refused with 411 (send a Content-Length) instead.
+    """
+    length = req.content_length
+    if length is not None and length > max_bytes:
         raise too_large(max_bytes)
-    data: bytes = req.bounded_stream.read(max_bytes + 1)
+    if length is not None:
+        stream: Any = req.bounded_stream
+    elif req.env.get("wsgi.input_terminated"):
+        stream = req.stream
+    elif req.get_header("Transfer-Encoding"):
+        raise ApiError(411, "length_required", "send the body with a Content-Length header")
+    else:
+        return b""  # no Content-Length and not chunked: no body
+    data: bytes = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise too_large(max_bytes)
     return data

@@ -86,7 +86,7 @@ DESCRIPTIONS: dict[str, str] = {
     "rel": "Link relation: self, first, prev, next",
     "href": "Absolute URL",
     "at": "When (UTC)",
-    "source": "Who recorded it: api, bridge, callback, sync, recovery",
+    "source": "Who recorded it: api, cli, bridge, callback, sync, recovery",
 }
 
 

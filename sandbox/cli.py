@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import re
 import sys
 from decimal import Decimal, InvalidOperation
@@ -24,16 +25,46 @@ ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show ``(default: X)`` only where X is a real value: no ``None``, ``[]`` or ``False``
+    (those options say what happens without them in their own help text)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.default == []:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback IP literal (127.0.0.0/8, ::1); names are not resolved."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="sms-bridge sandbox",
         description="A local stand-in for Twilio's Messages API (2010-04-01) with signed "
         "webhooks, a message lifecycle on a clock, handsets and injected faults. "
         "Prints 'sandbox ready at URL' when it serves; stops cleanly on SIGTERM/SIGINT.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     g = p.add_argument_group("server")
-    g.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback)")
+    g.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on: a loopback address or localhost, unless --allow-non-loopback",
+    )
+    g.add_argument(
+        "--allow-non-loopback",
+        action="store_true",
+        help="allow a --host that is not loopback: the control API (/_sandbox/*) has no "
+        "auth, so anyone who can reach it can read every message and change the faults",
+    )
     g.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one")
     g.add_argument(
         "--threads",
@@ -65,10 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="MG...=E164,...",
-        help="a Messaging Service and its sender pool (repeatable); pool numbers "
-        "become owned numbers",
+        help="a Messaging Service and its sender pool (repeatable; default none); pool "
+        "numbers become owned numbers",
     )
-    g.add_argument("--inbound-url", help="where simulated handset replies are POSTed (signed)")
+    g.add_argument(
+        "--inbound-url",
+        help="where simulated handset replies are POSTed (signed); without it a reply is "
+        "posted only to the url it names",
+    )
     g = p.add_argument_group("lifecycle (seconds)")
     g.add_argument(
         "--accepted-delay",
@@ -111,11 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--callback-timeout", type=float, default=5.0, help="seconds to wait for a webhook receiver"
     )
     g = p.add_argument_group("faults (also settable at run time: POST /_sandbox/faults)")
-    g.add_argument("--seed", type=int, help="seed for every random fault decision")
+    g.add_argument(
+        "--seed", type=int, help="seed for every random fault decision (default: random)"
+    )
     g.add_argument(
         "--latency-ms",
         metavar="DIST",
-        help="injected latency: fixed:MS, uniform:MIN:MAX or normal:MEAN:STDDEV",
+        help="injected latency: fixed:MS, uniform:MIN:MAX or normal:MEAN:STDDEV (default: none)",
     )
     g.add_argument(
         "--fault-scope",
@@ -184,6 +221,11 @@ def _latency_spec(text: str) -> dict[str, Any]:
 
 def settings_from_args(args: argparse.Namespace) -> tuple[SandboxSettings, FaultSettings]:
     """Validated settings; raises ValueError with a one-line reason."""
+    if not args.allow_non_loopback and not is_loopback(args.host):
+        raise ValueError(
+            f"--host {args.host} is not a loopback address; the sandbox has no auth on its "
+            "control API, so it listens on loopback only (add --allow-non-loopback to override)"
+        )
     if not ACCOUNT_SID.fullmatch(args.account_sid):
         raise ValueError(f"--account-sid must be AC followed by 32 hex digits: {args.account_sid}")
     numbers = list(args.number or [DEFAULT_NUMBER])

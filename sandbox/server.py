@@ -14,6 +14,7 @@ SIGTERM/SIGINT stop accepting, give in-flight requests ``graceful_timeout`` seco
 
 from __future__ import annotations
 
+import errno
 import signal
 import socket
 import socketserver
@@ -141,10 +142,24 @@ class SandboxHTTPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
             self._slots.release()
 
 
+def listen_error(host: str, port: int, exc: OSError) -> str:
+    """One line for a socket that could not be bound, naming host:port."""
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return f"cannot listen on {where}: the address is in use (pick another --port, or 0)"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot listen on {where}: --host does not resolve ({exc.strerror})"
+    return f"cannot listen on {where}: {exc.strerror or exc}"
+
+
 def serve(settings: SandboxSettings, faults: FaultSettings) -> int:
     """Run until SIGTERM/SIGINT; returns the process exit status."""
     sandbox = Sandbox(settings, faults)
-    server = SandboxHTTPServer(settings, create_app(sandbox))
+    try:
+        server = SandboxHTTPServer(settings, create_app(sandbox))
+    except OSError as exc:
+        print(f"sandbox: {listen_error(settings.host, settings.port, exc)}", file=sys.stderr)
+        return 2
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

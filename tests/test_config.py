@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
-from bridge.config import Secret, config_path, load_settings
+from bridge.config import (
+    OTHER_ENVIRONMENT_VARIABLES,
+    Secret,
+    config_path,
+    load_settings,
+    setting_environment_variables,
+)
 from bridge.errors import ConfigError
 
 
@@ -38,6 +45,7 @@ admins = ["ops@example.com"]
         "SMS_BRIDGE_TWILIO_AUTH_TOKEN": "tok",
         "SMS_BRIDGE_MAIL_ADMINS": "a@x, b@y",
         "SMS_BRIDGE_INBOUND_VERIFY_SIGNATURES": "false",
+        "SMS_BRIDGE_INBOUND_DEVELOPMENT_MODE": "true",
     }
     settings = load_settings(path, env)
     assert settings.twilio.account_sid == "AC123"
@@ -102,6 +110,39 @@ def test_secret_file_from_environment(tmp_path: Path) -> None:
             {},
             r"\[twilio\] auth_token_file in .*cannot read secret file /nonexistent/token",
         ),
+        # What the inbound service used to check alone, now refused for every command.
+        (
+            '[inbound]\npublic_url = "sms.example.com"\n',
+            {},
+            r"^\[inbound\] public_url in .*sms-bridge.toml: 'sms.example.com' must be the"
+            r" http\(s\) URL",
+        ),
+        (
+            '[inbound]\npublic_url = "ftp://sms.example.com"\n',
+            {},
+            r"^\[inbound\] public_url in .*sms-bridge.toml: 'ftp://sms.example.com'",
+        ),
+        (
+            "",
+            {"SMS_BRIDGE_INBOUND_PUBLIC_URL": "https://sms.example.com/?x=1"},
+            "^environment variable SMS_BRIDGE_INBOUND_PUBLIC_URL: .* must be the http",
+        ),
+        (
+            "[inbound]\nverify_signatures = false\n",
+            {},
+            r"^\[inbound\] verify_signatures in .*sms-bridge.toml: false is only allowed together"
+            r" with \[inbound\] development_mode = true",
+        ),
+        (
+            "[inbound]\ndevelopment_mode = false\n",
+            {"SMS_BRIDGE_INBOUND_VERIFY_SIGNATURES": "no"},
+            "^environment variable SMS_BRIDGE_INBOUND_VERIFY_SIGNATURES: false is only allowed",
+        ),
+        (
+            "[inbound]\nmax_body_bytes = 100\n",
+            {},
+            r"^\[inbound\] max_body_bytes in .*sms-bridge.toml: must be at least 1024",
+        ),
     ],
 )
 def test_errors_name_the_key_and_the_file(
@@ -123,3 +164,98 @@ def test_config_path_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert config_path(None, {}) == Path("sms-bridge.toml")
     assert config_path(None, {"SMS_BRIDGE_CONFIG": "/etc/x.toml"}) == Path("/etc/x.toml")
     assert config_path("a.toml", {"SMS_BRIDGE_CONFIG": "/etc/x.toml"}) == Path("a.toml")
+
+
+def test_unverified_webhooks_need_development_mode_but_nothing_needs_the_token(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ConfigError, match="verify_signatures"):
+        load_settings(write(tmp_path, "[inbound]\nverify_signatures = false\n"), {})
+    settings = load_settings(
+        write(tmp_path, "[inbound]\nverify_signatures = false\ndevelopment_mode = true\n"), {}
+    )
+    assert settings.inbound.verify_signatures is False
+    # The auth token is needed by the commands that serve webhooks (inbound.app.check_settings)
+    # or talk to Twilio, which say so; installing the schema on a fresh machine does not.
+    assert not load_settings(None, {}).twilio.auth_token
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "SMS_BRIDGE_BRIDGE_CONCURENCY",
+            "^unknown environment variable SMS_BRIDGE_BRIDGE_CONCURENCY"
+            r" \(did you mean SMS_BRIDGE_BRIDGE_CONCURRENCY\?\)$",
+        ),
+        (
+            "SMS_BRIDGE_TWILIO_AUTHTOKEN_FILE",
+            r"\(did you mean SMS_BRIDGE_TWILIO_AUTH_TOKEN_FILE\?\)$",
+        ),
+        ("SMS_BRIDGE_CONFG", r"\(did you mean SMS_BRIDGE_CONFIG\?\)$"),
+        # _FILE exists for secrets only.
+        ("SMS_BRIDGE_TWILIO_TIMEOUT_FILE", "did you mean SMS_BRIDGE_TWILIO_TIMEOUT"),
+        ("SMS_BRIDGE_ZZZ", "^unknown environment variable SMS_BRIDGE_ZZZ: not a setting"),
+    ],
+)
+def test_unknown_environment_variable_is_an_error(name: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        load_settings(None, {name: "4"})
+
+
+def test_every_variable_the_bridge_reads_is_accepted(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("x", encoding="utf-8")
+    allowed = {name: "1" for name in OTHER_ENVIRONMENT_VARIABLES}
+    for name in ("DATABASE_PASSWORD_FILE", "TWILIO_AUTH_TOKEN_FILE", "MAIL_SMTP_PASSWORD_FILE"):
+        assert "SMS_BRIDGE_" + name in setting_environment_variables()
+        allowed["SMS_BRIDGE_" + name] = str(secret)
+    # Not ours: other prefixes, and lower case (the bridge reads upper-case names only).
+    allowed |= {"SMS_BRIDGE": "x", "MY_SMS_BRIDGE_X": "x", "sms_bridge_bridge_concurency": "x"}
+    settings = load_settings(None, allowed)
+    assert settings.twilio.auth_token.reveal() == "x"
+    # ... and exactly those.
+    with pytest.raises(ConfigError, match=r"SMS_BRIDGE_SERVE_WORKER \(did you mean"):
+        load_settings(None, {**allowed, "SMS_BRIDGE_SERVE_WORKER": "2"})
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "env"),
+    [
+        ("twilio", "auth_token", "SMS_BRIDGE_TWILIO_AUTH_TOKEN"),
+        ("database", "password", "SMS_BRIDGE_DATABASE_PASSWORD"),
+        ("mail", "smtp_password", "SMS_BRIDGE_MAIL_SMTP_PASSWORD"),
+    ],
+)
+def test_secret_in_plain_toml_is_accepted_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, section: str, key: str, env: str
+) -> None:
+    path = write(tmp_path, f'[{section}]\n{key} = "hunter2-value"\n')
+    with caplog.at_level(logging.WARNING, logger="bridge.config"):
+        settings = load_settings(path, {})
+    assert getattr(settings, section).__dict__[key].reveal() == "hunter2-value"
+    (record,) = [r for r in caplog.records if r.name == "bridge.config"]
+    text = record.getMessage()
+    assert record.levelno == logging.WARNING and "\n" not in text
+    assert text.startswith(f"[{section}] {key} in {path}: a secret in plain text")
+    assert f"[{section}] {key}_file" in text and env in text and f"{env}_FILE" in text
+    assert "hunter2" not in text
+
+
+def test_only_a_secret_written_in_the_toml_warns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = tmp_path / "token"
+    token.write_text("t", encoding="utf-8")
+    path = write(
+        tmp_path,
+        f'[twilio]\nauth_token_file = "{token}"\n'
+        '[database]\npassword = ""\n'  # empty: no secret to protect
+        '[mail]\nsmtp_password = "from-the-file"\n',
+    )
+    with caplog.at_level(logging.WARNING, logger="bridge.config"):
+        settings = load_settings(path, {"SMS_BRIDGE_MAIL_SMTP_PASSWORD": "p"})
+    # Still warned when the environment overrides it: the file holds the secret all the same.
+    assert settings.mail.smtp_password.reveal() == "p"
+    messages = [r.getMessage() for r in caplog.records if r.name == "bridge.config"]
+    assert [m.split(":")[0] for m in messages] == [f"[mail] smtp_password in {path}"]

@@ -7,7 +7,10 @@ to one job; the handlers have the same signature as the others there.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import runpy
+import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +20,13 @@ from bridge.config import Settings
 from bridge.store import Store
 
 EXIT_OK, EXIT_RUNTIME, EXIT_INPUT = 0, 1, 2
+LIST_HINT = "sms-bridge apikey list shows them"
+
+
+class UsageError(errors.ConfigError):
+    """Bad input to a command (a key name that is taken or unknown, an address to listen on
+    that is taken). A ConfigError, so that ``main`` prints it as one line and exits 2 (bad
+    input), as for a wrong setting."""
 
 
 def key_name(text: str) -> str:
@@ -51,18 +61,83 @@ def cmd_serve(args: argparse.Namespace, settings: Settings, store: Store) -> int
         env["SMS_BRIDGE_SERVE_BIND"] = f"{args.host}:{args.port}"
     if args.workers:
         env["SMS_BRIDGE_SERVE_WORKERS"] = str(args.workers)
+    # A taken address: one line and exit 2 now, not gunicorn's retry loop (11 lines, 5 s).
+    bind = f"{args.host}:{args.port}" if args.port else runpy.run_path(str(conf))["bind"]
+    for netloc in [bind] if isinstance(bind, str) else bind:
+        probe_listen(netloc)
     argv = [sys.executable, "-m", "gunicorn", "-c", str(conf), "inbound.app:get_app()"]
     store.close()
     sys.stdout.flush()
     os.execve(sys.executable, argv, env)
 
 
+def probe_listen(netloc: str) -> None:
+    """Raise a UsageError (one line, exit 2) when gunicorn could not listen on `netloc`.
+
+    Binds and listens as gunicorn does, with SO_REUSEADDR (a port whose earlier connections
+    linger in TIME_WAIT is free to it, and so to this probe), then closes at once. Another
+    process may still take the address before gunicorn binds it: the ``on_starting`` hook of
+    deploy/gunicorn.conf.py then fails as fast, in gunicorn's log format. Unix sockets and
+    fd:// binds are left to gunicorn.
+    """
+    address = _tcp_address(netloc)
+    if address is None:
+        return
+    host, port = address
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+            probe.listen(1)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                reason = (
+                    "the address is already in use (another process listens there): pick"
+                    " another --port, or stop that process"
+                )
+            elif isinstance(exc, socket.gaierror):
+                reason = f"the host does not resolve ({exc.strerror})"
+            else:
+                reason = exc.strerror or str(exc)
+            raise UsageError(f"cannot listen on {shown}: {reason}") from None
+
+
+def _tcp_address(netloc: str) -> tuple[str, int] | None:
+    """(host, port) of one gunicorn bind, read as gunicorn.util.parse_address reads it (port
+    8000 when none is given); None for ``unix:`` and ``fd://`` binds."""
+    if netloc.startswith(("unix:", "fd://")):
+        return None
+    netloc = netloc.removeprefix("tcp://")
+    host, port = netloc, "8000"
+    if "[" in netloc and "]" in netloc:  # [IPv6]:port
+        host, _, rest = netloc[1:].partition("]")
+        port = rest.removeprefix(":") or port
+    elif ":" in netloc:
+        host, _, rest = netloc.partition(":")
+        port = rest.split(":")[0]
+    elif not netloc:
+        host = "0.0.0.0"
+    if not port.isdigit():
+        raise UsageError(f"cannot listen on {netloc}: {port!r} is not a port number")
+    return host.lower(), int(port)
+
+
 def cmd_apikey_create(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     from bridge.apikeys import generate, parse_scopes
 
-    if store.api_key_by_name(args.name) is not None:
-        raise errors.ConfigError(
-            f"an API key named {args.name!r} exists; revoke it or pick another"
+    existing = store.api_key_by_name(args.name)
+    if existing is not None and existing.revoked_at is not None:
+        raise UsageError(
+            f"the name {args.name!r} is taken by a key revoked on {existing.revoked_at:%Y-%m-%d}"
+            f" (names are never reused): pick another name ({LIST_HINT})"
+        )
+    if existing is not None:
+        raise UsageError(
+            f"the name {args.name!r} is taken by an active API key: pick another name, or"
+            f" retire that key with `sms-bridge apikey revoke {args.name}`"
+            " (`sms-bridge apikey list` shows every key)"
         )
     scopes = parse_scopes(args.scopes)
     key = generate()
@@ -91,8 +166,11 @@ def cmd_apikey_list(args: argparse.Namespace, settings: Settings, store: Store) 
 
 def cmd_apikey_revoke(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     if not store.revoke_api_key(args.name, datetime.now(UTC)):
-        print(f"sms-bridge: no active API key named {args.name!r}", file=sys.stderr)
-        return EXIT_RUNTIME
+        existing = store.api_key_by_name(args.name)
+        if existing is None:
+            raise UsageError(f"no API key named {args.name!r} ({LIST_HINT})")
+        since = f" on {existing.revoked_at:%Y-%m-%d}" if existing.revoked_at else ""
+        raise UsageError(f"the API key {args.name!r} was already revoked{since}")
     print(f"API key {args.name!r} revoked")
     return EXIT_OK
 

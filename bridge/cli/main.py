@@ -1,8 +1,9 @@
-"""``sms-bridge``: the command-line composition root.
+"""sms-bridge: queue, send and follow SMS between the ERP's database and Twilio.
 
-Every command loads settings, opens the store, does one thing and closes it. Expected failures
-(bad input, bad configuration, an unreachable database) print one line on stderr and exit 2
-(input/config) or 1 (runtime); nothing is written when the input is rejected.
+The command-line composition root. Every command loads settings, opens the store, does one
+thing and closes it. Expected failures (bad input, bad configuration, an unreachable database)
+print one line on stderr and exit 2 (input/config) or 1 (runtime); nothing is written when the
+input is rejected.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bridge import errors, logsetup
+from bridge.cli import recipients
 from bridge.cli.inbound import (  # the exit codes are defined there, for both modules
     EXIT_INPUT,
     EXIT_OK,
@@ -29,7 +31,8 @@ from bridge.cli.inbound import (  # the exit codes are defined there, for both m
     scopes_argument,
 )
 from bridge.config import Settings, config_path, load_settings
-from bridge.domain.models import EnqueueRequest, Sender
+from bridge.domain.enqueue_rules import CLI_CREATED_BY
+from bridge.domain.models import EnqueueRequest, Message, Sender
 from bridge.store import Store, open_store
 
 
@@ -38,12 +41,26 @@ def utcnow() -> datetime:
 
 
 def _instant(text: str) -> datetime:
-    """ISO-8601; a value without a zone is taken as UTC (the bridge stores UTC)."""
+    """ISO-8601 with its zone, as the REST API takes it: a local time without one would be
+    read in some zone nobody chose (the bridge stores UTC)."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 date-time") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO-8601 date-time, e.g. 2030-01-01T09:00:00+01:00"
+        ) from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no time zone: add Z (UTC) or an offset, e.g. {text}Z or {text}+01:00"
+        )
+    return value.astimezone(UTC)
+
+
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("0: must be at least 1")
+    return value
 
 
 def _non_negative(text: str) -> int:
@@ -64,7 +81,10 @@ def _recipient(text: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sms-bridge", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="sms-bridge",
+        description="Queue, send and follow SMS between the ERP's database and Twilio.",
+    )
     parser.add_argument(
         "--config", help="TOML file (default: $SMS_BRIDGE_CONFIG, ./sms-bridge.toml)"
     )
@@ -92,17 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
     enqueue.add_argument("--to", help="raw E.164 number (trusted operators only)")
     enqueue.add_argument("--body", required=True)
     enqueue.add_argument("--priority", type=int, default=2, help="1 urgent, 2 (default), 3 bulk")
-    enqueue.add_argument("--send-after", type=_instant)
-    enqueue.add_argument("--expires-at", type=_instant)
+    enqueue.add_argument(
+        "--send-after", type=_instant, help="ISO-8601 with a zone, e.g. 2030-01-01T09:00:00Z"
+    )
+    enqueue.add_argument("--expires-at", type=_instant, help="ISO-8601 with a zone")
     enqueue.add_argument("--reference")
     enqueue.add_argument("--reply-code")
     enqueue.add_argument("--source-system")
     enqueue.add_argument("--correlation-key")
+    enqueue.add_argument("--json", action="store_true", help="print the queued message as JSON")
     enqueue.set_defaults(handler=cmd_enqueue)
 
     status = sub.add_parser("status", help="show one message and its events")
     status.add_argument("id", type=int)
     status.add_argument("--json", action="store_true")
+    status.add_argument("--raw-numbers", action="store_true", help="show the number unmasked")
     status.set_defaults(handler=cmd_status)
 
     cancel = sub.add_parser("cancel", help="cancel a queued message")
@@ -111,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.set_defaults(handler=cmd_cancel)
 
     report = sub.add_parser("report", help="counts per sender and day, by status")
-    report.add_argument("--days", type=int, default=7, help="days back, UTC (default 7)")
+    report.add_argument(
+        "--days", type=_positive, default=7, help="UTC days, today included (default 7)"
+    )
     report.add_argument("--json", action="store_true")
     report.set_defaults(handler=cmd_report)
 
@@ -157,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     check_all = sub.add_parser("check", help="test the database, Twilio and mail connections")
     check_all.set_defaults(handler=cmd_check)
 
+    recipients.add_parsers(sub)
+
     # -- inbound service (owned with inbound/) -------------------------------------------
     serve = sub.add_parser("serve", help="run the inbound service (gunicorn + Falcon)")
     serve.add_argument("--port", type=int, help="listen port (default: deploy/gunicorn.conf.py)")
@@ -197,6 +225,7 @@ Handler = Callable[[argparse.Namespace, Settings, Store], int]
 
 def cmd_db_install(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     report = store.install(utcnow(), with_demo=not args.no_demo, plsql_dir=args.plsql_dir)
+    print(f"installing into {store.engine} {store.location}")
     print(
         f"{store.engine}: {report.statements} statements, "
         f"{report.already_present} objects already present, "
@@ -210,7 +239,10 @@ def cmd_db_install(args: argparse.Namespace, settings: Settings, store: Store) -
 def cmd_db_check(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     version = store.schema_version()
     senders = store.list_senders()
-    print(f"database OK: {store.engine}, schema version {version}, {len(senders)} sender(s)")
+    print(
+        f"database OK: {store.engine} {store.location}, schema version {version},"
+        f" {len(senders)} sender(s)"
+    )
     return EXIT_OK
 
 
@@ -230,12 +262,34 @@ def cmd_enqueue(args: argparse.Namespace, settings: Settings, store: Store) -> i
             reply_code=args.reply_code,
             source_system=args.source_system,
             correlation_key=args.correlation_key,
-            created_by="cli",
+            created_by=CLI_CREATED_BY,
         ),
         utcnow(),
     )
-    print(new_id)
+    message = store.get(new_id)
+    if message is None:  # only if someone deleted it in between
+        raise errors.NotFoundError(new_id)
+    if args.json:
+        from bridge.report import message_json
+
+        print(json.dumps(message_json(message), indent=2))
+        return EXIT_OK
+    # An existing id comes back for a repeated correlation key: say what the row is now.
+    print(
+        f"#{message.id} {message.status} sender={message.sender_code}"
+        f" to={_recipient_of(message, raw=False)} (details: sms-bridge status {message.id})"
+    )
     return EXIT_OK
+
+
+def _recipient_of(message: Message, *, raw: bool) -> str:
+    from bridge.domain.phone import mask
+
+    number = (message.to_number or "-") if raw else mask(message.to_number)
+    if message.recipient_type and message.recipient_id:
+        who = f"{message.recipient_type}:{message.recipient_id}"
+        return f"{who} ({number})" if message.to_number else f"{who} (number not resolved yet)"
+    return number
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings, store: Store) -> int:
@@ -252,6 +306,12 @@ def cmd_status(args: argparse.Namespace, settings: Settings, store: Store) -> in
         f"#{message.id} {message.status} sender={message.sender_code} priority={message.priority}"
         f" attempts={message.attempts}"
     )
+    print(f"  to: {_recipient_of(message, raw=args.raw_numbers)}")
+    print(f"  body: {message.body}")
+    if message.status.value == "QUEUED":
+        print(f"  next attempt: {message.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC")
+    if message.expires_at:
+        print(f"  expires: {message.expires_at:%Y-%m-%d %H:%M:%S} UTC")
     if message.provider_sid:
         print(f"  twilio sid {message.provider_sid} ({message.provider_status})")
     if message.error_code or message.status_reason:
@@ -266,7 +326,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings, store: Store) -> in
 
 
 def cmd_cancel(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    message = store.cancel(args.id, utcnow(), args.reason)
+    message = store.cancel(args.id, utcnow(), args.reason, source="cli")
     print(f"#{message.id} {message.status}")
     return EXIT_OK
 
@@ -345,7 +405,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     from bridge.runner import Runner
 
     progress = None if args.quiet else ProgressLine(sys.stderr)
-    runner = Runner(settings, store, progress=progress)
+    runner = Runner(settings, store, progress=progress, announce=None if args.quiet else _say)
     return runner.drain() if args.once else runner.forever()
 
 
@@ -355,25 +415,47 @@ def cmd_check(args: argparse.Namespace, settings: Settings, store: Store) -> int
     from bridge.outbound.gateway import TwilioGateway
 
     checks: list[tuple[str, Callable[[], str]]] = [
-        ("database", lambda: f"{store.engine}, schema version {store.schema_version()}"),
+        (
+            "database",
+            lambda: f"{store.engine} {store.location}, schema version {store.require_schema()}",
+        ),
         ("twilio", lambda: TwilioGateway(settings.twilio).check()),
         ("mail", lambda: make_transport(settings.mail).check()),
     ]
-    failed = 0
+    code = EXIT_OK
     for name, probe in checks:
         try:
             print(f"{name:<9} OK    {probe()}")
         except Exception as exc:
-            failed += 1
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            print(f"{name:<9} FAIL  {type(exc).__name__}: {text}")
-    return EXIT_RUNTIME if failed else EXIT_OK
+            # A missing setting or schema is the operator's to fix (2); the rest is a failure
+            # of something we reached, or could not reach (1).
+            setup = isinstance(exc, errors.ConfigError | errors.SchemaMissingError)
+            code = max(code, EXIT_INPUT if setup else EXIT_RUNTIME)
+            print(f"{name:<9} FAIL  {error_line(exc)}")
+    return code
 
 
 # -- inbound service commands (inbound/ is imported lazily: bridge never depends on it) ----
 
 
+EXIT_PIPE = 128 + 13  # what a C tool killed by SIGPIPE reports: `sms-bridge ... | head`
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows here for output still buffered
+        return code
+    except BrokenPipeError:
+        # The reader (head, less) has what it wanted and closed the pipe: nothing is wrong,
+        # so no message. stdout now points at /dev/null, or Python's own flush at exit would
+        # print "Exception ignored ... BrokenPipeError".
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["sandbox"]:
         # The sandbox is an independent program with its own options (and --help).
@@ -384,6 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     logsetup.configure(os.environ)
+    _settings_warnings_as_lines()
     try:
         settings = load_settings(config_path(args.config, _environ()), _environ())
         store = open_store(settings.database, client_identifier="sms-bridge-cli")
@@ -392,8 +475,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the driver's own errors, e.g. the database is unreachable
         return _fail(exc, EXIT_RUNTIME)
     try:
+        if handler not in (cmd_db_install, cmd_check):  # check reports it as its first line
+            store.require_schema()
         return handler(args, settings, store)
-    except (errors.SmsError, errors.ConfigError) as exc:
+    except BrokenPipeError:
+        raise  # main() ends quietly: the reader closed the pipe
+    except (errors.SmsError, errors.ConfigError, errors.SchemaMissingError) as exc:
         return _fail(exc, EXIT_INPUT)
     except errors.BridgeError as exc:
         return _fail(exc, EXIT_RUNTIME)
@@ -401,6 +488,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc, EXIT_RUNTIME)
     finally:
         store.close()
+
+
+def _settings_warnings_as_lines() -> None:
+    """What loading the settings warns about (a secret in plain TOML) is for the person at the
+    terminal: one ``sms-bridge: warning: ...`` line each, whatever the log level."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("sms-bridge: warning: %(message)s"))
+    config_log = logging.getLogger("bridge.config")
+    config_log.handlers[:] = [handler]
+    config_log.propagate = False
+
+
+def _say(line: str) -> None:
+    """An operator's status line on stderr (journald keeps it under systemd)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def _environ() -> dict[str, str]:

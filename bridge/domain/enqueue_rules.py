@@ -15,6 +15,15 @@ from bridge.domain.models import EnqueueRequest, Sender
 from bridge.domain.segments import utf16_units
 from bridge.domain.threading_match import is_reply_code
 
+# Who queued a message, as the QUEUED event's source: the CLI passes created_by "cli"; every
+# other caller (ERP PL/SQL, the REST API) is "api". sms_api.queue decides the same way.
+CLI_CREATED_BY = "cli"
+
+
+def event_source(created_by: str | None) -> str:
+    return "cli" if created_by == CLI_CREATED_BY else "api"
+
+
 MAX_BODY_CHARS = 1600
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # fullmatch: "$" would let a trailing newline in
 

@@ -69,9 +69,13 @@ def normalize(raw: str | None, default_region: str) -> Normalized | Rejected:
 
 
 def mask(number: str | None) -> str:
-    """For logs and mails: +14155550171 -> +1415*****71."""
-    if not number:
+    """For logs, mails and API answers, one shape for every number: its last two characters
+    after stars, and for an E.164 number its first four digits too (the country and area a
+    reader needs to tell numbers apart): +14155550171 -> +1415*****71, 12345 -> ***45."""
+    if not number or not number.strip():
         return "-"
-    if len(number) <= 7:
-        return number[:2] + "*" * (len(number) - 2)
-    return number[:5] + "*" * (len(number) - 7) + number[-2:]
+    text = number.strip()
+    if len(text) <= 4:
+        return "*" * len(text)
+    keep = 5 if text.startswith("+") and len(text) >= 10 else 0
+    return text[:keep] + "*" * (len(text) - keep - 2) + text[-2:]

@@ -73,7 +73,7 @@ def unaddressed_digest(
     digest = _digest(replies, since, until)
     subject = (
         f"[sms-bridge] {len(replies)} SMS repl{'y' if len(replies) == 1 else 'ies'} "
-        f"with no manager to read them ({until:%Y-%m-%d})"
+        f"that no manager receives ({until:%Y-%m-%d})"
     )
     intro = "Replies from unknown numbers or people with no manager_email, "
     return Digest(

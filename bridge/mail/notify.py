@@ -28,6 +28,8 @@ class Notifier:
         self.settings = settings
         self.transport = transport
         self.monotonic = monotonic
+        # A run --once ends with its own one-line reason: it logs the alert itself at INFO.
+        self.alert_log_level = logging.ERROR
         self._last_alert: dict[str, float] = {}
         self._lock = threading.Lock()
         self.send_failed = False  # set when a mail could not be sent; the caller resets it
@@ -54,7 +56,7 @@ class Notifier:
             if last is not None and now - last < self.settings.alert_min_interval_minutes * 60:
                 return False
             self._last_alert[kind] = now
-        log.error("ALERT %s: %s", kind, subject)
+        log.log(self.alert_log_level, "ALERT %s: %s", kind, subject)
         return self._send(
             f"[sms-bridge ALERT] {subject}",
             text + "\n",

@@ -6,17 +6,20 @@ decides from the :class:`~bridge.domain.policy.Outcome` (design §4: at most onc
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from bridge.config import TwilioSettings
 from bridge.domain.policy import Action, Outcome, classify_http, classify_transport
+from bridge.errors import BridgeError, ConfigError
 from bridge.outbound.twilio_http import make_twilio_client
 
 log = logging.getLogger(__name__)
@@ -82,7 +85,7 @@ class TwilioGateway:
             return Outcome(action, code=exc.code or exc.status, message=_short(exc.msg))
         except requests.RequestException as exc:
             action = classify_transport(_request_was_sent(exc))
-            return Outcome(action, message=f"{type(exc).__name__}: {_short(str(exc))}")
+            return Outcome(action, message=explain_transport(exc, self.settings))
         return Outcome(Action.SUBMITTED, sid=created.sid, provider_status=str(created.status))
 
     def fetch(self, sid: str) -> RemoteMessage:
@@ -125,9 +128,97 @@ class TwilioGateway:
 
     def check(self) -> str:
         """One line: can we authenticate? (IncomingPhoneNumbers.json, as design §7 says)."""
-        numbers = self.client.incoming_phone_numbers.list(limit=20)
+        require_credentials(self.settings)
+        try:
+            numbers = self.client.incoming_phone_numbers.list(limit=20)
+        except (TwilioException, requests.RequestException) as exc:
+            raise TwilioCheckError(explain(exc, self.settings)) from None
         owned = ", ".join(n.phone_number for n in numbers) or "none"
-        return f"{len(numbers)} number(s) owned: {owned}"
+        return f"{len(numbers)} number(s) owned at {self.settings.base_url}: {owned}"
+
+
+class TwilioCheckError(BridgeError):
+    """Twilio could not be reached or refused us; the message says which, in one line."""
+
+
+def require_credentials(settings: TwilioSettings) -> None:
+    """Name the setting that is missing before any request is made with it."""
+    if not settings.account_sid:
+        raise ConfigError(
+            "[twilio] account_sid is not set (SMS_BRIDGE_TWILIO_ACCOUNT_SID): the AC... SID"
+            " of the Twilio account to send from"
+        )
+    if not settings.auth_token:
+        raise ConfigError(
+            "[twilio] auth_token is not set (SMS_BRIDGE_TWILIO_AUTH_TOKEN, or a file named by"
+            " [twilio] auth_token_file / SMS_BRIDGE_TWILIO_AUTH_TOKEN_FILE)"
+        )
+
+
+def explain(exc: BaseException, settings: TwilioSettings) -> str:
+    """One line a person can act on, for what the twilio library or requests raised."""
+    if isinstance(exc, requests.RequestException):
+        return explain_transport(exc, settings)
+    status, code, text = _http_error(exc)
+    if status == 401 or code == 20003:
+        return (
+            f"Twilio rejected the account SID / auth token pair for {settings.account_sid}"
+            f" (HTTP 401{f', error {code}' if code else ''}): check [twilio] account_sid and"
+            " auth_token"
+        )
+    if status is not None:
+        detail = f", error {code}" if code else ""
+        return f"{settings.base_url} answered HTTP {status}{detail}: {_short(text, 200)}".rstrip()
+    return f"{type(exc).__name__}: {_short(str(exc), 200)}"
+
+
+def explain_transport(exc: requests.RequestException, settings: TwilioSettings) -> str:
+    """A connection-level failure as one line naming the URL (never a urllib3 repr)."""
+    url = _origin(exc, settings.base_url)
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"no connection to {url} within {settings.timeout:g} s (connect timeout)"
+    if isinstance(exc, requests.Timeout):
+        return f"{url} did not answer within {settings.timeout:g} s (read timeout)"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS with {url} failed (certificate or protocol): check [twilio] base_url"
+    text = repr(exc.args[0]) if exc.args else ""
+    if isinstance(exc, requests.ConnectionError):
+        if "NameResolutionError" in text or "Name or service not known" in text:
+            return f"cannot resolve the host of {url} (DNS): check [twilio] base_url"
+        if "Connection refused" in text:
+            return f"connection refused by {url}: nothing listens there (check [twilio] base_url)"
+        if (
+            "RemoteDisconnected" in text
+            or "Connection reset" in text
+            or "Connection aborted" in text
+        ):
+            return f"{url} closed the connection before answering"
+        return f"cannot connect to {url}"
+    return f"request to {url} failed ({type(exc).__name__})"
+
+
+def _origin(exc: requests.RequestException, base_url: str) -> str:
+    request_url = getattr(getattr(exc, "request", None), "url", None) or base_url
+    parts = urlsplit(str(request_url))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else base_url
+
+
+def _http_error(exc: BaseException) -> tuple[int | None, int | None, str]:
+    """(HTTP status, Twilio error code, message) from either of the library's exceptions."""
+    if isinstance(exc, TwilioRestException):
+        return int(exc.status), exc.code, exc.msg or ""
+    response = exc.args[1] if isinstance(exc, TwilioException) and len(exc.args) > 1 else None
+    status = getattr(response, "status_code", None)
+    if status is None:
+        return None, None, ""
+    code, message = None, ""
+    try:
+        payload = json.loads(getattr(response, "text", "") or "{}")
+        code = int(payload["code"]) if payload.get("code") else None
+        message = str(payload.get("message") or "")
+    except (ValueError, TypeError, AttributeError):
+        message = str(getattr(response, "text", ""))
+    return int(status), code, message
 
 
 def _remote(item: Any) -> RemoteMessage:

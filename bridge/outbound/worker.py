@@ -82,6 +82,10 @@ class Worker:
         self.pending_since = 0.0
         self.stop_event = threading.Event()
         self.credentials_broken = False
+        # What the credentials alert promises: the service re-checks every minute; a run
+        # --once stops and leaves it to the next run (the runner sets this).
+        self.rechecks_credentials = True
+        self.credentials_answer = ""
         self.stats = Stats()
         self._senders: dict[str, Sender] = {}
         self._rounds = 0
@@ -271,11 +275,18 @@ class Worker:
                     error_code=outcome.code,
                     count_attempt=False,
                 )
+                self.credentials_answer = f"Twilio answered {outcome.code}: {outcome.message}"
                 self.notifier.alert(
                     "twilio-credentials",
                     "Twilio rejected the bridge's credentials: sending stopped",
-                    f"Twilio answered {outcome.code}: {outcome.message}. The worker stopped "
-                    "sending and re-checks the credentials every minute.",
+                    f"{self.credentials_answer}. "
+                    + (
+                        "The worker stopped sending and re-checks the credentials every minute."
+                        if self.rechecks_credentials
+                        else "This `sms-bridge run --once` stopped sending and exited; its"
+                        " messages stay queued for the next run, which tries the credentials"
+                        " again."
+                    ),
                 )
 
     def retry(self, message: Message, outcome: Outcome, now: datetime) -> None:

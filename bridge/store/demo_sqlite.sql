@@ -1,5 +1,6 @@
 -- Demo HR data and the default recipients view (SQLite mirror of plsql/demo/).
--- Sites map sms_recipients_v onto their own HR data; see plsql/views/sms_recipients_v_ebs.sql.
+-- Sites map sms_recipients_v onto their own HR data (see plsql/views/sms_recipients_v_ebs.sql)
+-- or keep their recipients in sms_contacts, which this default view reads too.
 
 CREATE TABLE IF NOT EXISTS hr_demo_employees (
     employee_id    INTEGER PRIMARY KEY,
@@ -10,7 +11,12 @@ CREATE TABLE IF NOT EXISTS hr_demo_employees (
     manager_id     INTEGER REFERENCES hr_demo_employees (employee_id)
 );
 
-CREATE VIEW IF NOT EXISTS sms_recipients_v AS
+-- Replaced on every install, as Oracle's CREATE OR REPLACE VIEW does (so an existing database
+-- gets the current view; a site with its own view installs with --no-demo). The demo
+-- employees (EMPLOYEE) and sms_contacts (any type), one row per recipient: a contact of type
+-- EMPLOYEE replaces the demo employee with that id.
+DROP VIEW IF EXISTS sms_recipients_v;
+CREATE VIEW sms_recipients_v AS
 SELECT 'EMPLOYEE'                AS recipient_type,
        CAST(e.employee_id AS TEXT) AS recipient_id,
        e.full_name               AS display_name,
@@ -18,7 +24,14 @@ SELECT 'EMPLOYEE'                AS recipient_type,
        e.time_zone               AS time_zone,
        m.email                   AS manager_email
   FROM hr_demo_employees e
-  LEFT JOIN hr_demo_employees m ON m.employee_id = e.manager_id;
+  LEFT JOIN hr_demo_employees m ON m.employee_id = e.manager_id
+ WHERE NOT EXISTS (SELECT 1 FROM sms_contacts c
+                    WHERE c.recipient_type = 'EMPLOYEE'
+                      AND c.recipient_id = CAST(e.employee_id AS TEXT))
+UNION ALL
+SELECT c.recipient_type, c.recipient_id, c.full_name, c.mobile_number, c.time_zone,
+       c.manager_email
+  FROM sms_contacts c;
 
 -- Certifications of the demo employees (the HR story: reminders before they expire).
 CREATE TABLE IF NOT EXISTS hr_demo_certifications (

@@ -124,6 +124,14 @@ class Dialect(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None: ...
 
+    @abc.abstractmethod
+    def location(self) -> str:
+        """Where the data is, fit for a message: SQLite's resolved path, Oracle's user@dsn."""
+
+    @abc.abstractmethod
+    def is_undefined_table(self, exc: BaseException) -> bool:
+        """True when ``exc`` says a table the query names does not exist (no schema yet)."""
+
     # -- inbound service (bridge/store/inbound_store.py) ---------------------------------
 
     @abc.abstractmethod

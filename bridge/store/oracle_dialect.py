@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from bridge import errors
 from bridge.config import redact_url
+from bridge.domain.contacts import COLUMN_SIZES
 from bridge.domain.models import EnqueueRequest, InstallReport
 from bridge.store.dialect import TIMESTAMP_COLUMNS, Dialect, Params, Row, Tx, require_utc
 
@@ -64,7 +65,20 @@ USING (SELECT :phone_number AS phone_number, :scope AS scope FROM dual) s
       VALUES (:phone_number, :scope, :state, :keyword, :source, :changed_at)
 """
 
-# Only the objects the install created: an EBS APPS schema routinely holds invalid objects of
+# sms_contacts by key (bridge/store/contacts.py), run with executemany: created_at is kept.
+UPSERT_CONTACT_SQL = """
+MERGE INTO sms_contacts c
+USING (SELECT :recipient_type AS recipient_type, :recipient_id AS recipient_id FROM dual) s
+   ON (c.recipient_type = s.recipient_type AND c.recipient_id = s.recipient_id)
+ WHEN MATCHED THEN UPDATE
+      SET c.full_name = :full_name, c.mobile_number = :mobile_number,
+          c.time_zone = :time_zone, c.manager_email = :manager_email, c.updated_at = :now
+ WHEN NOT MATCHED THEN INSERT (recipient_type, recipient_id, full_name, mobile_number,
+                               time_zone, manager_email, created_at, updated_at)
+      VALUES (:recipient_type, :recipient_id, :full_name, :mobile_number, :time_zone,
+              :manager_email, :now, :now)
+"""
+
 # its own, which must not fail our install. {names} is a list of binds.
 ENSURE_JOB_RUN_SQL = """
 MERGE INTO sms_job_runs j
@@ -199,6 +213,7 @@ class OracleDialect(Dialect):
 
         self._oracledb = oracledb
         self.target = parse_url(url, password)
+        self._location = f"{self.target.user}@{self.target.dsn}"
         self.call_timeout_ms = call_timeout_ms
         self.client_identifier = client_identifier or f"{MODULE}@{socket.gethostname()}"
         self.pool = oracledb.create_pool(
@@ -393,6 +408,15 @@ class OracleDialect(Dialect):
 
     # -- inbound service (bridge/store/inbound_store.py) ---------------------------------
 
+    def location(self) -> str:
+        return self._location
+
+    def is_undefined_table(self, exc: BaseException) -> bool:
+        # ORA-00942: table or view does not exist (or this user has no grant on it).
+        if not isinstance(exc, self._oracledb.DatabaseError) or not exc.args:
+            return False
+        return str(getattr(exc.args[0], "full_code", "") or "") == "ORA-00942"
+
     def is_unavailable(self, exc: BaseException) -> bool:
         # Connection refused or lost, the listener or the instance down: OperationalError or
         # InterfaceError. python-oracledb raises some outages as a plain DatabaseError, though
@@ -416,6 +440,21 @@ class OracleDialect(Dialect):
             raise errors.StoreError(f"reply handler {name!r} is not a procedure name")
         assert isinstance(tx, OracleTx)
         tx.cursor.callproc(name, list(args))
+
+    # -- contacts (bridge/store/contacts.py) ---------------------------------------------
+
+    def upsert_contacts(self, tx: Tx, rows: Sequence[Params]) -> None:
+        assert isinstance(tx, OracleTx)
+        if not rows:
+            return
+        # Typed binds, sized as the columns (the store has checked every value against
+        # COLUMN_SIZES): a None in the first row cannot leave a bind typed or sized by it for
+        # the later rows, and every import shares one cursor in the shared pool whatever its
+        # longest value. All of them VARCHAR2: sms_contacts has no NVARCHAR2 column (names
+        # are VARCHAR2(200 CHAR), as in hr_demo_employees and the recipients view).
+        texts: dict[str, Any] = {column: spec.size for column, spec in COLUMN_SIZES.items()}
+        tx.cursor.setinputsizes(**texts, now=self._oracledb.DB_TYPE_TIMESTAMP)
+        tx.cursor.executemany(UPSERT_CONTACT_SQL, [_bind(row) for row in rows])
 
 
 # Outages raised as a plain DatabaseError: the driver's (no pooled connection in time,

@@ -184,6 +184,14 @@ SELECT scope, state, changed_at FROM sms_optouts
 
 SCHEMA_VERSION = "SELECT MAX(version) AS v FROM sms_schema_version"
 
+# Both counts from the (status, next_attempt_at) index: what waits, and what of it is due.
+QUEUE_DEPTH = """
+SELECT COUNT(*) AS queued,
+       COALESCE(SUM(CASE WHEN next_attempt_at <= :now THEN 1 ELSE 0 END), 0) AS due
+  FROM sms_outbound
+ WHERE status = 'QUEUED'
+"""
+
 END_LEASE = """
 UPDATE sms_outbound SET lease_until = :lease_until, updated_at = :now
  WHERE id = :id AND status = 'SENDING'

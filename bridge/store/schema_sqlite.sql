@@ -86,7 +86,7 @@ CREATE TABLE IF NOT EXISTS sms_events (
     status           TEXT NOT NULL,
     provider_status  TEXT,
     error_code       INTEGER,
-    source           TEXT NOT NULL CHECK (source IN ('api', 'bridge', 'callback', 'sync', 'recovery')),
+    source           TEXT NOT NULL CHECK (source IN ('api', 'cli', 'bridge', 'callback', 'sync', 'recovery')),
     applied          TEXT NOT NULL DEFAULT 'Y' CHECK (applied IN ('Y', 'N')),
     detail           TEXT
 );
@@ -152,4 +152,22 @@ CREATE TABLE IF NOT EXISTS sms_job_runs (
     job_name      TEXT PRIMARY KEY,
     last_run_at   TEXT NOT NULL,
     run_by        TEXT
+);
+
+-- Recipients kept in the bridge itself (`sms-bridge recipients import`); the default
+-- sms_recipients_v (demo_sqlite.sql) reads them beside the demo employees. mobile_number is
+-- E.164, normalised at import; the CHECKs are those of plsql/tables/sms_contacts.sql.
+CREATE TABLE IF NOT EXISTS sms_contacts (
+    recipient_type  TEXT NOT NULL CHECK (recipient_type = upper(recipient_type)),
+    recipient_id    TEXT NOT NULL,
+    full_name       TEXT,
+    mobile_number   TEXT NOT NULL CHECK (
+                        mobile_number GLOB '+[1-9]*'
+                        AND substr(mobile_number, 2) NOT GLOB '*[^0-9]*'
+                        AND length(mobile_number) BETWEEN 3 AND 16),
+    time_zone       TEXT,
+    manager_email   TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    PRIMARY KEY (recipient_type, recipient_id)
 );

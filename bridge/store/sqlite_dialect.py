@@ -26,6 +26,18 @@ SCHEMA_VERSION = 1
 SCHEMA_DESCRIPTION = "initial schema: queue, events, inbound, opt-outs, keywords, API keys"
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"  # fixed width, so text order is time order
 
+# sms_contacts by key (bridge/store/contacts.py): created_at is kept, the rest replaced.
+UPSERT_CONTACT_SQL = """
+INSERT INTO sms_contacts (recipient_type, recipient_id, full_name, mobile_number, time_zone,
+                          manager_email, created_at, updated_at)
+VALUES (:recipient_type, :recipient_id, :full_name, :mobile_number, :time_zone,
+        :manager_email, :now, :now)
+ON CONFLICT (recipient_type, recipient_id) DO UPDATE
+   SET full_name = excluded.full_name, mobile_number = excluded.mobile_number,
+       time_zone = excluded.time_zone, manager_email = excluded.manager_email,
+       updated_at = excluded.updated_at
+"""
+
 
 def to_db(value: Any) -> Any:
     if isinstance(value, datetime):
@@ -83,12 +95,22 @@ class SQLiteDialect(Dialect):
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
 
-    def _connection(self) -> sqlite3.Connection:
+    def location(self) -> str:
+        return str(self.path.resolve())
+
+    def _connection(self, *, create: bool = False) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Only `db install` creates the file (and its directories): anything else opening
+            # a path that does not exist is a mistyped url or a missing install, and an empty
+            # database created here would only fail later with "no such table".
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            elif not self.path.exists():
+                raise errors.SchemaMissingError(f"{self.location()} (the file does not exist)")
             conn = sqlite3.connect(
-                self.path,
+                f"{self.path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}",
+                uri=True,
                 timeout=self.busy_timeout_ms / 1000,
                 isolation_level=None,  # we issue BEGIN ourselves
                 check_same_thread=False,
@@ -122,7 +144,7 @@ class SQLiteDialect(Dialect):
 
     def install(self, plsql_dir: Path | None, with_demo: bool, now: datetime) -> InstallReport:
         report = InstallReport()
-        conn = self._connection()
+        conn = self._connection(create=True)
         before = {
             r[0]
             for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")
@@ -210,7 +232,7 @@ class SQLiteDialect(Dialect):
                 "status": "QUEUED",
                 "provider_status": None,
                 "error_code": None,
-                "source": "api",
+                "source": enqueue_rules.event_source(request.created_by),
                 "applied": "Y",
                 "detail": None,
             },
@@ -277,7 +299,12 @@ class SQLiteDialect(Dialect):
 
     # -- inbound service (bridge/store/inbound_store.py) ---------------------------------
 
+    def is_undefined_table(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc)
+
     def is_unavailable(self, exc: BaseException) -> bool:
+        if isinstance(exc, errors.SchemaMissingError):
+            return True  # the file is gone (an unmounted volume?): spool, lose nothing
         # OperationalError: locked past busy_timeout, cannot open, disk I/O, read-only file;
         # DatabaseError itself: a corrupt or foreign file; OSError: the database's directory
         # cannot be created. Integrity, programming and data errors (a value the schema does
@@ -298,3 +325,9 @@ class SQLiteDialect(Dialect):
             f"reply handler {name!r}: SQLite has no stored procedures; register a Python"
             " callable under that name (bridge.replies.dispatcher)"
         )
+
+    # -- contacts (bridge/store/contacts.py) ---------------------------------------------
+
+    def upsert_contacts(self, tx: Tx, rows: Sequence[Params]) -> None:
+        # Inside the caller's BEGIN IMMEDIATE: a failing row rolls back the whole batch.
+        tx.executemany(UPSERT_CONTACT_SQL, rows)

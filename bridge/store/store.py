@@ -1,10 +1,11 @@
 """The Store: the named operations the rest of the bridge uses, on either engine.
 
 This module holds the schema, senders, recipients, the queue (enqueue, claim, cancel, reads),
-reports and opt-outs; what happens to a claimed message is in ``outcomes.py`` and the inbound
-side in ``inbound_store.py`` (mixins over ``rows.StoreBase``). Every operation is one
-transaction. Time is always passed in (``now``), never read here, so tests control the clock
-and both engines store the same instants.
+reports and opt-outs; what happens to a claimed message is in ``outcomes.py``, the inbound
+side in ``inbound_store.py`` and the contacts a site keeps in the bridge in ``contacts.py``
+(mixins over ``rows.StoreBase``). Every operation is one transaction. Time is always passed
+in (``now``), never read here, so tests control the clock and both engines store the same
+instants.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bridge.domain.models import (
 )
 from bridge.domain.statuses import Status
 from bridge.store import queries
+from bridge.store.contacts import ContactStoreMixin
 from bridge.store.dialect import Row
 from bridge.store.inbound_store import InboundStoreMixin
 from bridge.store.outcomes import OutcomeStoreMixin
@@ -40,7 +42,7 @@ from bridge.store.token_bucket import TokenBucket
 MAX_PAGE = 500
 
 
-class Store(OutcomeStoreMixin, InboundStoreMixin):
+class Store(OutcomeStoreMixin, InboundStoreMixin, ContactStoreMixin):
     @property
     def engine(self) -> str:
         return self.dialect.name
@@ -58,6 +60,23 @@ class Store(OutcomeStoreMixin, InboundStoreMixin):
     def schema_version(self) -> int:
         with self.dialect.transaction("check", write=False) as tx:
             return int(tx.scalar(queries.SCHEMA_VERSION) or 0)
+
+    @property
+    def location(self) -> str:
+        return self.dialect.location()
+
+    def require_schema(self) -> int:
+        """The schema version, or :class:`~bridge.errors.SchemaMissingError` naming where we
+        looked when there is none (every command but ``db install`` starts with this)."""
+        try:
+            version = self.schema_version()
+        except Exception as exc:
+            if self.dialect.is_undefined_table(exc):
+                raise errors.SchemaMissingError(self.location) from None
+            raise
+        if version < 1:
+            raise errors.SchemaMissingError(self.location)
+        return version
 
     # -- senders and recipients ----------------------------------------------------------
 
@@ -98,14 +117,16 @@ class Store(OutcomeStoreMixin, InboundStoreMixin):
         with self.dialect.transaction("enqueue") as tx:
             return self.dialect.enqueue(tx, request, now)
 
-    def cancel(self, message_id: int, now: datetime, reason: str | None = None) -> Message:
+    def cancel(
+        self, message_id: int, now: datetime, reason: str | None = None, *, source: str = "api"
+    ) -> Message:
         with self.dialect.transaction("cancel") as tx:
             row = tx.row(queries.GET_MESSAGE, {"id": message_id})
             if row is None:
                 raise errors.NotFoundError(message_id)
             if tx.execute(queries.CANCEL, {"id": message_id, "reason": reason, "now": now}) == 0:
                 raise errors.NotCancelableError(message_id, row["status"])
-            self._event(tx, message_id, Status.CANCELED, "api", now, detail=reason)
+            self._event(tx, message_id, Status.CANCELED, source, now, detail=reason)
             updated = tx.row(queries.GET_MESSAGE, {"id": message_id})
         assert updated is not None
         return message_from_row(updated)
@@ -144,6 +165,12 @@ class Store(OutcomeStoreMixin, InboundStoreMixin):
         """The idle probe: reads only the (status, next_attempt_at) index."""
         with self.dialect.transaction("probe", write=False) as tx:
             return bool(tx.scalar(self.dialect.any_ready_sql, {"now": now}))
+
+    def queue_depth(self, now: datetime) -> tuple[int, int]:
+        """(queued, of which due now): the worker's minute summary shows both."""
+        with self.dialect.transaction("probe", write=False) as tx:
+            row = tx.row(queries.QUEUE_DEPTH, {"now": now})
+        return (0, 0) if row is None else (int(row["queued"] or 0), int(row["due"] or 0))
 
     def ready_senders(self, now: datetime) -> list[str]:
         with self.dialect.transaction("probe", write=False) as tx:

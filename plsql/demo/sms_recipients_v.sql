@@ -1,8 +1,12 @@
 -- The recipients view: the one place a site maps onto its HR data. sms_api.enqueue checks that
 -- (recipient_type, recipient_id) exists here; the bridge reads mobile_number (resolved at send
 -- time), time_zone (quiet hours; null = derive from the number) and manager_email (digests).
--- This default reads the demo table; the EBS variant is views/sms_recipients_v_ebs.sql.
--- The CASTs fix the column types (not CHAR(8) for the literal) so every variant looks alike.
+-- This default reads the demo table (recipient_type 'EMPLOYEE') and sms_contacts (any type,
+-- loaded with `sms-bridge recipients import`); the EBS variant is views/sms_recipients_v_ebs.sql.
+-- One row per (recipient_type, recipient_id): a contact of type EMPLOYEE replaces the demo
+-- employee with that id, so an import can correct a demo number.
+-- The CASTs fix the column types (not CHAR(8) for the literal) so every variant looks alike;
+-- sms_contacts' columns already have those types.
 create or replace view sms_recipients_v (
     recipient_type, recipient_id, display_name, mobile_number, time_zone, manager_email
 ) as
@@ -13,4 +17,16 @@ select cast('EMPLOYEE' as varchar2(30)),
        e.time_zone,
        m.email
   from hr_demo_employees e
-  left join hr_demo_employees m on m.employee_id = e.manager_id;
+  left join hr_demo_employees m on m.employee_id = e.manager_id
+ where not exists (select 1
+                     from sms_contacts c
+                    where c.recipient_type = 'EMPLOYEE'
+                      and c.recipient_id = to_char(e.employee_id))
+union all
+select c.recipient_type,
+       c.recipient_id,
+       c.full_name,
+       c.mobile_number,
+       c.time_zone,
+       c.manager_email
+  from sms_contacts c;

@@ -171,8 +171,10 @@ as
                 return l_id;
         end;
 
+        -- 'cli' for sms-bridge enqueue (it passes created_by 'cli'), 'api' for every other caller.
         insert into sms_events (outbound_id, event_at, status, source, applied)
-        values (l_id, l_now, 'QUEUED', 'api', 'Y');
+        values (l_id, l_now, 'QUEUED', case when p_created_by = 'cli' then 'cli' else 'api' end,
+                'Y');
         return l_id;
     end queue;
 

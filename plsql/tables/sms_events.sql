@@ -13,6 +13,6 @@ create table sms_events (
     constraint sms_events_pk primary key (id),
     constraint sms_events_outbound_fk foreign key (outbound_id) references sms_outbound (id),
     constraint sms_events_source_ck
-        check (source in ('api', 'bridge', 'callback', 'sync', 'recovery')),
+        check (source in ('api', 'cli', 'bridge', 'callback', 'sync', 'recovery')),
     constraint sms_events_applied_ck check (applied in ('Y', 'N'))
 );

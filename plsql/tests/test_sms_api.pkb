@@ -70,6 +70,19 @@ as
         ut.expect(l_events).to_equal(1);
     end enqueue_queues_row;
 
+    procedure enqueue_from_cli_is_a_cli_event
+    is
+        l_id      number;
+        l_source  sms_events.source%type;
+    begin
+        l_id := sms_api.enqueue(
+            p_sender_code => c_sender, p_body => 'from a shell',
+            p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+            p_created_by => 'cli');
+        select source into l_source from sms_events where outbound_id = l_id;
+        ut.expect(l_source).to_equal('cli');
+    end enqueue_from_cli_is_a_cli_event;
+
     procedure enqueue_send_after_is_next_attempt
     is
         -- A local time with its zone: stored as the same instant in UTC.

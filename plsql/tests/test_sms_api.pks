@@ -15,6 +15,9 @@ as
     --%test(enqueue queues a QUEUED row due now, in UTC, with one api event)
     procedure enqueue_queues_row;
 
+    --%test(enqueue with created_by cli records a cli event, as sms-bridge enqueue does)
+    procedure enqueue_from_cli_is_a_cli_event;
+
     --%test(enqueue with send_after makes the row due then)
     procedure enqueue_send_after_is_next_attempt;
 

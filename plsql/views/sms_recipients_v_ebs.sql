@@ -2,7 +2,12 @@
 -- instead of demo/sms_recipients_v.sql (see docs/oracle.md, "E-Business Suite").
 --
 -- Recipients are current employees and contingent workers (recipient_type 'EMPLOYEE',
--- recipient_id = person_id as text). Every table is read date-effectively as of today, so
+-- recipient_id = person_id as text); HR is the only source. Unlike the default view it does not
+-- read sms_contacts (what `sms-bridge recipients import` loads): this file runs before the
+-- install, which creates that table. To address imported contacts too, re-create the view
+-- after the install with `union all select recipient_type, recipient_id, full_name,
+-- mobile_number, time_zone, manager_email from sms_contacts where recipient_type <> 'EMPLOYEE'`
+-- (one row per recipient). Every HR table is read date-effectively as of today, so
 -- future-dated and ended rows are ignored:
 --   mobile_number  the person's mobile (PER_PHONES, PHONE_TYPE 'M'); when several are current,
 --                  the one that started last. Null when there is none: the person is still a

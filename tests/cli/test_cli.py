@@ -26,7 +26,8 @@ def test_install_twice_and_check(cli: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["db", "install"]) == 0
     assert "nothing to do" in capsys.readouterr().out
     assert main(["db", "check"]) == 0
-    assert "schema version 1, 1 sender(s)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"sqlite {cli / 'cli.db'}, schema version 1, 1 sender(s)" in out
 
 
 def test_enqueue_status_cancel_report(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -44,12 +45,14 @@ def test_enqueue_status_cancel_report(cli: Path, capsys: pytest.CaptureFixture[s
                 "--priority",
                 "1",
                 "--send-after",
-                "2030-01-01T09:00",
+                "2030-01-01T09:00Z",
             ]
         )
         == 0
     )
-    new_id = int(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    assert out.startswith("#") and " QUEUED sender=HR to=+1415*****00 " in out
+    new_id = int(out.split()[0].removeprefix("#"))
     assert main(["status", str(new_id), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["status"] == "QUEUED" and shown["priority"] == 1
@@ -63,7 +66,7 @@ def test_enqueue_status_cancel_report(cli: Path, capsys: pytest.CaptureFixture[s
     assert row["day"] == datetime.now(UTC).strftime("%Y-%m-%d")
     assert main(["report"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split()[:4] == ["sender", "day", "queued", "sending"]
+    assert lines[0].split() == ["sender", "day", "cancel", "total"]  # the statuses it has
     assert lines[2].split()[0] == "HR" and lines[2].split()[-2:] == ["1", "1"]
 
 

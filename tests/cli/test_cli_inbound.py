@@ -12,6 +12,7 @@ from bridge.cli.main import main
 from bridge.config import load_settings
 from bridge.replies.spool import Spool
 from bridge.store import open_store
+from tests.cli.support import one_line, sms_bridge
 
 
 @pytest.fixture
@@ -44,9 +45,53 @@ def test_apikey_create_list_revoke(cli: Path, capsys: pytest.CaptureFixture[str]
     assert "fineract" in listing and key[:12] in listing and key not in listing
     assert "send read" in listing and "active" in listing
     assert main(["apikey", "revoke", "fineract"]) == 0
-    assert main(["apikey", "revoke", "fineract"]) == 1
+    assert main(["apikey", "revoke", "fineract"]) == 2  # already revoked: bad input
     main(["apikey", "list"])
     assert "revoked" in capsys.readouterr().out
+
+
+def cli_env(cli: Path) -> dict[str, str]:
+    return {
+        "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{cli / 'cli.db'}",
+        "SMS_BRIDGE_INBOUND_SPOOL_DIR": str(cli / "spool"),
+    }
+
+
+def test_apikey_create_with_a_taken_name_says_so_and_how_to_see_the_keys(cli: Path) -> None:
+    env = cli_env(cli)
+    assert (
+        sms_bridge("apikey", "create", "erp", "--scopes", "send", cwd=cli, env=env).returncode == 0
+    )
+    again = sms_bridge("apikey", "create", "erp", "--scopes", "read", cwd=cli, env=env)
+    line = one_line(again.stderr)
+    assert again.returncode == 2 and again.stdout == ""
+    assert line.startswith("sms-bridge: error: ") and "(ConfigError)" not in line
+    assert "'erp'" in line and "taken" in line, line
+    assert "sms-bridge apikey list" in line and "sms-bridge apikey revoke erp" in line, line
+    assert sms_bridge("apikey", "revoke", "erp", cwd=cli, env=env).returncode == 0
+    revoked = sms_bridge("apikey", "create", "erp", "--scopes", "read", cwd=cli, env=env)
+    line = one_line(revoked.stderr)
+    assert revoked.returncode == 2 and "revoked" in line and "another name" in line, line
+
+
+def test_apikey_revoke_of_an_unknown_name_is_one_line_and_exit_2(cli: Path) -> None:
+    result = sms_bridge("apikey", "revoke", "nosuch", cwd=cli, env=cli_env(cli))
+    assert result.returncode == 2 and result.stdout == ""
+    assert one_line(result.stderr) == (
+        "sms-bridge: error: no API key named 'nosuch' (sms-bridge apikey list shows them)"
+    )
+
+
+def test_apikey_revoke_twice_says_it_is_already_revoked(cli: Path) -> None:
+    env = cli_env(cli)
+    assert (
+        sms_bridge("apikey", "create", "erp", "--scopes", "send", cwd=cli, env=env).returncode == 0
+    )
+    assert sms_bridge("apikey", "revoke", "erp", cwd=cli, env=env).returncode == 0
+    again = sms_bridge("apikey", "revoke", "erp", cwd=cli, env=env)
+    line = one_line(again.stderr)
+    assert again.returncode == 2 and line.startswith("sms-bridge: error: ")
+    assert "'erp'" in line and "already revoked" in line, line
 
 
 def test_apikey_bad_scope_is_rejected_before_anything(

@@ -124,7 +124,11 @@ def test_scopes() -> None:
         ("+14155550171", "+1415*****71"),
         ("+442071838750", "+4420******50"),
         (None, "-"),
-        ("+1234", "+1***"),
+        ("+1234", "***34"),
+        ("12345", "***45"),  # a raw number from the recipients view: the same shape
+        (" +14155550171 ", "+1415*****71"),
+        ("1234", "****"),
+        ("", "-"),
     ],
 )
 def test_mask_number(number: str | None, masked: str) -> None:

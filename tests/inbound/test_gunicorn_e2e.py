@@ -3,6 +3,7 @@ signatures computed by twilio's own RequestValidator, SQLite underneath."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -13,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -146,6 +148,79 @@ def test_valid_inbound_posted_three_times_is_stored_once(service: Service) -> No
             "SELECT COUNT(*) FROM sms_inbound WHERE message_sid = :s", {"s": form[0][1]}
         )
     assert stored == 1
+
+
+def chunks(data: bytes, size: int = 4096) -> Iterator[bytes]:
+    """A generator body: requests sends it with Transfer-Encoding: chunked, no Content-Length."""
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def assert_chunked(answer: requests.Response) -> None:
+    sent = answer.request.headers
+    assert sent.get("Transfer-Encoding") == "chunked" and "Content-Length" not in sent, sent
+
+
+def test_chunked_json_body_is_accepted_like_a_sized_one(service: Service) -> None:
+    key = api_key(service.store, datetime.now(UTC), "e2e-chunked", Scope.SEND, Scope.READ)
+    # An employee, not client 7: the paging test counts client 7's messages.
+    body = {
+        "recipientType": "EMPLOYEE",
+        "recipientId": "1002",
+        "message": "chunked",
+        "sender": "HR",
+    }
+    headers = {**bearer(key), "Content-Type": "application/json"}
+    sms = f"{service.url}/sms"
+    sized = service.http.post(sms, json=body, headers=bearer(key), timeout=10)
+    data = json.dumps(body).encode()
+    chunked = service.http.post(sms, data=chunks(data, 7), headers=headers, timeout=10)
+    assert_chunked(chunked)
+    assert chunked.status_code == sized.status_code == 202, chunked.text
+    detail = service.http.get(f"{sms}/{chunked.json()['id']}", headers=bearer(key), timeout=10)
+    assert detail.json()["message"] == "chunked"
+
+
+def test_oversized_chunked_json_body_is_413(service: Service) -> None:
+    key = api_key(service.store, datetime.now(UTC), "e2e-chunked-big", Scope.SEND)
+    before = count(service.store, "sms_outbound")
+    data = json.dumps({"staffId": 8, "message": "x" * 70_000, "sender": "HR"}).encode()
+    answer = service.http.post(
+        f"{service.url}/sms",
+        data=chunks(data),
+        headers={**bearer(key), "Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert_chunked(answer)
+    assert answer.status_code == 413, answer.text
+    assert answer.headers["Content-Type"].startswith("application/json")
+    assert answer.json()["error"] == "too_large"
+    assert count(service.store, "sms_outbound") == before
+
+
+def test_chunked_webhooks_are_verified_stored_and_limited(service: Service) -> None:
+    form = inbound_form("Thanks, chunked")
+    url = f"{service.url}/twilio/inbound"
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, MultiDict(form))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": signature,
+    }
+    answer = service.http.post(
+        url, data=chunks(urlencode(form).encode(), 50), headers=headers, timeout=10
+    )
+    assert_chunked(answer)
+    assert answer.status_code == 200, answer.text
+    assert service.store.get_inbound(form[0][1]) is not None
+    big = inbound_form("x" * 70_000)
+    headers["X-Twilio-Signature"] = RequestValidator(AUTH_TOKEN).compute_signature(
+        url, MultiDict(big)
+    )
+    answer = service.http.post(
+        url, data=chunks(urlencode(big).encode()), headers=headers, timeout=10
+    )
+    assert (answer.status_code, answer.json()["error"]) == (413, "too_large")
+    assert service.store.get_inbound(big[0][1]) is None
 
 
 def test_bad_signature_is_403_and_writes_no_row(service: Service) -> None:

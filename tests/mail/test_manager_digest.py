@@ -68,8 +68,16 @@ def test_replies_no_manager_receives_go_to_the_administrators() -> None:
     ]
     digest = unaddressed_digest(rows, T, T.replace(hour=10))
     assert digest is not None
-    assert digest.subject.startswith("[sms-bridge] 2 SMS replies with no manager to read them")
+    assert digest.subject.startswith("[sms-bridge] 2 SMS replies that no manager receives")
     assert "Dana Whitfield: STOP" in digest.text and "who is this?" in digest.text
     assert "YES 4821" not in digest.text  # Dana's manager digest has it
     assert "+1415*****02" in digest.text  # the unknown number, masked
     assert unaddressed_digest(rows[:1], T, T) is None
+
+
+def test_one_reply_no_manager_receives_reads_as_one() -> None:
+    from bridge.mail.manager_digest import unaddressed_digest
+
+    digest = unaddressed_digest([row(2, "STOP", None, 7, name="Dana")], T, T.replace(hour=10))
+    assert digest is not None
+    assert digest.subject == "[sms-bridge] 1 SMS reply that no manager receives (2026-11-24)"

@@ -63,9 +63,11 @@ class Env:
     def store(self) -> Store:
         return open_store(DatabaseSettings(url=f"sqlite:///{self.db_path}"))
 
-    def run_worker(self, *args: str, timeout: float = 120, **overrides: str) -> str:
+    def run_worker(
+        self, *args: str, timeout: float = 120, expect_exit: int = 0, **overrides: str
+    ) -> str:
         proc = run_once(self.environ(**overrides), *args, timeout=timeout)
-        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert proc.returncode == expect_exit, proc.stderr[-2000:]
         return proc.stderr
 
     def popen_worker(self, *args: str, **overrides: str) -> subprocess.Popen[str]:

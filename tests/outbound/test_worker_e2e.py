@@ -361,13 +361,19 @@ def test_bad_credentials_stop_sending_and_alert_once(env: Env, control: Control)
 
     store = prepare_db(env.db_path)
     ids = enqueue_many(store, 5)
-    env.run_worker(twilio_auth_token="wrong-token")
+    # --once stops with one line and a non-zero exit (cron and the operator must see it).
+    stderr = env.run_worker(twilio_auth_token="wrong-token", expect_exit=1)
+    (line,) = stderr.strip().splitlines()
+    assert "run --once stopped: Twilio rejected the credentials" in line and "20003" in line
     assert set(iter_statuses(store, ids)) == {"QUEUED"}  # nothing lost, nothing final
     first = store.get(ids[0])
     assert first is not None and first.error_code == 20003 and first.attempts == 0
     box = mailbox.Maildir(env.maildir, create=False)
-    subjects = [m["Subject"] for m in box]
-    assert subjects == [
+    (mail,) = list(box)
+    assert mail["Subject"] == (
         "[sms-bridge ALERT] Twilio rejected the bridge's credentials: sending stopped"
-    ]
+    )
+    # ...and its alert promises no re-check that a --once run will never make.
+    text = mail.get_payload()[0].get_payload(decode=True).decode()
+    assert "re-checks" not in text and "next run" in text
     store.close()

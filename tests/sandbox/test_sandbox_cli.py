@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
 
 import pytest
 import requests
-from sandbox_support import start_sandbox
+from sandbox_support import REPO, start_sandbox
 
 from sandbox.cli import build_parser, main, settings_from_args
+from tests.cli.support import one_line, sms_bridge
 
 
 def test_help_lists_every_option(capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,3 +84,61 @@ def test_serves_then_stops_cleanly(sig: int) -> None:
         code = sp.stop(sig)
     assert code == 0
     assert "Traceback" not in sp.log, sp.log
+
+
+# -- what a user sees from the real commands -----------------------------------------------
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        yield int(held.getsockname()[1])
+
+
+@pytest.mark.parametrize("command", ["sms-bridge", "python -m sandbox"])
+def test_a_port_in_use_is_one_line_and_exit_2(command: str, busy_port: int) -> None:
+    args = ("--port", str(busy_port))
+    if command == "sms-bridge":
+        result = sms_bridge("sandbox", *args, cwd=REPO, timeout=20)
+    else:
+        result = subprocess.run(
+            [sys.executable, "-m", "sandbox", *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    line = one_line(result.stderr)
+    assert result.returncode == 2, result.stderr
+    assert f"127.0.0.1:{busy_port}" in line and "in use" in line, line
+    assert result.stdout == ""  # no ready line
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.7", "example.com"])
+def test_a_non_loopback_host_is_refused(host: str) -> None:
+    result = sms_bridge("sandbox", "--host", host, cwd=REPO, timeout=20)
+    line = one_line(result.stderr)
+    assert result.returncode == 2, result.stderr
+    assert host in line and "loopback" in line and "--allow-non-loopback" in line, line
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_loopback_hosts_are_accepted(host: str) -> None:
+    settings, _ = settings_from_args(build_parser().parse_args(["--host", host]))
+    assert settings.host == host
+
+
+def test_a_non_loopback_host_needs_the_explicit_flag() -> None:
+    args = build_parser().parse_args(["--host", "0.0.0.0", "--allow-non-loopback"])
+    assert settings_from_args(args)[0].host == "0.0.0.0"
+
+
+def test_help_states_only_true_defaults() -> None:
+    result = sms_bridge("sandbox", "--help", cwd=REPO, timeout=20)
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())  # argparse wraps lines
+    assert "(default: None)" not in text and "(default: [])" not in text, text
+    assert "(default: False)" not in text, text
+    assert "default +15005550006" in text and "(default: 127.0.0.1)" in text
+    assert "--allow-non-loopback" in text

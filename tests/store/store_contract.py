@@ -7,11 +7,14 @@ SMS_BRIDGE_TEST_ORACLE_DSN is set (tests/store/test_store_oracle.py).
 from __future__ import annotations
 
 import itertools
+import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
 
 from bridge import errors
+from bridge.domain.contacts import Contact
 from bridge.domain.models import EnqueueRequest, InboundRecord, MessageFilter, Sender, SubmitResult
 from bridge.domain.statuses import Status
 from bridge.store import Store
@@ -56,6 +59,15 @@ def count_rows(store: Store, table: str) -> int:
         return int(tx.scalar(f"SELECT COUNT(*) AS n FROM {table}"))
 
 
+def contact_rows(store: Store, kind: str) -> list[tuple[object, ...]]:
+    """What sms_contacts holds for one type, as comparable tuples (timestamps included)."""
+    fields = ("recipient_id", "full_name", "mobile_number", "time_zone", "manager_email")
+    return [
+        tuple(getattr(c, f) for f in (*fields, "created_at", "updated_at"))
+        for c in store.list_contacts(kind)
+    ]
+
+
 def queue(store: Store, sender: Sender, now: datetime, **kw: object) -> int:
     fields: dict[str, object] = {"to_number": "+14155550100", "body": "hello"}
     fields.update(kw)
@@ -63,6 +75,15 @@ def queue(store: Store, sender: Sender, now: datetime, **kw: object) -> int:
 
 
 class StoreContract:
+    @pytest.fixture
+    def kind(self, store: Store) -> Iterator[str]:
+        """A recipient type of this test's own, whose contacts are removed afterwards: the
+        Oracle suite keeps its database between runs, and other tests look recipients up."""
+        kind = f"T{uuid.uuid4().hex[:12].upper()}"
+        yield kind
+        with store.dialect.transaction("cleanup") as tx:
+            tx.execute("DELETE FROM sms_contacts WHERE recipient_type = :kind", {"kind": kind})
+
     # -- install and look-ups ------------------------------------------------------------
 
     def test_install_is_idempotent(self, store: Store, now: datetime) -> None:
@@ -99,6 +120,125 @@ class StoreContract:
         )
         assert store.get_recipient("EMPLOYEE", "424242") is None
         assert [r.recipient_id for r in store.find_recipients_by_number("+33612345678")] == ["9002"]
+
+    # -- contacts (sms_contacts, in the default recipients view) ---------------------------
+
+    def test_upsert_contacts_inserts_then_updates_by_key(
+        self, store: Store, now: datetime, kind: str
+    ) -> None:
+        long_name = "é" * 200  # VARCHAR2(200 CHAR): 200 characters fit, 400 bytes in UTF-8
+        saved = store.upsert_contacts(
+            [
+                Contact(
+                    kind, "1", "Zoë Müller", "+4915112340001", "Europe/Berlin", "a@example.com"
+                ),
+                Contact(kind, "2", long_name, "+4915112340002"),
+            ],
+            now,
+        )
+        assert (saved.inserted, saved.updated) == (2, 0)
+        assert contact_rows(store, kind) == [
+            ("1", "Zoë Müller", "+4915112340001", "Europe/Berlin", "a@example.com", now, now),
+            ("2", long_name, "+4915112340002", None, None, now, now),
+        ]
+        later = now + timedelta(hours=1)
+        saved = store.upsert_contacts(
+            [Contact(kind, "1", None, "+4915112340009"), Contact(kind, "3", "C", "+4915112340003")],
+            later,
+        )
+        assert (saved.inserted, saved.updated) == (1, 1)
+        assert contact_rows(store, kind) == [
+            ("1", None, "+4915112340009", None, None, now, later),  # every value replaced
+            ("2", long_name, "+4915112340002", None, None, now, now),  # not in the batch
+            ("3", "C", "+4915112340003", None, None, later, later),
+        ]
+
+    def test_upsert_contacts_is_all_or_nothing(
+        self, store: Store, now: datetime, kind: str
+    ) -> None:
+        store.upsert_contacts([Contact(kind, "1", "A", "+4915112340011")], now)
+        before = contact_rows(store, kind)
+        later = now + timedelta(minutes=5)
+        batch = [
+            Contact(kind, "1", "A2", "+4915112340019"),  # an update
+            Contact(kind, "2", "B", "+4915112340012"),  # an insert
+            Contact(kind, "3", "C", "0151 1234 0013"),  # not E.164: the table's CHECK refuses it
+        ]
+        with pytest.raises(Exception) as caught:
+            store.upsert_contacts(batch, later)
+        assert type(caught.value).__name__ == "IntegrityError"  # sqlite3's and oracledb's
+        assert contact_rows(store, kind) == before
+        # A value longer than its column is refused before anything is bound.
+        too_long = Contact(kind, "4" * 65, None, "+4915112340014")
+        with pytest.raises(ValueError, match="recipient_id has 65 bytes; at most 64 fit"):
+            store.upsert_contacts([Contact(kind, "2", "B", "+4915112340012"), too_long], later)
+        assert contact_rows(store, kind) == before
+
+    def test_list_contacts_of_one_type_or_all_by_type_then_id(
+        self, store: Store, now: datetime, kind: str
+    ) -> None:
+        other = f"T{uuid.uuid4().hex[:12].upper()}"
+        try:
+            store.upsert_contacts(
+                [
+                    Contact(kind, "b", None, "+4915112340022"),
+                    Contact(other, "a", None, "+4915112340023"),
+                    Contact(kind, "a", None, "+4915112340021"),
+                ],
+                now,
+            )
+            assert [c.recipient_id for c in store.list_contacts(kind)] == ["a", "b"]
+            everyone = [c.key for c in store.list_contacts() if c.recipient_type in (kind, other)]
+            assert everyone == sorted([(kind, "a"), (kind, "b"), (other, "a")])
+            assert store.list_contacts(kind + "Z") == []
+        finally:
+            with store.dialect.transaction("cleanup") as tx:
+                tx.execute("DELETE FROM sms_contacts WHERE recipient_type = :o", {"o": other})
+
+    def test_contacts_are_recipients_of_the_default_view(
+        self, store: Store, now: datetime, kind: str
+    ) -> None:
+        store.upsert_contacts(
+            [Contact(kind, "42", "Ann", "+4915112340031", "Europe/Berlin", "boss@example.com")],
+            now,
+        )
+        found = store.get_recipient(kind, "42")
+        assert found is not None
+        assert (found.display_name, found.mobile_number, found.time_zone, found.manager_email) == (
+            "Ann",
+            "+4915112340031",
+            "Europe/Berlin",
+            "boss@example.com",
+        )
+        assert [r.recipient_id for r in store.find_recipients_by_number("+4915112340031")] == ["42"]
+        # Sendable: enqueue checks the pair against the view (sms_api.enqueue on Oracle).
+        sender = new_sender(store, now)
+        by_reference = {"to_number": None, "recipient_type": kind}
+        message = store.get(queue(store, sender, now, **by_reference, recipient_id="42"))
+        assert message is not None
+        assert (message.recipient_type, message.recipient_id) == (kind, "42")
+        with pytest.raises(errors.UnknownRecipientError):
+            queue(store, sender, now, **by_reference, recipient_id="43")
+
+    def test_an_employee_contact_replaces_the_demo_employee_of_that_id(
+        self, store: Store, now: datetime
+    ) -> None:
+        seed_employee(store, 97001, "+4915112340041")
+        seed_employee(store, 97002, "+4915112340042")
+        try:
+            store.upsert_contacts([Contact("EMPLOYEE", "97001", "New", "+4915112340049")], now)
+            found = store.get_recipient("EMPLOYEE", "97001")
+            assert found is not None and found.mobile_number == "+4915112340049"
+            assert store.find_recipients_by_number("+4915112340041") == []  # one row, not two
+            assert len(store.find_recipients_by_number("+4915112340049")) == 1
+            kept = store.get_recipient("EMPLOYEE", "97002")  # the other demo rows stay
+            assert kept is not None and kept.mobile_number == "+4915112340042"
+        finally:
+            with store.dialect.transaction("cleanup") as tx:
+                tx.execute(
+                    "DELETE FROM sms_contacts WHERE recipient_type = 'EMPLOYEE'"
+                    " AND recipient_id = '97001'"
+                )
 
     # -- enqueue -------------------------------------------------------------------------
 
