@@ -8,11 +8,17 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
 venv: $(STAMP)
 
+# pip's own output (and setuptools' editable-install notice) goes to a log, shown on failure:
+# a newcomer sees what is happening and how long it takes, not a page of warnings.
 $(STAMP): pyproject.toml
+	@echo "== preparing $(VENV): the bridge and its test tools (first run: about a minute)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e '.[test]'
+	@$(BIN)/python -m pip install --quiet --upgrade pip > $(VENV)/install.log 2>&1 \
+		|| { tail -n 30 $(VENV)/install.log; echo "pip failed: see $(VENV)/install.log"; exit 1; }
+	@$(BIN)/python -m pip install --quiet -e '.[test]' >> $(VENV)/install.log 2>&1 \
+		|| { tail -n 30 $(VENV)/install.log; echo "pip failed: see $(VENV)/install.log"; exit 1; }
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
+	@echo "== $(VENV) ready"
 
 demo: venv
 	@$(BIN)/python -m bridge.demo
@@ -21,7 +27,8 @@ test: venv
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
-	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(BIN)/python -m pip install --quiet -e '.[dev]' >> $(VENV)/install.log 2>&1 \
+		|| { tail -n 30 $(VENV)/install.log; exit 1; }
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy

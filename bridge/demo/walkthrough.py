@@ -79,6 +79,10 @@ def run(demo_dir: Path = DEMO_DIR) -> int:
             ),
             started,
         )
+        print(
+            f"   and IT queues 1 urgent notice (priority 1) to the on-call phone:"
+            f" {queued.queued + 1} messages to send"
+        )
         with (
             demo_services.inbound_service(env, port, demo_dir / "inbound.log") as inbound_url,
             demo_services.sandbox(

@@ -31,6 +31,10 @@ def test_demo_tells_the_story(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
     for step in range(1, 8):
         assert f"== {step}/7" in proc.stdout
+    # Every message the worker claims has been introduced before it does.
+    out = proc.stdout
+    assert "10 reminders queued" in out and "11 messages to send" in out
+    assert out.index("IT queues 1 urgent notice") < out.index("claimed 11 ")
     store = open_store(DatabaseSettings(url=f"sqlite:///{tmp_path / 'var/demo/sms-bridge.db'}"))
     try:
         counts = {(c.sender_code, c.status): c.count for c in store.counts()}
@@ -43,6 +47,11 @@ def test_demo_tells_the_story(tmp_path: Path) -> None:
             ("HR", "SUPPRESSED"): 1,
             ("IT", "DELIVERED"): 1,
         }
+        # ...and the README tells the same story.
+        readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+        assert "ten reminders" in readme and "sends all eleven" in readme
+        assert "seven delivered (six reminders and the IT notice)" in readme
+        assert "one reminder deferred" in readme and "three INVALID" in readme
         with store.dialect.transaction("check", write=False) as tx:
             certs = {r["cert_id"]: r for r in tx.rows("SELECT * FROM hr_demo_certifications")}
             optouts = tx.rows("SELECT * FROM sms_optouts WHERE state = 'OPTED_OUT'")
