@@ -52,11 +52,21 @@ class ContactStoreMixin(StoreBase):
     def upsert_contacts(self, contacts: Sequence[Contact], now: datetime) -> ContactsSaved:
         """Insert or update ``contacts`` by (recipient_type, recipient_id), all or none.
 
-        A value sms_contacts cannot hold raises ValueError naming the contact and the column
-        before anything is written; a row the database refuses (its CHECKs: an upper-case type,
-        an E.164 number) rolls back the whole batch.
+        A value sms_contacts cannot hold, or a key given twice, raises ValueError naming the
+        contact before anything is written; a row the database refuses (its CHECKs: an
+        upper-case type, an E.164 number) rolls back the whole batch.
         """
+        first: dict[tuple[str, str], int] = {}
         for index, contact in enumerate(contacts, start=1):
+            # One row per key: SQLite's ON CONFLICT lets the last one win, an Oracle MERGE run
+            # with executemany promises no such order (a duplicate can meet ORA-00001), and
+            # the counts below assume distinct keys. read_contacts refuses such a file already.
+            earlier = first.setdefault(contact.key, index)
+            if earlier != index:
+                raise ValueError(
+                    f"contact {index} ({contact.recipient_type} {contact.recipient_id}):"
+                    f" the same type and id as contact {earlier}"
+                )
             problems = size_problems(contact)
             if problems:
                 column, why = problems[0]

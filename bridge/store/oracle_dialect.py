@@ -79,7 +79,6 @@ USING (SELECT :recipient_type AS recipient_type, :recipient_id AS recipient_id F
               :manager_email, :now, :now)
 """
 
-# its own, which must not fail our install. {names} is a list of binds.
 ENSURE_JOB_RUN_SQL = """
 MERGE INTO sms_job_runs j
 USING (SELECT :job AS job_name FROM dual) s
@@ -87,6 +86,8 @@ USING (SELECT :job AS job_name FROM dual) s
  WHEN NOT MATCHED THEN INSERT (job_name, last_run_at) VALUES (:job, :first_run)
 """
 
+# Only the objects the install created: an EBS APPS schema routinely holds invalid objects of
+# its own, which must not fail our install. {names} is a list of binds.
 USER_ERRORS_SQL = """
 SELECT name, type, line, position, text FROM user_errors
  WHERE attribute = 'ERROR' AND name IN ({names})
@@ -406,16 +407,17 @@ class OracleDialect(Dialect):
         # lock is held only for the claim transaction. Enqueue never takes it.
         return tx.row(LOCK_SENDER_SQL, {"code": code})
 
-    # -- inbound service (bridge/store/inbound_store.py) ---------------------------------
-
     def location(self) -> str:
-        return self._location
+        return self._location  # user@host:port/service: never the password
 
     def is_undefined_table(self, exc: BaseException) -> bool:
-        # ORA-00942: table or view does not exist (or this user has no grant on it).
+        # ORA-00942: table or view does not exist (or this user has no grant on it). The
+        # driver's _Error takes full_code from the message's prefix ("ORA-00942: ...").
         if not isinstance(exc, self._oracledb.DatabaseError) or not exc.args:
             return False
         return str(getattr(exc.args[0], "full_code", "") or "") == "ORA-00942"
+
+    # -- inbound service (bridge/store/inbound_store.py) ---------------------------------
 
     def is_unavailable(self, exc: BaseException) -> bool:
         # Connection refused or lost, the listener or the instance down: OperationalError or

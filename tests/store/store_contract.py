@@ -173,6 +173,11 @@ class StoreContract:
         with pytest.raises(ValueError, match="recipient_id has 65 bytes; at most 64 fit"):
             store.upsert_contacts([Contact(kind, "2", "B", "+4915112340012"), too_long], later)
         assert contact_rows(store, kind) == before
+        # So is a key given twice: which row would win is not the same on both engines.
+        twice = [Contact(kind, "5", "E", "+4915112340015"), Contact(kind, "5", "F", "+49151123400")]
+        with pytest.raises(ValueError, match="the same type and id as contact 1"):
+            store.upsert_contacts(twice, later)
+        assert contact_rows(store, kind) == before
 
     def test_list_contacts_of_one_type_or_all_by_type_then_id(
         self, store: Store, now: datetime, kind: str
@@ -391,6 +396,20 @@ class StoreContract:
         assert [m.id for m in store.claim_batch(b.code, 10, now, lease_seconds=60, worker="w")] == [
             b_id
         ]
+
+    def test_queue_depth_counts_queued_rows_and_the_due_ones(
+        self, store: Store, now: datetime
+    ) -> None:
+        assert store.queue_depth(now) == (0, 0)
+        sender = new_sender(store, now)
+        queue(store, sender, now)
+        queue(store, sender, now, send_after=now + timedelta(hours=1))
+        canceled = queue(store, sender, now)
+        store.cancel(canceled, now)
+        # A few seconds on: sms_api stamps an Oracle row with the database's clock.
+        probe = now + timedelta(seconds=5)
+        assert store.queue_depth(probe) == (2, 1)
+        assert store.queue_depth(now + timedelta(hours=2)) == (2, 2)
 
     # -- recording -----------------------------------------------------------------------
 

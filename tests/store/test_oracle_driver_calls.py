@@ -18,9 +18,12 @@ from typing import Any
 
 import oracledb
 import pytest
+from oracledb.errors import _Error as DriverError  # what the driver puts in exc.args[0]
 
 from bridge import errors
+from bridge.domain.contacts import Contact
 from bridge.domain.models import EnqueueRequest
+from bridge.store import Store
 from bridge.store import oracle_dialect as od
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,9 +86,22 @@ class RecordingCursor:
     def execute(self, sql: str, params: Any = None) -> None:
         self.calls.append(("execute", (sql, params)))
         self.named_input_sizes = {}  # input sizes apply to the next execute only
+        if self.conn.execute_error is not None:
+            raise self.conn.execute_error
         for value in (params or {}).values() if isinstance(params, dict) else ():
             if isinstance(value, RecordingVar) and not value.values:
                 value.setvalue(0, [1])  # RETURNING ... INTO fills it
+
+    def executemany(self, sql: str, rows: list[dict[str, Any]]) -> None:
+        """Records the rows with the input sizes in force. Thin mode types a bind without an
+        input size from the first row: a None there makes it VARCHAR2, and a datetime or
+        number in a later row then fails (DPY-3013), so that is refused here too."""
+        sizes, self.named_input_sizes = self.named_input_sizes, {}
+        self.calls.append(("executemany", (sql, rows, sizes)))
+        for name, value in (rows[0] if rows else {}).items():
+            later = {type(r[name]) for r in rows[1:] if r[name] is not None}
+            if name not in sizes and value is None and later - {str}:
+                raise oracledb.NotSupportedError(f"DPY-3013: bind {name} typed by a None")
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return []
@@ -107,6 +123,7 @@ class RecordingConnection:
         self.call_timeout = 0
         self.client_identifier = self.module = self.action = ""
         self.inputtypehandler: Any = None
+        self.execute_error: BaseException | None = None  # raised by every execute
 
     def cursor(self) -> RecordingCursor:
         self.cursors.append(RecordingCursor(self))
@@ -312,3 +329,94 @@ def test_a_concurrent_first_opt_out_is_merged_again_not_lost() -> None:
         )
     merges = [a for n, a in cursor.calls if n == "execute" and "MERGE" in a[0]]
     assert len(merges) == 2 and pool.conn.commits == 1 and pool.conn.rollbacks == 0
+
+
+def _ddl_text_sizes(table: str) -> dict[str, int]:
+    """column -> n of each VARCHAR2(n [CHAR|BYTE]) column of plsql/tables/<table>.sql."""
+    ddl = (ROOT / "plsql" / "tables" / f"{table}.sql").read_text(encoding="utf-8")
+    found = re.findall(r"^\s*(\w+)\s+n?varchar2\((\d+)(?:\s+(?:char|byte))?\)", ddl, re.M | re.I)
+    return {name.lower(): int(size) for name, size in found}
+
+
+def test_contacts_are_merged_with_every_bind_typed_whatever_the_first_row_holds() -> None:
+    dialect, pool = make_dialect()
+    first = Contact("EMPLOYEE", "1", None, "+4915112340001")  # None where later rows have text
+    second = Contact("DRIVER", "d-7", "Zoë Müller", "+4915112340002", "Europe/Berlin", "a@b.de")
+    saved = Store(dialect).upsert_contacts([first, second], NOW)
+    assert (saved.inserted, saved.updated) == (2, 0)  # the recording cursor finds no rows
+    (cursor,) = pool.conn.cursors
+    (sql, rows, sizes) = next(args for name, args in cursor.calls if name == "executemany")
+    assert sql == od.UPSERT_CONTACT_SQL
+    binds = set(re.findall(r"(?<![:\w]):(\w+)", sql))
+    assert set(sizes) == binds  # each one typed: none left to the first row
+    assert sizes.pop("now") is oracledb.DB_TYPE_TIMESTAMP  # not DATE: the microseconds stay
+    columns = _ddl_text_sizes("sms_contacts")
+    assert sizes == {name: columns[name] for name in sizes}  # VARCHAR2, sized as the column
+    assert [r["now"] for r in rows] == [NOW.replace(tzinfo=None)] * 2  # naive UTC
+    assert pool.conn.commits == 1
+
+
+def test_contacts_too_long_or_twice_in_a_batch_are_refused_before_any_bind() -> None:
+    dialect, pool = make_dialect()
+    store = Store(dialect)
+    one = Contact("EMPLOYEE", "1", None, "+4915112340001")
+    with pytest.raises(ValueError, match="manager_email has 255 bytes; at most 254 fit"):
+        store.upsert_contacts([one, Contact("EMPLOYEE", "2", None, "+49151", None, "a" * 255)], NOW)
+    with pytest.raises(ValueError, match="the same type and id as contact 1"):
+        store.upsert_contacts([one, Contact("EMPLOYEE", "1", "Again", "+4915112340009")], NOW)
+    assert pool.acquired == 0  # refused before a transaction, so before any bind
+
+
+@pytest.mark.parametrize(
+    ("error", "undefined"),
+    [
+        (
+            oracledb.DatabaseError(
+                DriverError("ORA-00942: table or view does not exist", code=942)
+            ),
+            True,
+        ),
+        (
+            oracledb.DatabaseError(
+                DriverError(
+                    'ORA-00942: table or view "APP"."SMS_SCHEMA_VERSION" does not exist', code=942
+                )
+            ),
+            True,  # 23ai's wording, same code
+        ),
+        (
+            oracledb.DatabaseError(DriverError('ORA-00904: "V": invalid identifier', code=904)),
+            False,
+        ),
+        (oracledb.DatabaseError(DriverError("DPY-4005: timed out waiting for the pool")), False),
+        (oracledb.DatabaseError(), False),
+        (ValueError("ORA-00942"), False),
+    ],
+)
+def test_an_undefined_table_is_told_by_the_drivers_full_code(
+    error: BaseException, undefined: bool
+) -> None:
+    dialect, _ = make_dialect()
+    assert dialect.is_undefined_table(error) is undefined
+
+
+def test_a_missing_schema_names_user_at_dsn_and_never_the_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pool = RecordingPool()
+    monkeypatch.setattr(oracledb, "create_pool", lambda **kwargs: pool)
+    dialect = od.OracleDialect("oracle://app:s3cret@db.example.com:1522/ERPPDB", "")
+    assert dialect.location() == "app@db.example.com:1522/ERPPDB"
+    missing = DriverError(
+        'ORA-00942: table or view "APP"."SMS_SCHEMA_VERSION" does not exist', code=942
+    )
+    pool.conn.execute_error = oracledb.DatabaseError(missing)
+    with pytest.raises(errors.SchemaMissingError) as caught:
+        Store(dialect).require_schema()
+    assert "app@db.example.com:1522/ERPPDB" in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+    assert pool.conn.rollbacks == 1 and pool.released == pool.acquired
+    other = DriverError('ORA-00904: "V": invalid identifier', code=904)
+    pool.conn.execute_error = oracledb.DatabaseError(other)
+    with pytest.raises(oracledb.DatabaseError):  # anything else is not a missing schema
+        Store(dialect).require_schema()

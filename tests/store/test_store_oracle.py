@@ -36,6 +36,7 @@ TABLES_CHILD_FIRST = [
     "sms_keywords",
     "sms_api_keys",
     "sms_senders",
+    "sms_contacts",
     "hr_demo_employees",
 ]
 
