@@ -39,3 +39,15 @@ def test_units_start_the_real_entry_points() -> None:
     assert "sms-bridge run" in worker and "KillSignal=SIGTERM" in worker
     assert "inbound.app:get_app()" in inbound and "gunicorn.conf.py" in inbound
     assert (DEPLOY / "gunicorn.conf.py").is_file()
+
+
+def test_make_says_what_it_installs_before_it_installs() -> None:
+    """`make demo` on a fresh machine spends a minute in pip: it says so first, and pip's own
+    output (setuptools' editable notice, index warnings) goes to a log shown on failure."""
+    makefile = (DEPLOY.parent / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("$(STAMP): pyproject.toml\n", 1)[1].split("\n\n", 1)[0]
+    lines = [line.strip() for line in recipe.splitlines() if line.startswith("\t")]
+    first_pip = next(i for i, line in enumerate(lines) if "pip install" in line)
+    assert any(line.startswith("@echo") and "about a minute" in line for line in lines[:first_pip])
+    pip_lines = [line for line in lines if "pip install" in line]
+    assert pip_lines and all("install.log 2>&1" in line for line in pip_lines), pip_lines
