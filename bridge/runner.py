@@ -15,7 +15,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import FrameType
 
 import schedule
@@ -36,17 +36,13 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class Runner:
     def __init__(
         self,
         settings: Settings,
         store: Store,
         *,
-        clock: Clock = utcnow,
+        clock: Clock | None = None,
         gateway: TwilioGateway | None = None,
         notifier: Notifier | None = None,
         progress: Callable[[str], None] | None = None,
@@ -55,7 +51,9 @@ class Runner:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.clock = clock
+        # The store's clock unless a test brings its own: on Oracle the database's, which
+        # stamps ERP-queued messages' due times (bridge/store/clock.py).
+        self.clock = clock or store.now
         self.name = settings.bridge.worker_name or f"{socket.gethostname()}:{os.getpid()}"
         self.gateway = gateway or TwilioGateway(settings.twilio)
         self.notifier = notifier or Notifier(settings.mail, make_transport(settings.mail))
@@ -70,7 +68,7 @@ class Runner:
         # Embedded mode runs the reply handlers in Python: the HR story's twin of the PL/SQL
         # hr_cert_sms.on_reply, plus any "module:function" a site names in sms_keywords. On
         # Oracle unregistered names are PL/SQL procedures (callproc).
-        registry = hr_certs.handlers(store, clock) if store.engine == "sqlite" else {}
+        registry = hr_certs.handlers(store, self.clock) if store.engine == "sqlite" else {}
         self.dispatcher = Dispatcher(store, registry, import_handlers=True)
         self.scheduler = schedule.Scheduler()
         # Why the last step failed (None: it did not); --once stops on it.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import falcon
@@ -31,10 +31,6 @@ from inbound.webhooks import InboundWebhook, StatusWebhook
 log = logging.getLogger(__name__)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def check_settings(settings: Settings) -> None:
     """What serving webhooks needs beyond settings that are consistent (which load_settings
     already checked; checked again here for settings built in code): the auth token, without
@@ -51,10 +47,12 @@ def create_app(
     settings: Settings,
     store: Store,
     *,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Callable[[], datetime] | None = None,
     spool: Spool | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     check_settings(settings)
+    # The store's clock (the database's on Oracle) unless a test brings its own.
+    clock = clock or store.now
     inbound = settings.inbound
     if not inbound.verify_signatures:
         log.warning(

@@ -12,7 +12,6 @@ import os
 import runpy
 import socket
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bridge import errors
@@ -141,7 +140,7 @@ def cmd_apikey_create(args: argparse.Namespace, settings: Settings, store: Store
         )
     scopes = parse_scopes(args.scopes)
     key = generate()
-    store.create_api_key(args.name, key.prefix, key.hash, sorted(scopes), datetime.now(UTC))
+    store.create_api_key(args.name, key.prefix, key.hash, sorted(scopes), store.now())
     print(key.key)
     print(
         f"API key {args.name!r} ({' '.join(sorted(scopes))}) created. It is shown only now:"
@@ -165,7 +164,7 @@ def cmd_apikey_list(args: argparse.Namespace, settings: Settings, store: Store) 
 
 
 def cmd_apikey_revoke(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    if not store.revoke_api_key(args.name, datetime.now(UTC)):
+    if not store.revoke_api_key(args.name, store.now()):
         existing = store.api_key_by_name(args.name)
         if existing is None:
             raise UsageError(f"no API key named {args.name!r} ({LIST_HINT})")

@@ -36,10 +36,6 @@ from bridge.domain.models import EnqueueRequest, Message, Sender
 from bridge.store import Store, open_store
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _instant(text: str) -> datetime:
     """ISO-8601 with its zone, as the REST API takes it: a local time without one would be
     read in some zone nobody chose (the bridge stores UTC)."""
@@ -224,7 +220,7 @@ Handler = Callable[[argparse.Namespace, Settings, Store], int]
 
 
 def cmd_db_install(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    report = store.install(utcnow(), with_demo=not args.no_demo, plsql_dir=args.plsql_dir)
+    report = store.install(store.now(), with_demo=not args.no_demo, plsql_dir=args.plsql_dir)
     print(f"installing into {store.engine} {store.location}")
     print(
         f"{store.engine}: {report.statements} statements, "
@@ -264,7 +260,7 @@ def cmd_enqueue(args: argparse.Namespace, settings: Settings, store: Store) -> i
             correlation_key=args.correlation_key,
             created_by=CLI_CREATED_BY,
         ),
-        utcnow(),
+        store.now(),
     )
     message = store.get(new_id)
     if message is None:  # only if someone deleted it in between
@@ -326,7 +322,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings, store: Store) -> in
 
 
 def cmd_cancel(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    message = store.cancel(args.id, utcnow(), args.reason, source="cli")
+    message = store.cancel(args.id, store.now(), args.reason, source="cli")
     print(f"#{message.id} {message.status}")
     return EXIT_OK
 
@@ -336,7 +332,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings, store: Store) -> in
 
     from bridge.report import daily_rows, render_daily
 
-    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = store.now().replace(hour=0, minute=0, second=0, microsecond=0)
     counts = store.daily_counts(today - timedelta(days=max(0, args.days - 1)))
     if args.json:
         print(json.dumps(daily_rows(counts), indent=2))
@@ -375,7 +371,7 @@ def cmd_sender(args: argparse.Namespace, settings: Settings, store: Store) -> in
             raise errors.ConfigError(f"--{name.replace('_', '-')} {value!r}: expected HH:MM")
     if updated.mps <= 0:
         raise errors.ConfigError("--mps must be greater than 0")
-    store.save_sender(updated, utcnow())
+    store.save_sender(updated, store.now())
     print(f"sender {code} saved")
     return EXIT_OK
 
@@ -391,7 +387,7 @@ def cmd_hr_queue_expiring(args: argparse.Namespace, settings: Settings, store: S
             " plsql/demo/hr/hr_cert_jobs.sql, or a PL/SQL block calling it); this command is"
             " its embedded (SQLite) twin"
         )
-    now = utcnow()
+    now = store.now()
     result = hr_certs.queue_expiring(store, args.days, now.date(), now)
     print(
         f"{result.queued} queued, {result.already_queued} already queued, "
@@ -415,17 +411,16 @@ def cmd_check(args: argparse.Namespace, settings: Settings, store: Store) -> int
     from bridge.outbound.gateway import TwilioGateway
 
     checks: list[tuple[str, Callable[[], str]]] = [
-        (
-            "database",
-            lambda: f"{store.engine} {store.location}, schema version {store.require_schema()}",
-        ),
+        ("database", lambda: _database_line(store)),
         ("twilio", lambda: TwilioGateway(settings.twilio).check()),
         ("mail", lambda: make_transport(settings.mail).check()),
     ]
     code = EXIT_OK
     for name, probe in checks:
         try:
-            print(f"{name:<9} OK    {probe()}")
+            line = probe()
+            status = "WARN" if line.startswith("WARN ") else "OK"
+            print(f"{name:<9} {status:<5} {line.removeprefix('WARN ')}")
         except Exception as exc:
             # A missing setting or schema is the operator's to fix (2); the rest is a failure
             # of something we reached, or could not reach (1).
@@ -433,6 +428,23 @@ def cmd_check(args: argparse.Namespace, settings: Settings, store: Store) -> int
             code = max(code, EXIT_INPUT if setup else EXIT_RUNTIME)
             print(f"{name:<9} FAIL  {error_line(exc)}")
     return code
+
+
+def _database_line(store: Store) -> str:
+    """Where, which schema and, on Oracle, how far its clock is from ours: the bridge takes the
+    database's (it stamps due times), so a large offset is a warning, not a failure."""
+    from bridge.store.clock import WARN_OFFSET_SECONDS, describe
+
+    line = f"{store.engine} {store.location}, schema version {store.require_schema()}"
+    if not store.clock.follows_database:
+        return line
+    offset = store.clock.offset()
+    if abs(offset.total_seconds()) > WARN_OFFSET_SECONDS:
+        return (
+            f"WARN {line}; its clock is {describe(offset)} (the bridge uses the database's;"
+            " check time sync on both)"
+        )
+    return f"{line}, clock offset {offset.total_seconds():+.3f} s"
 
 
 # -- inbound service commands (inbound/ is imported lazily: bridge never depends on it) ----

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,7 @@ def cmd_recipients_import(args: argparse.Namespace, settings: Settings, store: S
             f"{path}:{first.line}: {first.field}: {first.message}"
             + (others if more else " (nothing imported)")
         )
-    saved = store.upsert_contacts(found.contacts, datetime.now(UTC))
+    saved = store.upsert_contacts(found.contacts, store.now())
     print(
         f"{len(found.contacts)} contacts imported ({saved.inserted} new, {saved.updated} updated)"
     )

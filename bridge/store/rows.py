@@ -13,6 +13,7 @@ from typing import TypeVar
 from bridge.domain.models import Event, Message, Sender
 from bridge.domain.statuses import Status
 from bridge.store import queries
+from bridge.store.clock import DATABASE_NOW_SQL, StoreClock
 from bridge.store.dialect import Dialect, Row, Tx, chunks, ids_in
 
 T = TypeVar("T")
@@ -47,6 +48,21 @@ class StoreBase:
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
+        sql = DATABASE_NOW_SQL.get(dialect.name)
+        self.clock = StoreClock(None if sql is None else lambda: self._database_now(sql))
+
+    def now(self) -> datetime:
+        """What this store takes as "now": the database's clock on Oracle (where sms_api
+        stamps due times with SYSTIMESTAMP), the host's on SQLite. Every caller that binds a
+        due time, a lease or an event time uses this, never the host clock directly."""
+        return self.clock.now()
+
+    def _database_now(self, sql: str) -> datetime:
+        with self.dialect.transaction("clock", write=False) as tx:
+            value = tx.scalar(sql)
+        if not isinstance(value, datetime):
+            raise TypeError(f"the database clock query returned {value!r}")
+        return value
 
     def _fetch_ids(self, tx: Tx, ids: Sequence[int]) -> list[Row]:
         rows: list[Row] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,9 +14,9 @@ from tests.store.store_contract import StoreContract
 
 
 @pytest.fixture
-def store(tmp_path: Path, now: datetime) -> Iterator[Store]:
+def store(tmp_path: Path) -> Iterator[Store]:
     store = open_store(DatabaseSettings(url=f"sqlite:///{tmp_path / 'contract.db'}"))
-    store.install(now)
+    store.install(datetime.now(UTC))
     yield store
     store.close()
 
