@@ -80,6 +80,10 @@ class DatabaseSettings:
     pool_max: int = 4
     call_timeout_ms: int = 30_000
     busy_timeout_ms: int = 10_000
+    # python-oracledb mode: "thin" (no Oracle Client) or "thick" (Oracle Instant Client, needed
+    # where NLS_NCHAR_CHARACTERSET is not AL16UTF16); bridge/store/oracle_session.py.
+    driver_mode: str = "thin"
+    client_lib_dir: str = ""  # thick mode: Instant Client's directory ("": library search path)
 
 
 @dataclass(frozen=True)
@@ -363,6 +367,17 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{where('bridge', 'reconcile_after_seconds')}: must be 0 or more")
     if settings.database.pool_min < 1 or settings.database.pool_max < settings.database.pool_min:
         raise ConfigError(f"{where('database', 'pool_max')}: must be >= pool_min >= 1")
+    if settings.database.driver_mode not in {"thin", "thick"}:
+        raise ConfigError(
+            f"{where('database', 'driver_mode')}: {settings.database.driver_mode!r} must be"
+            " 'thin' (python-oracledb alone) or 'thick' (with Oracle Instant Client)"
+        )
+    if settings.database.client_lib_dir and settings.database.driver_mode != "thick":
+        raise ConfigError(
+            f"{where('database', 'client_lib_dir')}: set, but [database] driver_mode is"
+            " 'thin', which loads no Oracle Client: set driver_mode = 'thick', or remove"
+            " client_lib_dir"
+        )
     inbound = settings.inbound
     parts = urlsplit(inbound.public_url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:

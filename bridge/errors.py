@@ -1,9 +1,9 @@
-"""One error base class, and the named enqueue errors shared with PL/SQL.
+"""One error base class, and the named SMS errors shared with PL/SQL.
 
 The table below is the single Python source of the named errors. ``plsql/packages/sms_err.pks``
-declares the same names, numbers and messages (``tests/plsql/test_error_parity.py`` keeps them
-equal), so a caller sees the same error whether the row was queued from PL/SQL, the CLI or the
-REST API.
+declares the same names, numbers and messages (``tests/plsql/test_plsql_error_parity.py`` keeps
+them equal), so a caller sees the same error whether the row was queued from PL/SQL, the CLI or
+the REST API.
 """
 
 from __future__ import annotations
@@ -69,6 +69,11 @@ ERROR_SPECS: tuple[ErrorSpec, ...] = (
         -20013,
         "reply code %s is not 2 to 16 letters, digits or inner hyphens with at least one digit",
     ),
+    # A text longer than its column (bridge/domain/column_sizes.py checks every text before it
+    # is bound; an ORA-12899 that still reaches the Oracle dialect becomes this error too).
+    ErrorSpec("value_too_long", -20014, "%s is too long: at most %s"),
+    # NULL, or '' (which Oracle reads as NULL), for a NOT NULL column (ORA-01400, ORA-01407).
+    ErrorSpec("missing_value", -20015, "%s must not be empty"),
 )
 
 SPECS_BY_NAME = {spec.name: spec for spec in ERROR_SPECS}
@@ -95,6 +100,16 @@ class SmsError(BridgeError):
         return self.spec.number
 
 
+class ColumnValueError(SmsError):
+    """A named error about the value of one column; ``column`` names it (``correlation_key``),
+    so a caller can name its own field (the REST API answers with ``correlationKey``)."""
+
+    def __init__(self, *args: object, message: str | None = None) -> None:
+        super().__init__(*args, message=message)
+        # The template starts with the column: from Oracle's text, its first word.
+        self.column: str = str(args[0]) if args else self.message.split(" ", 1)[0]
+
+
 def _shown(value: object) -> str:
     """A value as the message shows it: quoted when it holds a newline or another control
     character, so the error stays one line and the stray character is visible."""
@@ -102,9 +117,9 @@ def _shown(value: object) -> str:
     return repr(text) if not text.isprintable() else text
 
 
-def _error_class(spec: ErrorSpec) -> type[SmsError]:
+def _error_class(spec: ErrorSpec, base: type[SmsError] = SmsError) -> type[SmsError]:
     class_name = "".join(part.title() for part in spec.name.split("_")) + "Error"
-    return type(class_name, (SmsError,), {"spec": spec, "__doc__": spec.message})
+    return type(class_name, (base,), {"spec": spec, "__doc__": spec.message})
 
 
 RecipientCountError = _error_class(SPECS_BY_NAME["recipient_count"])
@@ -120,6 +135,8 @@ NotCancelableError = _error_class(SPECS_BY_NAME["not_cancelable"])
 BadWindowError = _error_class(SPECS_BY_NAME["bad_window"])
 CorrelationIncompleteError = _error_class(SPECS_BY_NAME["correlation_incomplete"])
 BadReplyCodeError = _error_class(SPECS_BY_NAME["bad_reply_code"])
+ValueTooLongError = _error_class(SPECS_BY_NAME["value_too_long"], ColumnValueError)
+MissingValueError = _error_class(SPECS_BY_NAME["missing_value"], ColumnValueError)
 
 ERROR_CLASSES: dict[int, type[SmsError]] = {
     cls.spec.number: cls
@@ -137,6 +154,8 @@ ERROR_CLASSES: dict[int, type[SmsError]] = {
         BadWindowError,
         CorrelationIncompleteError,
         BadReplyCodeError,
+        ValueTooLongError,
+        MissingValueError,
     )
 }
 

@@ -50,7 +50,22 @@ POST_FIELDS = frozenset(
         "correlationKey",
     }
 )
-_MAX_LEN = {"reference": 100, "replyCode": 16, "correlationKey": 128, "sender": 30}
+# Texts that must not be empty. How long they may be is their column's (the store checks every
+# text against the Oracle DDL before anything is bound: value_too_long, with the field below);
+# replyCode's 16 is the reply-code rule, not a column.
+_NON_EMPTY = frozenset({"reference", "replyCode", "correlationKey", "sender"})
+_MAX_LEN = {"replyCode": 16}
+# sms_outbound column -> the request field that fills it (None: the recipient field used).
+_COLUMN_FIELDS: dict[str, str | None] = {
+    "sender_code": "sender",
+    "recipient_type": "recipientType",
+    "recipient_id": None,
+    "to_number": "to",
+    "body": "message",
+    "reference": "reference",
+    "reply_code": "replyCode",
+    "correlation_key": "correlationKey",
+}
 
 # Named store errors -> (HTTP status, request field). None: the recipient field used.
 _SMS_ERRORS: dict[str, tuple[int, str | None]] = {
@@ -69,12 +84,22 @@ _SMS_ERRORS: dict[str, tuple[int, str | None]] = {
     "bad_window": (400, "expiresAt"),
     "correlation_incomplete": (400, "correlationKey"),
     "bad_reply_code": (400, "replyCode"),
+    # The field is the one that fills the column the error names (see sms_error).
+    "value_too_long": (400, None),
+    "missing_value": (400, None),
 }
 
 
 def sms_error(exc: errors.SmsError, recipient_field: str | None = None) -> ApiError:
     status, field = _SMS_ERRORS.get(exc.name, (400, None))
-    return ApiError(status, exc.name, exc.message, field=field or recipient_field)
+    message = exc.message
+    if isinstance(exc, errors.ColumnValueError):
+        # A value too long (or empty) for its column: named by the request's field, e.g.
+        # "correlationKey is too long: at most 128 characters".
+        field = _COLUMN_FIELDS.get(exc.column, exc.column) or recipient_field
+        if field and message.startswith(exc.column):
+            message = field + message[len(exc.column) :]
+    return ApiError(status, exc.name, message, field=field or recipient_field)
 
 
 def _text(data: dict[str, Any], name: str, *, required: bool = False) -> str | None:
@@ -87,6 +112,8 @@ def _text(data: dict[str, Any], name: str, *, required: bool = False) -> str | N
         raise invalid(name, f"{name} must be a string")
     if name in _MAX_LEN and not 0 < len(value) <= _MAX_LEN[name]:
         raise invalid(name, f"{name} must have 1 to {_MAX_LEN[name]} characters")
+    if name in _NON_EMPTY and not value:
+        raise invalid(name, f"{name} must not be empty")
     return value
 
 

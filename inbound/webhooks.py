@@ -18,6 +18,7 @@ import falcon
 from bridge.config import InboundSettings
 from bridge.domain.keywords import Action, classify
 from bridge.domain.phone import mask as mask_number
+from bridge.errors import ColumnValueError
 from bridge.replies.processing import (
     DEFAULT_HELP,
     BadWebhook,
@@ -85,7 +86,9 @@ class InboundWebhook(_Webhook):
                 self.clock(),
                 thread_window_hours=self.settings.thread_window_hours,
             )
-        except BadWebhook as exc:
+        except (BadWebhook, ColumnValueError) as exc:
+            # A field longer than its column (or empty where one is required) is not a form
+            # Twilio sends: refused, written nowhere, never spooled (replaying it would fail).
             raise ApiError(400, "bad_webhook", str(exc)) from None
         except Exception as exc:
             if not self.store.is_unavailable(exc):
@@ -110,7 +113,9 @@ class StatusWebhook(_Webhook):
         resp.content_type = TWIML_TYPE
         try:
             receive_status(self.store, form, parse_row_id(req.get_param("id")), self.clock())
-        except BadWebhook as exc:
+        except (BadWebhook, ColumnValueError) as exc:
+            # A field longer than its column (or empty where one is required) is not a form
+            # Twilio sends: refused, written nowhere, never spooled (replaying it would fail).
             raise ApiError(400, "bad_webhook", str(exc)) from None
         except Exception as exc:
             if not self.store.is_unavailable(exc):

@@ -232,7 +232,15 @@ def cmd_db_install(args: argparse.Namespace, settings: Settings, store: Store) -
     return EXIT_OK
 
 
+def _check_national_charset(store: Store) -> None:
+    from bridge.store.oracle_dialect import OracleDialect  # imports no driver by itself
+
+    if isinstance(store.dialect, OracleDialect):
+        store.dialect.check_national_charset()
+
+
 def cmd_db_check(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    _check_national_charset(store)
     version = store.schema_version()
     senders = store.list_senders()
     print(
@@ -436,6 +444,7 @@ def _database_line(store: Store) -> str:
     from bridge.store.clock import WARN_OFFSET_SECONDS, describe
 
     line = f"{store.engine} {store.location}, schema version {store.require_schema()}"
+    _check_national_charset(store)
     if not store.clock.follows_database:
         return line
     offset = store.clock.offset()

@@ -5,9 +5,10 @@ settings); nothing here reads a file, the environment or a clock. A file is chec
 before anything is written, and every problem names its line and its column, so an operator
 can fix the file and import it again.
 
-The sizes below are the columns of ``plsql/tables/sms_contacts.sql`` (``tests/domain`` keeps
-them equal). A value that passes here fits both engines; the store checks them again before it
-binds anything (:func:`size_problems`), whoever the caller is.
+The sizes are the columns of ``plsql/tables/sms_contacts.sql``, read from the table generated
+from that DDL (:mod:`bridge.domain.column_sizes`). A value that passes here fits both engines;
+the store checks them again before it binds anything (:func:`size_problems`), whoever the
+caller is.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bridge.domain import phone
+from bridge.domain import column_sizes, phone
 
 # The header of a contacts file, in the documented order (any order is read).
 HEADER = ("type", "id", "name", "mobile", "time_zone", "manager_email")
@@ -36,30 +37,12 @@ CSV_COLUMNS: Mapping[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class ColumnSize:
-    size: int
-    # CHAR length semantics (VARCHAR2(n CHAR)): n characters. Otherwise n bytes, counted in
-    # UTF-8: what AL32UTF8 stores, and never less than a single-byte character set needs.
-    chars: bool = False
-
-    def length(self, value: str) -> int:
-        return len(value) if self.chars else len(value.encode("utf-8"))
-
-    @property
-    def unit(self) -> str:
-        return "characters" if self.chars else "bytes"
-
-
-COLUMN_SIZES: Mapping[str, ColumnSize] = {
-    "recipient_type": ColumnSize(30),
-    "recipient_id": ColumnSize(64),
-    "full_name": ColumnSize(200, chars=True),
-    "mobile_number": ColumnSize(32),
-    "time_zone": ColumnSize(64),
-    "manager_email": ColumnSize(254),
+# sms_contacts column -> its size and semantics (CHAR: characters; else UTF-8 bytes), from the
+# DDL; the Oracle dialect sizes its binds with them.
+COLUMN_SIZES: Mapping[str, column_sizes.Column] = {
+    name: column_sizes.column("sms_contacts", name) for name in CSV_COLUMNS.values()
 }
-REQUIRED_COLUMNS = frozenset({"recipient_type", "recipient_id", "mobile_number"})
+REQUIRED_COLUMNS = frozenset(name for name, spec in COLUMN_SIZES.items() if not spec.nullable)
 
 _TYPE = re.compile(r"[A-Z0-9_-]+", re.ASCII)
 # Plausible, not RFC 5322: an ASCII local part, an @, and a domain with at least one dot.
@@ -112,15 +95,10 @@ def size_problems(contact: Contact) -> list[tuple[str, str]]:
     """(column, why) for each value of ``contact`` that sms_contacts cannot hold: a required one
     missing, or one longer than its column."""
     problems: list[tuple[str, str]] = []
-    for column, spec in COLUMN_SIZES.items():
-        value = getattr(contact, column)
-        if value is None or value == "":
-            if column in REQUIRED_COLUMNS:
-                problems.append((column, "is empty"))
-            continue
-        length = spec.length(value)
-        if length > spec.size:
-            problems.append((column, f"has {length} {spec.unit}; at most {spec.size} fit"))
+    for column in COLUMN_SIZES:
+        why = column_sizes.problem("sms_contacts", column, getattr(contact, column))
+        if why is not None:
+            problems.append((column, why))
     return problems
 
 

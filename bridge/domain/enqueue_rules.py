@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from bridge import errors
+from bridge.domain import column_sizes
 from bridge.domain.models import EnqueueRequest, Sender
 from bridge.domain.segments import utf16_units
 from bridge.domain.threading_match import is_reply_code
@@ -24,6 +25,7 @@ def event_source(created_by: str | None) -> str:
     return "cli" if created_by == CLI_CREATED_BY else "api"
 
 
+# Twilio's limit, in UTF-16 units; within sms_outbound.body's NVARCHAR2(2000) (a test checks).
 MAX_BODY_CHARS = 1600
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # fullmatch: "$" would let a trailing newline in
 
@@ -36,6 +38,31 @@ def blank_as_null(request: EnqueueRequest) -> EnqueueRequest:
     SQLite must not keep '' either (two ("", "") correlation keys would be one message)."""
     blanks: dict[str, Any] = {n: None for n in _OPTIONAL_TEXTS if getattr(request, n) == ""}
     return dataclasses.replace(request, **blanks) if blanks else request
+
+
+# The texts of a request, each stored in the sms_outbound column of the same name. The body is
+# left to its own rule (empty_body, body_too_long), which MAX_BODY_CHARS keeps within its column.
+TEXT_COLUMNS = (
+    "sender_code",
+    "recipient_type",
+    "recipient_id",
+    "to_number",
+    "reference",
+    "reply_code",
+    "source_system",
+    "correlation_key",
+    "created_by",
+)
+
+
+def check_lengths(request: EnqueueRequest) -> None:
+    """Every text of ``request`` fits its sms_outbound column (sizes from the DDL), else
+    :class:`~bridge.errors.ValueTooLongError` naming the column. Run before anything reaches
+    either engine (``Store.enqueue``), so both refuse the same requests the same way; a missing
+    value is left to the rules below, which name it better."""
+    column_sizes.check(
+        "sms_outbound", {name: getattr(request, name) for name in TEXT_COLUMNS}, empty_ok=True
+    )
 
 
 def check_shape(request: EnqueueRequest) -> None:

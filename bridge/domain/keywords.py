@@ -24,7 +24,7 @@ CONDITIONAL_OPT_IN = "YES"
 GLOBAL_SCOPE = "*"
 GLOBAL_OPT_OUT_WORDS = frozenset({"STOPALL"})
 
-KEYWORD_MAX = 30  # sms_inbound.keyword is VARCHAR2(30)
+KEYWORD_MAX = 30  # sms_inbound.keyword is VARCHAR2(30 CHAR): characters, not bytes
 _FIRST_WORD = re.compile(r"[A-Za-z0-9]+")
 _PUNCTUATION = " \t\r\n.!?,;:'\"()"
 

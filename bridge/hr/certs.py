@@ -25,6 +25,9 @@ SOURCE_SYSTEM = "HR_CERT"
 HANDLER_NAME = "hr_cert_sms.on_reply"
 ACKNOWLEDGING_WORDS = frozenset({"YES", "DONE", "RENEWED"})
 MAX_CODES_TRIED = 5  # hr_cert_sms.c_max_codes_tried
+# hr_cert_sms.c_code_pattern: ASCII digits only (str.isdigit would take "²" or "٤٨"), at most
+# 10 of them (every cert_id fits NUMBER(10)).
+CODE = re.compile(r"[0-9]{1,10}")
 
 EXPIRING = """
 SELECT c.cert_id, c.employee_id, c.cert_name, c.expires_on, c.reminder_outbound_id,
@@ -112,7 +115,7 @@ def quoted_codes(body: str) -> list[int]:
     """Certification codes a reply may quote, as hr_cert_sms reads them: the first five runs of
     ASCII digits, each kept only if it has at most 10 digits (a longer run is no code)."""
     runs = re.findall(r"[0-9]+", body)[:MAX_CODES_TRIED]
-    return [int(run) for run in runs if len(run) <= 10]
+    return [int(run) for run in runs if CODE.fullmatch(run)]
 
 
 def on_reply(store: Store, inbound_id: int, now: datetime) -> str:
@@ -154,20 +157,22 @@ def _certification_of(tx: Tx, reply: dict[str, object]) -> int | None:
         )
         reference = str(reminder["reference"] or "") if reminder else ""
         code = reference.removeprefix("CERT-")
-        if reference.startswith("CERT-") and code.isdigit() and _exists(tx, int(code), None):
+        if reference.startswith("CERT-") and CODE.fullmatch(code) and _exists(tx, int(code), None):
             return int(code)
     employee = str(reply.get("recipient_id") or "")
-    if reply.get("recipient_type") == "EMPLOYEE" and employee.isdigit():
+    if reply.get("recipient_type") == "EMPLOYEE" and employee:
         for quoted in quoted_codes(str(reply.get("body") or "")):
-            if _exists(tx, quoted, int(employee)):
+            if _exists(tx, quoted, employee):
                 return quoted
     return None
 
 
-def _exists(tx: Tx, cert_id: int, employee_id: int | None) -> bool:
+def _exists(tx: Tx, cert_id: int, employee_id: str | None) -> bool:
+    # The employee compared as text, as sms_recipients_v exposes it and hr_cert_sms compares
+    # it (to_char(employee_id) = p_recipient_id): "0042" is not employee 42.
     found = tx.scalar(
         "SELECT COUNT(*) AS n FROM hr_demo_certifications WHERE cert_id = :c"
-        " AND (:e IS NULL OR employee_id = :e)",
+        " AND (:e IS NULL OR CAST(employee_id AS TEXT) = :e)",
         {"c": cert_id, "e": employee_id},
     )
     return bool(found)

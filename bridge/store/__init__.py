@@ -33,6 +33,7 @@ def open_store(database: DatabaseSettings, *, client_identifier: str = "") -> St
                 pool_max=database.pool_max,
                 call_timeout_ms=database.call_timeout_ms,
                 client_identifier=client_identifier,
+                database=database,
             )
         )
     raise ConfigError(f"[database] url {url!r}: expected sqlite:///PATH or oracle://...")

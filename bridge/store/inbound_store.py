@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.apikeys import ApiKey, Scope, format_scopes
+from bridge.domain import column_sizes
 from bridge.domain.models import InboundRecord, Page, Sender
 from bridge.domain.threading_match import ANSWERABLE_STATUSES, Candidate
 from bridge.store.dialect import Dialect, Row, Tx, ids_in
@@ -214,6 +215,7 @@ class InboundStoreMixin:
 
     def save_keyword(self, rule: KeywordRule) -> None:
         params = dataclasses.asdict(rule)
+        column_sizes.check("sms_keywords", params)
         with self.dialect.transaction("keyword") as tx:
             if tx.execute(UPDATE_KEYWORD, params) == 0:
                 tx.execute(INSERT_KEYWORD, params)
@@ -262,20 +264,22 @@ class InboundStoreMixin:
         params["received_at"] = now
         if record.status != "NEW":
             params["processed_at"] = now
+        column_sizes.check("sms_inbound", params)
+        optout_params = None
+        if optout is not None:
+            optout_params = {
+                "phone_number": optout.phone_number,
+                "scope": optout.scope,
+                "state": "OPTED_OUT" if optout.opted_out else "OPTED_IN",
+                "keyword": optout.keyword,
+                "source": "inbound",
+                "changed_at": now,
+            }
+            column_sizes.check("sms_optouts", optout_params)
         with self.dialect.transaction("inbound") as tx:
             inbound_id, inserted = self.dialect.insert_inbound(tx, params)
-            if inserted and optout is not None:
-                self.dialect.upsert_optout(
-                    tx,
-                    {
-                        "phone_number": optout.phone_number,
-                        "scope": optout.scope,
-                        "state": "OPTED_OUT" if optout.opted_out else "OPTED_IN",
-                        "keyword": optout.keyword,
-                        "source": "inbound",
-                        "changed_at": now,
-                    },
-                )
+            if inserted and optout_params is not None:
+                self.dialect.upsert_optout(tx, optout_params)
         return inbound_id, inserted
 
     def is_unavailable(self, exc: BaseException) -> bool:
@@ -364,7 +368,10 @@ class InboundStoreMixin:
                     {
                         "id": inbound_id,
                         "status": status,
-                        "error_message": error_message[:1000] if error_message else None,
+                        # A handler's error text, cut to the column (never mid-character).
+                        "error_message": column_sizes.fit(
+                            "sms_inbound", "error_message", error_message or None
+                        ),
                         "now": now,
                     },
                 )
@@ -376,17 +383,16 @@ class InboundStoreMixin:
     def create_api_key(
         self, name: str, key_prefix: str, key_hash: str, scopes: Sequence[Scope], now: datetime
     ) -> None:
+        params = {
+            "name": name,
+            "key_prefix": key_prefix,
+            "key_hash": key_hash,
+            "scopes": format_scopes(scopes),
+            "now": now,
+        }
+        column_sizes.check("sms_api_keys", params)
         with self.dialect.transaction("apikey") as tx:
-            tx.execute(
-                INSERT_API_KEY,
-                {
-                    "name": name,
-                    "key_prefix": key_prefix,
-                    "key_hash": key_hash,
-                    "scopes": format_scopes(scopes),
-                    "now": now,
-                },
-            )
+            tx.execute(INSERT_API_KEY, params)
 
     def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
         with self.dialect.transaction("apikey", write=False) as tx:

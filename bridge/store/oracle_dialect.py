@@ -20,10 +20,11 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from bridge import errors
-from bridge.config import redact_url
+from bridge.config import DatabaseSettings, redact_url
 from bridge.domain.contacts import COLUMN_SIZES
 from bridge.domain.models import EnqueueRequest, InstallReport
 from bridge.store.dialect import TIMESTAMP_COLUMNS, Dialect, Params, Row, Tx, require_utc
+from bridge.store.oracle_session import check_national_charset, init_driver
 
 MODULE = "sms-bridge"
 
@@ -199,6 +200,7 @@ class OracleDialect(Dialect):
     page_clause = PAGE_CLAUSE
     day_format = DAY_FORMAT
     any_ready_sql = ANY_READY_SQL
+    thin = True  # python-oracledb's mode, set by __init__ (init_driver)
 
     def __init__(
         self,
@@ -209,6 +211,7 @@ class OracleDialect(Dialect):
         pool_max: int = 4,
         call_timeout_ms: int = 30_000,
         client_identifier: str = "",
+        database: DatabaseSettings | None = None,
     ) -> None:
         import oracledb  # only the Oracle adapter imports the driver
 
@@ -217,6 +220,8 @@ class OracleDialect(Dialect):
         self._location = f"{self.target.user}@{self.target.dsn}"
         self.call_timeout_ms = call_timeout_ms
         self.client_identifier = client_identifier or f"{MODULE}@{socket.gethostname()}"
+        # Thick mode (Oracle Instant Client) only before the first pool: the mode is then fixed.
+        self.thin = init_driver(oracledb, database or DatabaseSettings())
         self.pool = oracledb.create_pool(
             user=self.target.user,
             password=self.target.password,
@@ -251,12 +256,30 @@ class OracleDialect(Dialect):
             tx = OracleTx(conn, self._oracledb.DB_TYPE_NVARCHAR)
             try:
                 yield tx
-            except BaseException:
+            except BaseException as exc:
                 conn.rollback()
+                named = self._named_error(exc)
+                if named is not None:
+                    raise named from exc
                 raise
             conn.commit()
         finally:
             self.pool.release(conn)
+
+    def _named_error(self, exc: BaseException) -> errors.SmsError | None:
+        """The named error for a value the database refused as not fitting its column:
+        ORA-12899 (too long) is value_too_long, ORA-01400/ORA-01407 (NULL in a NOT NULL
+        column) missing_value. The store checks every text against the DDL before binding it
+        (bridge/domain/column_sizes.py); this catches what still escapes (a schema whose
+        columns differ from the DDL, a statement whose binds were not checked), so it is a
+        named error (400 in the REST API, exit 2 in the CLI), never an unexplained failure."""
+        if not isinstance(exc, self._oracledb.DatabaseError) or not exc.args:
+            return None
+        from bridge.domain import column_sizes
+
+        error = exc.args[0]
+        code = str(getattr(error, "full_code", "") or "")
+        return column_sizes.from_oracle(code, str(getattr(error, "message", "") or error))
 
     def _input_type_handler(self, cursor: Any, value: Any, arraysize: int) -> Any:
         # python-oracledb binds a datetime as DATE, which drops the fractional seconds; every
@@ -269,6 +292,11 @@ class OracleDialect(Dialect):
     def close(self) -> None:
         self.pool.close(force=True)
 
+    def check_national_charset(self) -> None:
+        """ConfigError (one line) when thin mode cannot handle the national character set."""
+        with self.transaction("check", write=False) as tx:
+            check_national_charset(tx.cursor, self.thin)  # type: ignore[attr-defined]
+
     def install(self, plsql_dir: Path | None, with_demo: bool, now: datetime) -> InstallReport:
         from bridge.store.oracle_script import install_files, split_statements
 
@@ -277,6 +305,7 @@ class OracleDialect(Dialect):
         installed: set[str] = set()  # one object per file, named as the file
         with self.transaction("install") as tx:
             cursor = tx.cursor  # type: ignore[attr-defined]
+            check_national_charset(cursor, self.thin)  # before any script runs
             for path in install_files(plsql_dir):
                 if not with_demo and "demo" in path.relative_to(plsql_dir).parts[:-1]:
                     continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from bridge.domain.column_sizes import fit
 from bridge.domain.models import Message, SubmitResult
 from bridge.domain.statuses import FINAL_STATUSES, Status, rank
 from bridge.store import queries
@@ -18,6 +19,9 @@ from bridge.store.rows import StoreBase, message_from_row
 # Past this, a row still SENT will not hear from its carrier (some never send delivery
 # reports); Twilio keeps its status, the sync job stops asking. SUBMITTED rows are always asked.
 SYNC_MAX_AGE = timedelta(days=3)
+
+
+OUT = "sms_outbound"
 
 
 class OutcomeStoreMixin(StoreBase):
@@ -114,9 +118,10 @@ class OutcomeStoreMixin(StoreBase):
                         **binds,
                         "id": row["id"],
                         "status": status.value,
-                        "provider_status": provider_status,
+                        # Provider texts are Twilio's: cut to the column, never refused.
+                        "provider_status": fit(OUT, "provider_status", provider_status),
                         "error_code": error_code,
-                        "error_message": error_message,
+                        "error_message": fit(OUT, "error_message", error_message),
                         "provider_sid": provider_sid,
                         "final_at": now if status in FINAL_STATUSES else None,
                         "now": now,
@@ -160,7 +165,7 @@ class OutcomeStoreMixin(StoreBase):
                     {
                         "id": message_id,
                         "next_attempt_at": next_attempt_at,
-                        "reason": reason,
+                        "reason": fit(OUT, "status_reason", reason),
                         "error_code": error_code,
                         "now": now,
                         "uncount": 0 if count_attempt else 1,
@@ -214,9 +219,9 @@ class OutcomeStoreMixin(StoreBase):
                     {
                         "id": message_id,
                         "status": status.value,
-                        "reason": reason,
+                        "reason": fit(OUT, "status_reason", reason),
                         "error_code": error_code,
-                        "error_message": error_message,
+                        "error_message": fit(OUT, "error_message", error_message),
                         "to_number": to_number,
                         "num_segments": num_segments,
                         "encoding": encoding,

@@ -93,13 +93,19 @@ UPDATE sms_outbound
  WHERE id = :id AND status = 'SENDING'
 """
 
+# Binds that stand in COALESCE (or arithmetic) are CAST to their column's type: the driver
+# binds None as VARCHAR2, and COALESCE does not convert it as NVL would (ORA-00932 against a
+# NUMBER column). Texts go to VARCHAR2(4000): the CAST fixes the type, the column keeps its own
+# length check. :now is always a datetime, bound as TIMESTAMP (tests/store/sql_checks.py).
+#
 # Forward-only: the caller passes the set of statuses the new one may replace.
 MOVE_STATUS = """
 UPDATE sms_outbound
-   SET status = :status, provider_status = COALESCE(:provider_status, provider_status),
-       error_code = COALESCE(:error_code, error_code),
-       error_message = COALESCE(:error_message, error_message),
-       provider_sid = COALESCE(provider_sid, :provider_sid),
+   SET status = :status,
+       provider_status = COALESCE(CAST(:provider_status AS VARCHAR2(4000)), provider_status),
+       error_code = COALESCE(CAST(:error_code AS NUMBER), error_code),
+       error_message = COALESCE(CAST(:error_message AS VARCHAR2(4000)), error_message),
+       provider_sid = COALESCE(provider_sid, CAST(:provider_sid AS VARCHAR2(4000))),
        submitted_at = COALESCE(submitted_at, :now),
        final_at = :final_at, lease_until = NULL, updated_at = :now
  WHERE id = :id AND status IN ({allowed})
@@ -108,8 +114,9 @@ UPDATE sms_outbound
 REQUEUE = """
 UPDATE sms_outbound
    SET status = 'QUEUED', next_attempt_at = :next_attempt_at, status_reason = :reason,
-       attempts = attempts - :uncount,
-       error_code = COALESCE(:error_code, error_code), lease_until = NULL, claimed_by = NULL,
+       attempts = attempts - CAST(:uncount AS NUMBER),
+       error_code = COALESCE(CAST(:error_code AS NUMBER), error_code),
+       lease_until = NULL, claimed_by = NULL,
        updated_at = :now
  WHERE id = :id AND status = 'SENDING'
 """
@@ -124,9 +131,10 @@ UPDATE sms_outbound
 FINALIZE = """
 UPDATE sms_outbound
    SET status = :status, status_reason = :reason, error_code = :error_code,
-       error_message = :error_message, to_number = COALESCE(:to_number, to_number),
-       num_segments = COALESCE(:num_segments, num_segments),
-       encoding = COALESCE(:encoding, encoding),
+       error_message = :error_message,
+       to_number = COALESCE(CAST(:to_number AS VARCHAR2(4000)), to_number),
+       num_segments = COALESCE(CAST(:num_segments AS NUMBER), num_segments),
+       encoding = COALESCE(CAST(:encoding AS VARCHAR2(4000)), encoding),
        final_at = :now, lease_until = NULL, updated_at = :now
  WHERE id = :id AND status IN ('QUEUED', 'SENDING')
 """

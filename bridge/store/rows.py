@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
+from bridge.domain.column_sizes import fit
 from bridge.domain.models import Event, Message, Sender
 from bridge.domain.statuses import Status
 from bridge.store import queries
@@ -90,11 +91,12 @@ class StoreBase:
                 "outbound_id": message_id,
                 "event_at": now,
                 "status": status.value,
-                "provider_status": provider_status,
+                "provider_status": fit("sms_events", "provider_status", provider_status),
                 "error_code": error_code,
                 "source": source,
                 "applied": "Y" if applied else "N",
-                "detail": detail[:400] if detail else None,
+                # Bridge-written text: cut to the column without splitting a character.
+                "detail": fit("sms_events", "detail", detail or None),
             },
         )
 
@@ -118,7 +120,7 @@ class StoreBase:
                     "error_code": code,
                     "source": source,
                     "applied": "Y",
-                    "detail": detail,
+                    "detail": fit("sms_events", "detail", detail or None),
                 }
                 for i, s, code in items
             ],

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge import errors
+from bridge.domain import column_sizes, enqueue_rules
 from bridge.domain.models import (
     DailyCount,
     EnqueueRequest,
@@ -92,6 +93,7 @@ class Store(OutcomeStoreMixin, InboundStoreMixin, ContactStoreMixin):
     def save_sender(self, sender: Sender, now: datetime) -> None:
         params: dict[str, Any] = dataclasses.asdict(sender)
         params["active"] = "Y" if sender.active else "N"
+        column_sizes.check("sms_senders", params)
         with self.dialect.transaction("sender") as tx:
             if tx.execute(queries.UPDATE_SENDER, params) == 0:
                 tx.execute(queries.INSERT_SENDER, {**params, "now": now})
@@ -114,12 +116,18 @@ class Store(OutcomeStoreMixin, InboundStoreMixin, ContactStoreMixin):
     # -- the queue -----------------------------------------------------------------------
 
     def enqueue(self, request: EnqueueRequest, now: datetime) -> int:
+        # Sizes first, on both engines: Oracle would refuse a text too long for its column
+        # (ORA-12899) where SQLite stores it.
+        enqueue_rules.check_lengths(request)
         with self.dialect.transaction("enqueue") as tx:
             return self.dialect.enqueue(tx, request, now)
 
     def cancel(
         self, message_id: int, now: datetime, reason: str | None = None, *, source: str = "api"
     ) -> Message:
+        # Free text the caller gives for the record: cut to the column, as sms_api.cancel does
+        # (substr), never splitting a character.
+        reason = column_sizes.fit("sms_outbound", "status_reason", reason)
         with self.dialect.transaction("cancel") as tx:
             row = tx.row(queries.GET_MESSAGE, {"id": message_id})
             if row is None:
@@ -296,6 +304,7 @@ class Store(OutcomeStoreMixin, InboundStoreMixin, ContactStoreMixin):
         """Store a reply once per MessageSid (Twilio retries webhooks); (id, inserted)."""
         params: dict[str, Any] = dataclasses.asdict(record)
         params["received_at"] = now
+        column_sizes.check("sms_inbound", params)
         with self.dialect.transaction("inbound") as tx:
             return self.dialect.insert_inbound(tx, params)
 
@@ -313,18 +322,17 @@ class Store(OutcomeStoreMixin, InboundStoreMixin, ContactStoreMixin):
         keyword: str | None = None,
         source: str = "inbound",
     ) -> None:
+        params = {
+            "phone_number": phone_number,
+            "scope": scope,
+            "state": "OPTED_OUT" if opted_out else "OPTED_IN",
+            "keyword": keyword,
+            "source": source,
+            "changed_at": now,
+        }
+        column_sizes.check("sms_optouts", params)
         with self.dialect.transaction("optout") as tx:
-            self.dialect.upsert_optout(
-                tx,
-                {
-                    "phone_number": phone_number,
-                    "scope": scope,
-                    "state": "OPTED_OUT" if opted_out else "OPTED_IN",
-                    "keyword": keyword,
-                    "source": source,
-                    "changed_at": now,
-                },
-            )
+            self.dialect.upsert_optout(tx, params)
 
     def is_opted_out(self, phone_number: str, sender_number: str | None) -> bool:
         """Opted out of this sender number, or of everything (scope ``*``).

@@ -17,6 +17,8 @@ as
             when c_bad_window             then m_bad_window
             when c_correlation_incomplete then m_correlation_incomplete
             when c_bad_reply_code         then m_bad_reply_code
+            when c_value_too_long         then m_value_too_long
+            when c_missing_value          then m_missing_value
         end;
     end message_of;
 
@@ -69,8 +71,10 @@ as
         if l_message is null then
             raise value_error;
         end if;
-        -- keeperrorstack false: the caller sees one ORA-200xx line, which is what
-        -- bridge.errors.from_oracle maps back to the same Python class.
+        -- keeperrorstack false: this error replaces any earlier ones on the stack, so the
+        -- caller's message starts with this ORA-200xx line. Oracle still appends ORA-06512
+        -- lines (where it was raised) when it leaves PL/SQL unhandled; bridge.errors.from_oracle
+        -- reads the first line only and maps it back to the same Python class.
         raise_application_error(p_number, l_message, false);
     end raise_error;
 end sms_err;

@@ -86,6 +86,18 @@ as
     m_bad_reply_code          constant varchar2(200) :=
         'reply code %s is not 2 to 16 letters, digits or inner hyphens with at least one digit';
 
+    -- A text longer than its column, and NULL (or '') for a NOT NULL one: the bridge checks
+    -- every text against the columns before it binds it (bridge/domain/column_sizes.py).
+    c_value_too_long          constant pls_integer := -20014;
+    e_value_too_long          exception;
+    pragma exception_init(e_value_too_long, -20014);
+    m_value_too_long          constant varchar2(200) := '%s is too long: at most %s';
+
+    c_missing_value           constant pls_integer := -20015;
+    e_missing_value           exception;
+    pragma exception_init(e_missing_value, -20015);
+    m_missing_value           constant varchar2(200) := '%s must not be empty';
+
     -- The message template of an error number above; null for any other number.
     function message_of(p_number in pls_integer) return varchar2;
 

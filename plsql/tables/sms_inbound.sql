@@ -9,7 +9,9 @@ create table sms_inbound (
     to_number        varchar2(32)     not null,
     body             nvarchar2(2000),
     num_media        number(3)        default 0 not null,
-    keyword          varchar2(30),
+    -- CHAR, as in sms_keywords and sms_optouts: Twilio's opt-out keywords of other
+    -- languages are stored as the handset wrote them (ARRÊT).
+    keyword          varchar2(30 char),
     outbound_id      number,
     match_method     varchar2(10),
     recipient_type   varchar2(30),

@@ -5,7 +5,7 @@ create table sms_optouts (
     phone_number  varchar2(32)   not null,
     scope         varchar2(40)   not null,
     state         varchar2(10)   not null,
-    keyword       varchar2(30),
+    keyword       varchar2(30 char),
     source        varchar2(30)   not null,
     changed_at    timestamp(6)   not null,
     constraint sms_optouts_pk primary key (phone_number, scope),

@@ -20,7 +20,8 @@ create table sms_outbound (
     reference        varchar2(100 char),
     reply_code       varchar2(20),
     source_system    varchar2(30),
-    correlation_key  varchar2(128),
+    -- CHAR: callers' keys may hold any character (the REST API takes 128 of them).
+    correlation_key  varchar2(128 char),
     send_after       timestamp(6),
     expires_at       timestamp(6),
     next_attempt_at  timestamp(6)     not null,

@@ -263,6 +263,55 @@ as
         ut.expect(cert(c_forklift).acknowledged_inbound_id).to_equal(l_yes);
     end confirmation_stands;
 
+    procedure hundred_one_digits_are_skipped
+    is
+        -- Before the fix: ORA-06502 (101 digits into a varchar2(100)), the reply ended ERROR.
+        l_inbound number := reply(n'YES ' || rpad(n'9', 101, n'9') || n' 990201', c_ada);
+    begin
+        hr_cert_sms.on_reply(l_inbound);
+        ut.expect(cert(c_forklift).status).to_equal('RENEWAL_CONFIRMED');
+        ut.expect(cert(c_forklift).acknowledged_inbound_id).to_equal(l_inbound);
+    end hundred_one_digits_are_skipped;
+
+    procedure eleven_digits_are_skipped
+    is
+        l_inbound number := reply(n'DONE 12345678901 990201', c_ada);
+    begin
+        hr_cert_sms.on_reply(l_inbound);
+        ut.expect(cert(c_forklift).status).to_equal('RENEWAL_CONFIRMED');
+        ut.expect(cert(c_forklift).acknowledged_inbound_id).to_equal(l_inbound);
+    end eleven_digits_are_skipped;
+
+    procedure eleven_digits_are_not_a_prefix
+    is
+        l_inbound number := reply(n'YES 99020100000', c_ada);
+    begin
+        hr_cert_sms.on_reply(l_inbound);
+        ut.expect(cert(c_forklift).status).to_equal('ACTIVE');
+        ut.expect(cert(c_forklift).acknowledged_inbound_id).to_be_null();
+    end eleven_digits_are_not_a_prefix;
+
+    procedure skipped_run_counts_as_tried
+    is
+        -- Runs 1 to 4 name no certification of Ada's, the fifth is skipped: 990201 is the
+        -- sixth number, beyond c_max_codes_tried.
+        l_inbound number := reply(n'1 2 3 4 12345678901 990201', c_ada);
+    begin
+        hr_cert_sms.on_reply(l_inbound);
+        ut.expect(cert(c_forklift).status).to_equal('ACTIVE');
+    end skipped_run_counts_as_tried;
+
+    procedure longest_digit_run_is_skipped
+    is
+        -- sms_inbound.body is NVARCHAR2(2000): 'YES ' and 1996 digits fill it. (The keyword
+        -- of the fixture's reply is its first word, YES, which sms_inbound.keyword holds.)
+        l_inbound number := reply(n'YES ' || rpad(n'9', 1996, n'9'), c_ada);
+    begin
+        hr_cert_sms.on_reply(l_inbound);
+        ut.expect(cert(c_forklift).status).to_equal('ACTIVE');
+        ut.expect(cert(c_first_aid).status).to_equal('ACTIVE');
+    end longest_digit_run_is_skipped;
+
     procedure unknown_reply
     is
     begin

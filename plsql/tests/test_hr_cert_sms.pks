@@ -50,6 +50,24 @@ as
     --%test(a later reply does not undo a confirmation)
     procedure confirmation_stands;
 
+    -- The same replies as bridge/hr/certs.py's tests (tests/hr/test_hr_certs.py,
+    -- test_long_digit_runs_in_a_reply), so the package and its Python twin read them alike.
+
+    --%test(a run of 101 digits is no code and raises nothing; the code after it confirms)
+    procedure hundred_one_digits_are_skipped;
+
+    --%test(a run of 11 digits is no code; the code after it confirms)
+    procedure eleven_digits_are_skipped;
+
+    --%test(11 digits that start with a code are not that code)
+    procedure eleven_digits_are_not_a_prefix;
+
+    --%test(a skipped run is one of the five numbers tried)
+    procedure skipped_run_counts_as_tried;
+
+    --%test(a body that is one run of digits, as long as a body can be, raises nothing)
+    procedure longest_digit_run_is_skipped;
+
     --%test(an unknown reply id raises no_data_found)
     --%throws(no_data_found)
     procedure unknown_reply;

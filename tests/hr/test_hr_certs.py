@@ -10,7 +10,7 @@ import pytest
 
 from bridge.config import DatabaseSettings
 from bridge.demo.data import seed, seed_certifications
-from bridge.domain.models import InboundRecord, SubmitResult
+from bridge.domain.models import EnqueueRequest, InboundRecord, SubmitResult
 from bridge.hr import certs as hr_certs
 from bridge.store import Store, open_store
 
@@ -107,14 +107,68 @@ def test_first_word_reads_as_hr_cert_sms(body: str, word: str) -> None:
     [
         ("YES 4821", [4821]),
         ("4821/4822", [4821, 4822]),
-        ("123456789014822", []),  # one run of 15 digits is no code (PL/SQL: ^[0-9]{1,10}$)
+        ("123456789014822", []),  # 15 digits in one run: no code (c_code_pattern)
         ("yes ٤٨٢١", []),  # Arabic-Indic digits are not [0-9]
         ("1 2 3 4 5 6", [1, 2, 3, 4, 5]),  # the first five runs only
         ("renewed", []),
+        # The replies test_hr_cert_sms pins on the PL/SQL side (test_long_digit_runs_in_a_reply):
+        ("YES " + "9" * 101 + " 4821", [4821]),  # no ORA-06502 there, no code here
+        ("DONE 12345678901 4821", [4821]),  # 11 digits: skipped, the next run is read
+        ("YES 1234567890 4821", [1234567890, 4821]),  # 10 digits are still a code
+        ("1 2 3 4 12345678901 4821", [1, 2, 3, 4]),  # a skipped run is one of the five
+        ("YES 00004821", [4821]),  # leading zeros: TO_NUMBER reads it as int() does
     ],
 )
 def test_quoted_codes_read_as_hr_cert_sms(body: str, codes: list[int]) -> None:
     assert hr_certs.quoted_codes(body) == codes
+
+
+@pytest.mark.parametrize(
+    ("body", "outcome"),
+    [
+        ("YES " + "9" * 101 + " 4821", "acknowledged"),
+        ("DONE 12345678901 4821", "acknowledged"),
+        ("YES 48210000000", "unmatched"),  # 11 digits starting with the code: no code
+        ("1 2 3 4 12345678901 4821", "unmatched"),  # the code is the sixth run
+        ("YES " + "9" * 1996, "unmatched"),  # one run of digits as long as a body allows
+    ],
+)
+def test_long_digit_runs_in_a_reply(store: Store, now: datetime, body: str, outcome: str) -> None:
+    # The replies of test_hr_cert_sms (hundred_one_digits_are_skipped and the next four tests,
+    # with 990201 there for 4821 here: the certification of the replying employee).
+    inbound = reply(store, now, body, "1001", None)
+    assert hr_certs.on_reply(store, inbound, now) == outcome
+    assert cert(store, 4821)["status"] == (
+        "RENEWAL_CONFIRMED" if outcome == "acknowledged" else "ACTIVE"
+    )
+
+
+@pytest.mark.parametrize("employee", ["01001", "١٠٠١"])
+def test_the_employee_is_compared_as_text(store: Store, now: datetime, employee: str) -> None:
+    # hr_cert_sms compares to_char(employee_id) = recipient_id: neither is employee 1001.
+    inbound = reply(store, now, "YES 4821", employee, None)
+    assert hr_certs.on_reply(store, inbound, now) == "unmatched"
+
+
+@pytest.mark.parametrize("reference", ["CERT-٤٨٢١", "CERT-²", "CERT-48210000000"])
+def test_a_reference_is_a_certification_only_in_ascii_digits(
+    store: Store, now: datetime, reference: str
+) -> None:
+    # hr_cert_sms.c_code_pattern: '^[0123456789]{1,10}$', so none of these names 4821; the
+    # reply then falls back to the codes it quotes (none here) and stays unmatched.
+    outbound = store.enqueue(
+        EnqueueRequest(
+            sender_code="HR",
+            recipient_type="EMPLOYEE",
+            recipient_id="1001",
+            body="Reminder",
+            reference=reference,
+        ),
+        now,
+    )
+    inbound = reply(store, now, "YES", "1001", outbound)
+    assert hr_certs.on_reply(store, inbound, now) == "unmatched"
+    assert cert(store, 4821)["status"] == "ACTIVE"
 
 
 def test_negative_days_are_refused(store: Store, now: datetime) -> None:

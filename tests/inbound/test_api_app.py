@@ -9,6 +9,7 @@ import falcon.testing
 import pytest
 
 from bridge.apikeys import Scope
+from bridge.domain import column_sizes
 from bridge.domain.models import Sender
 from bridge.store import Store
 from tests.inbound.conftest import (
@@ -215,6 +216,49 @@ def test_validation_errors_name_the_field(
         error,
     )
     assert result.json["message"]
+    assert count(store, "sms_outbound") == 0
+
+
+def test_a_correlation_key_of_100_characters_in_any_script_is_accepted(
+    client: falcon.testing.TestClient, store: Store, keys: dict[str, str]
+) -> None:
+    # Issue 10: 128 characters, as the API says, in a CHAR column (it was 128 bytes: a key of
+    # more than 43 such characters was ORA-12899 on Oracle, a 500).
+    key = "ключ-" + "я" * 95
+    body = {"clientId": 7, "message": "hi", "sender": "HR", "correlationKey": key}
+    first = post_sms(client, keys["send"], body)
+    assert first.status_code == 202, first.json
+    assert post_sms(client, keys["send"], body).json["id"] == first.json["id"]  # idempotent
+    message = store.get(first.json["id"])
+    assert message is not None and message.correlation_key == key
+    column = column_sizes.column("sms_outbound", "correlation_key")
+    assert column.fits(key) and len(key.encode("utf-8")) > column.size
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        (
+            {"correlationKey": "я" * 129},
+            "correlationKey",
+            "correlationKey is too long: at most 128 characters",
+        ),
+        ({"reference": "r" * 101}, "reference", "reference is too long: at most 100 characters"),
+        ({"clientId": "é" * 40}, "clientId", "clientId is too long: at most 64 bytes"),
+    ],
+)
+def test_a_text_longer_than_its_column_is_400_naming_the_field(
+    client: falcon.testing.TestClient,
+    store: Store,
+    keys: dict[str, str],
+    fields: dict[str, Any],
+    field: str,
+    message: str,
+) -> None:
+    body = {"clientId": 7, "message": "hi", "sender": "HR", **fields}
+    result = post_sms(client, keys["send"], body)
+    assert result.status_code == 400
+    assert result.json == {"error": "value_too_long", "message": message, "field": field}
     assert count(store, "sms_outbound") == 0
 
 

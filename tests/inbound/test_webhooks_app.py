@@ -281,6 +281,17 @@ def test_missing_fields_are_400_not_spooled(
     assert count(store, "sms_inbound") == 0 and spool.pending() == 0
 
 
+def test_a_field_longer_than_its_column_is_400_and_writes_nothing(
+    client: falcon.testing.TestClient, store: Store, spool: Spool
+) -> None:
+    # No check of its own bounds AccountSid: the column's (VARCHAR2(64)) does.
+    form = [(k, "AC" + "0" * 70 if k == "AccountSid" else v) for k, v in inbound_form("hi")]
+    answer = post_signed(client, "/twilio/inbound", form)
+    assert answer.status_code == 400 and answer.json["error"] == "bad_webhook"
+    assert "too long: at most 64" in answer.json["message"]
+    assert count(store, "sms_inbound") == 0 and spool.pending() == 0
+
+
 # -- status callbacks ----------------------------------------------------------------------
 
 

@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from bridge import errors
+from bridge.apikeys import Scope
 from bridge.domain.contacts import Contact
 from bridge.domain.models import EnqueueRequest, InboundRecord, MessageFilter, Sender, SubmitResult
 from bridge.domain.statuses import Status
 from bridge.store import Store
+from bridge.store.inbound_store import KeywordRule
 
 _codes = itertools.count(1)
 
@@ -356,6 +358,43 @@ class StoreContract:
         with pytest.raises(errors.InactiveSenderError):
             queue(store, inactive, now)
 
+    def test_a_correlation_key_of_128_characters_in_any_script_fits(
+        self, store: Store, now: datetime
+    ) -> None:
+        # Issue 10: correlation_key was VARCHAR2(128) bytes; 100 Cyrillic characters are 200.
+        sender = new_sender(store, now)
+        key = "ключ-" + "я" * 95
+        assert len(key) == 100 and len(key.encode("utf-8")) > 128
+        first = queue(store, sender, now, source_system="ERP", correlation_key=key)
+        assert queue(store, sender, now, source_system="ERP", correlation_key=key) == first
+        message = store.get(first)
+        assert message is not None and message.correlation_key == key
+        widest = "\N{GRINNING FACE}" * 128
+        assert store.get(queue(store, sender, now, source_system="ERP", correlation_key=widest))
+
+    @pytest.mark.parametrize(
+        ("fields", "column"),
+        [
+            ({"source_system": "ERP", "correlation_key": "я" * 129}, "correlation_key"),
+            ({"reference": "r" * 101}, "reference"),
+            (
+                {"to_number": None, "recipient_type": "EMPLOYEE", "recipient_id": "é" * 33},
+                "recipient_id",  # VARCHAR2(64) bytes: 66
+            ),
+            ({"source_system": "É" * 16, "correlation_key": "k"}, "source_system"),
+            ({"created_by": "c" * 129}, "created_by"),
+        ],
+    )
+    def test_enqueue_refuses_a_text_longer_than_its_column_and_writes_nothing(
+        self, store: Store, now: datetime, fields: dict[str, object], column: str
+    ) -> None:
+        sender = new_sender(store, now)
+        before = count_rows(store, "sms_outbound"), count_rows(store, "sms_events")
+        with pytest.raises(errors.ValueTooLongError) as caught:
+            queue(store, sender, now, **fields)
+        assert caught.value.column == column and str(caught.value).startswith(column)
+        assert (count_rows(store, "sms_outbound"), count_rows(store, "sms_events")) == before
+
     def test_body_of_exactly_1600_characters_is_accepted(self, store: Store, now: datetime) -> None:
         sender = new_sender(store, now)
         message = store.get(queue(store, sender, now, body="é" * 1600))
@@ -372,6 +411,20 @@ class StoreContract:
             store.cancel(message_id, now)
         with pytest.raises(errors.NotFoundError):
             store.cancel(987654321, now)
+
+    def test_cancel_keeps_the_first_400_characters_of_a_long_reason(
+        self, store: Store, now: datetime
+    ) -> None:
+        # Issue 10, defect 5: status_reason is VARCHAR2(400 CHAR); Oracle refused a longer
+        # reason (ORA-12899) where SQLite stored it whole. Both keep 400, as sms_api.cancel.
+        sender = new_sender(store, now)
+        message_id = queue(store, sender, now)
+        reason = "é" * 250 + "\N{GRINNING FACE}" * 250
+        assert len(reason) == 500
+        canceled = store.cancel(message_id, now, reason, source="cli")
+        assert canceled.status is Status.CANCELED
+        assert canceled.status_reason == reason[:400]  # 150 whole emoji, none split
+        assert [e.detail for e in store.events(message_id)][-1] == reason[:400]
 
     # -- claiming ------------------------------------------------------------------------
 
@@ -534,6 +587,31 @@ class StoreContract:
         with pytest.raises(ValueError):
             store.finalize(a, Status.SENT, now)
 
+    def test_provider_and_bridge_texts_are_cut_to_their_columns(
+        self, store: Store, now: datetime
+    ) -> None:
+        """Twilio's error texts and the bridge's reasons are stored, cut to their columns (by
+        whole characters), never refused: a delivery report must not fail on its wording."""
+        sender = new_sender(store, now)
+        a, b = (queue(store, sender, now) for _ in range(2))
+        store.claim_batch(sender.code, 2, now, lease_seconds=60, worker="w")
+        long_text = "é" * 1500 + "😀"  # over every column: 400 and 1000 characters
+        assert store.requeue(a, now, now, reason=long_text, error_code=20429)
+        assert store.finalize(b, Status.FAILED, now, reason=long_text, error_message=long_text)
+        ra, rb = store.get(a), store.get(b)
+        assert ra is not None and rb is not None
+        assert ra.status_reason == "é" * 400
+        assert (rb.status_reason, rb.error_message) == ("é" * 400, "é" * 1000)
+        assert [e.detail for e in store.events(b)][-1] == "é" * 1000
+        row, applied = store.record_status(
+            now, Status.UNDELIVERED, source="callback", message_id=a, error_message=long_text,
+            provider_status="x" * 50,
+        )  # fmt: skip
+        assert row is not None and applied
+        ra = store.get(a)
+        assert ra is not None and ra.status is Status.UNDELIVERED
+        assert (ra.error_message, ra.provider_status) == ("é" * 1000, "x" * 32)
+
     def test_expired_leases_and_stale_submissions(self, store: Store, now: datetime) -> None:
         sender = new_sender(store, now)
         message_id = queue(store, sender, now)
@@ -681,6 +759,35 @@ class StoreContract:
         assert store.is_opted_out(number, hr)
 
     # -- reading -------------------------------------------------------------------------
+
+    def test_texts_too_long_for_their_columns_are_refused_before_anything_is_written(
+        self, store: Store, now: datetime
+    ) -> None:
+        sender = Sender(code="LONGTEXT", from_number="+15005550099", description="é" * 201)
+        with pytest.raises(errors.ValueTooLongError, match=r"^description is too long"):
+            store.save_sender(sender, now)
+        assert store.get_sender("LONGTEXT") is None
+        with pytest.raises(errors.ValueTooLongError, match=r"^scope is too long"):
+            store.set_optout("+14155550179", "s" * 41, True, now)
+        with pytest.raises(errors.ValueTooLongError, match=r"^keyword is too long"):
+            store.save_keyword(KeywordRule("K" * 31, "*", "HELP"))
+        with pytest.raises(errors.ValueTooLongError, match=r"^name is too long"):
+            store.create_api_key("n" * 101, "smsb_abcdefg", "h" * 64, [Scope.READ], now)
+        with pytest.raises(errors.MissingValueError, match=r"^name must not be empty"):
+            store.create_api_key("", "smsb_abcdefg", "h" * 64, [Scope.READ], now)
+        record = InboundRecord("SM" + "e" * 32, from_number="+1" * 17, to_number="+1", body="x")
+        with pytest.raises(errors.ValueTooLongError, match=r"^from_number is too long"):
+            store.insert_inbound(record, now)
+        assert store.get_inbound(record.message_sid) is None
+        assert (count_rows(store, "sms_optouts"), count_rows(store, "sms_api_keys")) == (0, 0)
+
+    def test_keywords_of_30_characters_in_any_script_fit(self, store: Store, now: datetime) -> None:
+        # Twilio's opt-out keywords of other languages are stored as written: CHAR columns.
+        keyword = "É" * 30
+        store.set_optout("+14155550180", "+15005550001", True, now, keyword=keyword)
+        store.save_keyword(KeywordRule(keyword, "*", "HELP", reply_text="Aide"))
+        rule = store.keyword_rule(keyword, None)
+        assert rule is not None and rule.keyword == keyword
 
     def test_list_paging_and_filters(self, store: Store, now: datetime) -> None:
         sender = new_sender(store, now)

@@ -18,13 +18,16 @@ from typing import Any
 
 import oracledb
 import pytest
+import sqlglot
 from oracledb.errors import _Error as DriverError  # what the driver puts in exc.args[0]
 
 from bridge import errors
 from bridge.domain.contacts import Contact
 from bridge.domain.models import EnqueueRequest
-from bridge.store import Store
+from bridge.domain.statuses import Status
+from bridge.store import Store, queries
 from bridge.store import oracle_dialect as od
+from tests.store import sql_checks
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 2, 9, 30, 15, 250_000, tzinfo=UTC)
@@ -266,7 +269,7 @@ def test_install_runs_every_script_and_checks_user_errors_for_its_own_objects_on
     dialect, pool = make_dialect()
     report = dialect.install(ROOT / "plsql", True, NOW)
     executed = [args for name, args in pool.conn.cursors[0].calls if name == "execute"]
-    assert report.statements == len(executed) - 2  # the USER_ERRORS and version queries
+    assert report.statements == len(executed) - 3  # the NLS, USER_ERRORS and version queries
     errors_sql, binds = next(a for a in executed if "user_errors" in a[0])
     names = set(binds.values())
     assert {"SMS_API", "SMS_ERR", "SMS_OUTBOUND", "SMS_RECIPIENTS_V", "HR_CERT_SMS"} <= names
@@ -420,3 +423,169 @@ def test_a_missing_schema_names_user_at_dsn_and_never_the_password(
     pool.conn.execute_error = oracledb.DatabaseError(other)
     with pytest.raises(oracledb.DatabaseError):  # anything else is not a missing schema
         Store(dialect).require_schema()
+
+
+def _ddl_types(table: str) -> dict[str, str]:
+    """column -> its type's name (NUMBER, VARCHAR2, NVARCHAR2, TIMESTAMP...) in the DDL."""
+    ddl = (ROOT / "plsql" / "tables" / f"{table}.sql").read_text(encoding="utf-8")
+    found = re.findall(r"^\s*(\w+)\s+(n?varchar2|number|timestamp)\b", ddl, re.M | re.I)
+    return {name.lower(): kind.upper() for name, kind in found}
+
+
+def test_outcome_updates_bind_none_only_through_casts_of_the_columns_type(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 10: a callback without ErrorCode, a quiet-hours deferral and a finalize without
+    segments bind None into COALESCE (and arithmetic): each such bind is CAST, to the type of
+    the column it ends up in, so Oracle never has to type a None (VARCHAR2) against NUMBER."""
+    dialect, pool = make_dialect()
+    row = {
+        "id": 41,
+        "sender_code": "HR",
+        "body": "x",
+        "status": "SENDING",
+        "priority": 2,
+        "next_attempt_at": NOW.replace(tzinfo=None),
+        "created_at": NOW.replace(tzinfo=None),
+        "updated_at": NOW.replace(tzinfo=None),
+        "provider_sid": None,
+    }
+    make_cursor = pool.conn.cursor
+
+    def cursor() -> RecordingCursor:  # every query finds the row above
+        found = make_cursor()
+        found.description = [(name.upper(),) for name in row]
+        monkeypatch.setattr(found, "fetchall", lambda: [tuple(row.values())])
+        return found
+
+    monkeypatch.setattr(pool.conn, "cursor", cursor)
+    store = Store(dialect)
+    store.record_status(NOW, Status.SENT, source="callback", provider_sid="SM1")
+    store.requeue(41, NOW, NOW, reason="quiet hours", count_attempt=False)
+    store.finalize(41, Status.FAILED, NOW, reason="no route")
+
+    executed = [args for c in pool.conn.cursors for name, args in c.calls if name == "execute"]
+    move_status = queries.MOVE_STATUS.split("{")[0]
+    by_name = {
+        "MOVE_STATUS": next(a for a in executed if a[0].startswith(move_status)),
+        "REQUEUE": next(a for a in executed if a[0] == queries.REQUEUE),
+        "FINALIZE": next(a for a in executed if a[0] == queries.FINALIZE),
+    }
+    columns = _ddl_types("sms_outbound")
+    cast: dict[str, dict[str, str]] = {}
+    for name, (sql, params) in by_name.items():
+        assert not sql_checks.analyse(sql).untyped, name
+        tree = sqlglot.parse_one(sql, read="oracle")
+        cast[name] = {}
+        for typed in tree.find_all(sqlglot.exp.Cast):
+            assignment = typed.find_ancestor(sqlglot.exp.EQ)
+            assert assignment is not None, f"{name}: a CAST outside SET col = ..."
+            bind, target = str(typed.this.this), assignment.this.name
+            type_name = typed.to.sql(dialect="oracle")
+            assert type_name.split("(")[0] == columns[target], f"{name}: :{bind} into {target}"
+            cast[name][bind] = type_name
+        # A None compared with or written straight into a column is typed by the column.
+        for bind_node in tree.find_all(sqlglot.exp.Placeholder):
+            if params[bind_node.this] is None and not isinstance(bind_node.parent, sqlglot.exp.EQ):
+                assert bind_node.this in cast[name], f"{name}: None bound to :{bind_node.this}"
+    assert all(params["error_code"] is None for _, params in by_name.values())  # the issue
+    assert cast["MOVE_STATUS"] == {
+        "provider_status": "VARCHAR2(4000)",
+        "error_code": "NUMBER",
+        "error_message": "VARCHAR2(4000)",
+        "provider_sid": "VARCHAR2(4000)",
+    }
+    assert cast["REQUEUE"] == {"uncount": "NUMBER", "error_code": "NUMBER"}
+    assert cast["FINALIZE"] == {
+        "to_number": "VARCHAR2(4000)",
+        "num_segments": "NUMBER",
+        "encoding": "VARCHAR2(4000)",
+    }
+    assert by_name["FINALIZE"][1]["num_segments"] is None  # the case of the issue
+
+
+# -- issue 10: a value the database refuses as not fitting its column is a named error ------
+
+TOO_LARGE = (
+    'ORA-12899: value too large for column "APP"."SMS_SENDERS"."DESCRIPTION"'
+    " (actual: 201, maximum: 200)"
+)
+
+
+@pytest.mark.parametrize(
+    ("error", "named", "text"),
+    [
+        (
+            oracledb.DatabaseError(DriverError(TOO_LARGE, code=12899)),
+            errors.ValueTooLongError,
+            "description is too long: at most 200 (the value has 201)",
+        ),
+        (
+            oracledb.IntegrityError(
+                DriverError(
+                    'ORA-01400: cannot insert NULL into ("APP"."SMS_SENDERS"."DEFAULT_TIME_ZONE")',
+                    code=1400,
+                )
+            ),
+            errors.MissingValueError,
+            "default_time_zone must not be empty",
+        ),
+    ],
+)
+def test_ora_12899_and_01400_leave_the_transaction_as_named_errors(
+    error: BaseException, named: type[errors.SmsError], text: str
+) -> None:
+    # Whatever the Python checks let through (a schema whose columns are not the DDL's): the
+    # driver's error, raised by the cursor, is rolled back and named, never a bare DatabaseError
+    # (a 500 in the REST API, a class name in the CLI).
+    from bridge.domain.models import Sender
+
+    dialect, pool = make_dialect()
+    pool.conn.execute_error = error
+    with pytest.raises(named) as caught:
+        Store(dialect).save_sender(Sender(code="HR", from_number="+15005550006"), NOW)
+    assert str(caught.value) == text
+    assert caught.value.__cause__ is error  # the driver's text stays in the log
+    assert (pool.conn.rollbacks, pool.conn.commits, pool.released) == (1, 0, 1)
+
+
+def test_ora_12899_from_sms_api_enqueue_is_named_too() -> None:
+    dialect, pool = make_dialect()
+    message = (
+        'ORA-12899: value too large for column "APP"."SMS_OUTBOUND"."CORRELATION_KEY"'
+        ' (actual: 200, maximum: 128)\nORA-06512: at "APP.SMS_API", line 150'
+    )
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise oracledb.DatabaseError(DriverError(message, code=12899))
+
+    request = EnqueueRequest(sender_code="HR", body="x", to_number="+14155550100")
+    with pytest.raises(errors.ValueTooLongError) as caught, dialect.transaction("enqueue") as tx:
+        tx.cursor.callfunc = fail  # type: ignore[attr-defined]
+        dialect.enqueue(tx, request, NOW)
+    assert caught.value.column == "correlation_key"
+    assert str(caught.value) == "correlation_key is too long: at most 128 (the value has 200)"
+    assert pool.conn.rollbacks == 1
+
+
+def test_other_database_errors_are_left_as_they_are() -> None:
+    dialect, pool = make_dialect()
+    other = oracledb.DatabaseError(DriverError('ORA-00904: "V": invalid identifier', code=904))
+    pool.conn.execute_error = other
+    with pytest.raises(oracledb.DatabaseError) as caught, dialect.transaction("x") as tx:
+        tx.execute("SELECT v FROM dual")
+    assert caught.value is other and pool.conn.rollbacks == 1
+
+
+def test_a_text_too_long_for_its_column_never_reaches_the_driver() -> None:
+    dialect, pool = make_dialect()
+    request = EnqueueRequest(
+        sender_code="HR",
+        body="x",
+        to_number="+14155550100",
+        source_system="ERP",
+        correlation_key="я" * 129,
+    )
+    with pytest.raises(errors.ValueTooLongError, match="at most 128 characters"):
+        Store(dialect).enqueue(request, NOW)
+    assert pool.acquired == 0

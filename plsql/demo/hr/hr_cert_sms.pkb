@@ -3,8 +3,12 @@ as
     -- At most this many numbers of a reply are tried as reply codes (a reply quoting a phone
     -- number or a long list should not turn into a long series of lookups).
     c_max_codes_tried  constant pls_integer := 5;
+    -- ASCII digits as bridge/hr/certs.py reads them (Python's [0-9]), listed rather than a
+    -- range: Oracle reads a range such as [0-9] by NLS_SORT, and a linguistic sort may take
+    -- other scripts' digits into it (which TO_NUMBER then refuses).
     -- Every cert_id fits NUMBER(10); a longer run of digits is not a reply code.
-    c_code_pattern     constant varchar2(20) := '^[0-9]{1,10}$';
+    c_code_pattern     constant varchar2(30) := '^[0123456789]{1,10}$';
+    c_digit_run        constant varchar2(20) := '[0123456789]+';
 
     -- The reminder text. Month names in English whatever the session's NLS_DATE_LANGUAGE (a
     -- job's session takes the database default), and the same text the embedded (Python)
@@ -129,7 +133,9 @@ as
     function cert_of_reminder(p_outbound_id in number) return number
     is
         l_reference  sms_outbound.reference%type;
-        l_code       varchar2(100);
+        -- As long as the reference (100 characters, of any width): the rest of it may be
+        -- anything a caller of sms_api wrote, not only digits.
+        l_code       sms_outbound.reference%type;
         l_cert_id    hr_demo_certifications.cert_id%type;
     begin
         if p_outbound_id is null then
@@ -161,13 +167,17 @@ as
     -- The first number quoted in the reply that is the cert_id of one of the replying
     -- employee's certifications. Only the recipient's own certifications: a code alone,
     -- from a number we cannot tie to the employee, is not enough to change an HR record.
+    -- As bridge/hr/certs.py quoted_codes: the first c_max_codes_tried runs of digits, a run
+    -- of more than 10 digits skipped (it still counts as one of them).
     function cert_of_quoted_code(
         p_body            in nvarchar2,
         p_recipient_type  in varchar2,
         p_recipient_id    in varchar2
     ) return number
     is
-        l_code     varchar2(100);
+        -- A run of digits, however long: a body of only digits fits (at most 32767 bytes as
+        -- a PL/SQL NVARCHAR2, one byte per digit here), so no reply raises ORA-06502.
+        l_code     varchar2(32767);
         l_cert_id  hr_demo_certifications.cert_id%type;
     begin
         if p_body is null or p_recipient_type is null or p_recipient_type <> 'EMPLOYEE'
@@ -175,7 +185,7 @@ as
             return null;
         end if;
         for l_nth in 1 .. c_max_codes_tried loop
-            l_code := to_char(regexp_substr(p_body, '[0-9]+', 1, l_nth));
+            l_code := to_char(regexp_substr(p_body, c_digit_run, 1, l_nth));
             exit when l_code is null;
             if regexp_like(l_code, c_code_pattern) then
                 begin
