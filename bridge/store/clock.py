@@ -37,7 +37,7 @@ class StoreClock:
 
     def __init__(
         self,
-        measure: Callable[[], datetime] | None,
+        measure: Callable[[], datetime | tuple[datetime, datetime, datetime]] | None,
         *,
         host: Callable[[], datetime] = host_utc,
         monotonic: Callable[[], float] = time.monotonic,
@@ -52,6 +52,9 @@ class StoreClock:
         self._refreshing = False
         self._lock = threading.Lock()
         self._measuring = threading.Lock()
+
+    def host(self) -> datetime:
+        return self._host()
 
     @property
     def follows_database(self) -> bool:
@@ -98,13 +101,18 @@ class StoreClock:
         with self._measuring:
             before = self._host()
             try:
-                database = _as_utc(self._measure())
+                reading = self._measure()
             except Exception as exc:
                 log.warning("could not read the database clock (%s); offset kept", exc)
                 # Try again in RETRY_SECONDS, not a whole refresh period later.
                 self._measured_at = self._monotonic() - self._refresh_seconds + RETRY_SECONDS
                 return
             after = self._host()
+            if isinstance(reading, tuple):  # (database, before, after) timed by the measurer
+                raw, before, after = reading
+            else:
+                raw = reading
+            database = _as_utc(raw)
             offset = database - (before + (after - before) / 2)
             changed = abs((offset - self._offset).total_seconds()) >= 0.5
             first = self._measured_at is None

@@ -58,12 +58,16 @@ class StoreBase:
         due time, a lease or an event time uses this, never the host clock directly."""
         return self.clock.now()
 
-    def _database_now(self, sql: str) -> datetime:
+    def _database_now(self, sql: str) -> tuple[datetime, datetime, datetime]:
+        # Timed around the query alone: the pool's connect (up to seconds) is not halved into
+        # the offset.
         with self.dialect.transaction("clock", write=False) as tx:
+            before = self.clock.host()
             value = tx.scalar(sql)
+            after = self.clock.host()
         if not isinstance(value, datetime):
             raise TypeError(f"the database clock query returned {value!r}")
-        return value
+        return value, before, after
 
     def _fetch_ids(self, tx: Tx, ids: Sequence[int]) -> list[Row]:
         rows: list[Row] = []

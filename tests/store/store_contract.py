@@ -76,13 +76,20 @@ def queue(store: Store, sender: Sender, now: datetime, **kw: object) -> int:
     return store.enqueue(EnqueueRequest(sender_code=sender.code, **fields), now)  # type: ignore[arg-type]
 
 
+def contract_now(clock: datetime) -> datetime:
+    """The contract's ``now`` from the store's clock: whole seconds, and at least a second
+    ahead (dropping the microseconds of ``clock + 1 s`` would leave as little as a
+    microsecond: what sms_api stamps a moment later would not be due at it)."""
+    return (clock + timedelta(seconds=2)).replace(microsecond=0)
+
+
 class StoreContract:
     @pytest.fixture
     def now(self, store: Store) -> datetime:
         """The store's clock, as every caller of the store takes it: on Oracle the database's,
-        whose sms_api stamps the due time of what a test queues. Whole seconds, and a second
-        ahead, so that what a test queues now is due at it on both engines."""
-        return (store.now() + timedelta(seconds=1)).replace(microsecond=0)
+        whose sms_api stamps the due time of what a test queues. Whole seconds, and over a
+        second ahead, so that what a test queues now is due at it on both engines."""
+        return contract_now(store.now())
 
     @pytest.fixture
     def kind(self, store: Store) -> Iterator[str]:
@@ -475,7 +482,9 @@ class StoreContract:
 
     def _submitted(self, store: Store, now: datetime, sid: str) -> int:
         sender = new_sender(store, now)
-        message_id = queue(store, sender, now)
+        # Due at ``now`` even when it is days ago: sms_api stamps the due time of a message
+        # queued without send_after with the database's clock, not with ``now``.
+        message_id = queue(store, sender, now, send_after=now)
         store.claim_batch(sender.code, 1, now, lease_seconds=60, worker="w")
         moved = store.mark_submitted(
             [SubmitResult(message_id, sid, "queued", "+14155550100", 2, "UCS-2")], now

@@ -151,3 +151,18 @@ def test_no_code_takes_the_host_clock_for_a_timestamp() -> None:
                 ):
                     found.append(f"{rel}:{node.lineno}")
     assert found == []
+
+
+def test_the_offset_is_timed_around_the_query_not_the_connect() -> None:
+    """A slow pool connect before the query is not halved into the offset."""
+    fake = Fake(timedelta(0))
+
+    def measure() -> tuple[datetime, datetime, datetime]:
+        fake.host_now += timedelta(seconds=6)  # connecting takes 6 s
+        before = fake.host_now
+        value = fake.host_now.replace(tzinfo=None)  # the database agrees with the host
+        after = fake.host_now
+        return value, before, after
+
+    clock = StoreClock(measure, host=fake.host, monotonic=fake.monotonic)
+    assert clock.offset() == timedelta(0)  # untimed, it would have been +3 s

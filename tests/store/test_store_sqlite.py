@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bridge.config import DatabaseSettings
+from bridge.domain.models import EnqueueRequest
 from bridge.store import Store, open_store
-from tests.store.store_contract import StoreContract
+from bridge.store.dialect import Tx
+from bridge.store.sqlite_dialect import SQLiteDialect
+from tests.store.store_contract import StoreContract, contract_now
 
 
 @pytest.fixture
@@ -26,3 +29,34 @@ class TestSQLiteStore(StoreContract):
         with store.dialect.transaction("pragma", write=False) as tx:
             assert tx.scalar("PRAGMA journal_mode") == "wal"
             assert int(tx.scalar("PRAGMA busy_timeout")) >= 1000
+
+
+class _StampedByItsOwnClock(SQLiteDialect):
+    """SQLite stamping what it queues as sms_api.enqueue does on Oracle: created_at, the due
+    time and the QUEUED event take the database's clock at the call (microseconds and all),
+    whatever ``now`` the caller passes."""
+
+    def enqueue(self, tx: Tx, request: EnqueueRequest, now: datetime) -> int:
+        return super().enqueue(tx, request, datetime.now(UTC))
+
+
+class TestSQLiteStoreStampedAsOnOracle(StoreContract):
+    """The contract again, with Oracle's stamping of enqueue: a test that takes its ``now``
+    for the stamp of what it queues (which only SQLite honours) fails here, not first on a
+    real Oracle."""
+
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[Store]:
+        store = Store(_StampedByItsOwnClock(tmp_path / "stamped.db"))
+        store.install(datetime.now(UTC))
+        yield store
+        store.close()
+
+
+def test_the_contracts_now_is_over_a_second_ahead_in_whole_seconds() -> None:
+    # Just before a second turns: clock + 1 s cut to whole seconds would be 1 µs ahead.
+    clock = datetime(2026, 3, 1, 12, 0, 0, 999_999, tzinfo=UTC)
+    now = contract_now(clock)
+    assert now.microsecond == 0 and now - clock > timedelta(seconds=1)
+    whole = clock.replace(microsecond=0)
+    assert contract_now(whole) - whole == timedelta(seconds=2)
