@@ -363,6 +363,19 @@ def validate(settings: Settings) -> None:
     for name in ("concurrency", "batch_size", "max_attempts", "lease_seconds"):
         if getattr(settings.bridge, name) < 1:
             raise ConfigError(f"{where('bridge', name)}: must be at least 1")
+    # A claim must outlive its create, or recovery reconciles a request still in flight. The
+    # worker claims only what free send threads can start at once (capacity = concurrency -
+    # in flight), so a claimed row waits only for its batch's preparation (local lookups), not
+    # for a slot: 1 s covers that. The create itself can take the timeout twice: requests
+    # applies [twilio] timeout to the connect and again to the read.
+    lease_floor = 2 * settings.twilio.timeout + 1
+    if settings.bridge.lease_seconds < lease_floor:
+        raise ConfigError(
+            f"{where('bridge', 'lease_seconds')}: {settings.bridge.lease_seconds} is too short"
+            f" for {where('twilio', 'timeout')} = {settings.twilio.timeout:g}: the lease must be"
+            f" at least 2 x timeout + 1 s = {lease_floor:g}, or recovery reconciles creates"
+            " still in flight"
+        )
     if settings.bridge.reconcile_after_seconds < 0:
         raise ConfigError(f"{where('bridge', 'reconcile_after_seconds')}: must be 0 or more")
     if settings.database.pool_min < 1 or settings.database.pool_max < settings.database.pool_min:

@@ -7,11 +7,21 @@ from typing import Any
 
 from bridge.domain.statuses import Status
 from bridge.store.inbound_store import INBOUND_STATUSES
+from inbound.http import EARLIEST, LATEST, iso
 
 JSON = "application/json"
 DATE_TIME = {"type": "string", "format": "date-time"}
 STRING = {"type": "string"}
 INT = {"type": "integer"}
+# An instant the API stores (inbound.http.parse_instant): four-digit years from 1970, and not
+# past LATEST. The pattern is the year range; the description says where the bounds are exact.
+INSTANT_IN_RANGE = {
+    **DATE_TIME,
+    "pattern": "^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-",
+    "description": f"RFC 3339 with a zone, from {iso(EARLIEST)} to {iso(LATEST)} as an instant"
+    " (the offset counts: 1970-01-01T00:30:00+01:00 is before the range); outside it, 400"
+    " naming this field",
+}
 
 
 def nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -224,8 +234,15 @@ def schemas() -> dict[str, Any]:
                     "description": "Sender code; optional when exactly one sender exists",
                 },
                 "priority": {"type": "integer", "enum": [1, 2, 3], "default": 2},
-                "sendAfter": DATE_TIME,
-                "expiresAt": {**DATE_TIME, "description": "Must be after sendAfter"},
+                "sendAfter": {
+                    **INSTANT_IN_RANGE,
+                    "description": "Not sent before this instant. "
+                    + INSTANT_IN_RANGE["description"],
+                },
+                "expiresAt": {
+                    **INSTANT_IN_RANGE,
+                    "description": "Must be after sendAfter. " + INSTANT_IN_RANGE["description"],
+                },
                 "reference": {"type": "string", "minLength": 1, "maxLength": 100},
                 "replyCode": {
                     "type": "string",

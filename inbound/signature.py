@@ -45,6 +45,13 @@ def parse_form(body: bytes) -> FormParams:
     return FormParams(parse_qs(text, keep_blank_values=True))
 
 
+def _last_value(header: str | None) -> str:
+    """The value the trusted proxy in front of us added: the last one. A proxy that appends
+    keeps whatever the client sent before its own value, so an earlier value (or an earlier
+    header line, which the server joins with commas) is the client's choice, not the proxy's."""
+    return (header or "").split(",")[-1].strip()
+
+
 class TwilioSignature:
     """Parse the form of resources marked ``twilio_signed`` and verify its signature."""
 
@@ -69,9 +76,8 @@ class TwilioSignature:
     def signed_url(self, req: falcon.Request) -> str:
         scheme, netloc = self.scheme, self.netloc
         if self.trust_forwarded_headers:
-            # The first value is what the client-facing proxy saw.
-            proto = (req.get_header("X-Forwarded-Proto") or "").split(",")[0].strip()
-            host = (req.get_header("X-Forwarded-Host") or "").split(",")[0].strip()
+            proto = _last_value(req.get_header("X-Forwarded-Proto"))
+            host = _last_value(req.get_header("X-Forwarded-Host"))
             scheme, netloc = proto or scheme, host or netloc
         query = f"?{req.query_string}" if req.query_string else ""
         return f"{scheme}://{netloc}{self.prefix}{req.path}{query}"

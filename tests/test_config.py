@@ -152,6 +152,49 @@ def test_errors_name_the_key_and_the_file(
         load_settings(write(tmp_path, text), env)
 
 
+@pytest.mark.parametrize(
+    ("text", "env", "expected"),
+    [
+        # Both keys from the file.
+        (
+            "[twilio]\ntimeout = 30\n[bridge]\nlease_seconds = 20\n",
+            {},
+            r"^\[bridge\] lease_seconds in .*sms-bridge.toml: 20 is too short for \[twilio\]"
+            r" timeout in .*sms-bridge.toml = 30: the lease must be at least 2 x timeout \+ 1 s"
+            r" = 61",
+        ),
+        # Each blamed on where it came from: the lease from the environment, the timeout from
+        # the file; then the other way round.
+        (
+            "[twilio]\ntimeout = 10\n",
+            {"SMS_BRIDGE_BRIDGE_LEASE_SECONDS": "15"},
+            r"^environment variable SMS_BRIDGE_BRIDGE_LEASE_SECONDS: 15 is too short for"
+            r" \[twilio\] timeout in .*sms-bridge.toml = 10",
+        ),
+        (
+            "[bridge]\nlease_seconds = 120\n",
+            {"SMS_BRIDGE_TWILIO_TIMEOUT": "60"},
+            r"^\[bridge\] lease_seconds in .*sms-bridge.toml: 120 is too short for environment"
+            r" variable SMS_BRIDGE_TWILIO_TIMEOUT = 60",
+        ),
+    ],
+)
+def test_lease_shorter_than_the_twilio_timeout_is_refused(
+    tmp_path: Path, text: str, env: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(ConfigError, match=expected) as info:
+        load_settings(write(tmp_path, text), env)
+    assert "\n" not in str(info.value)
+
+
+def test_lease_just_long_enough_for_the_twilio_timeout(tmp_path: Path) -> None:
+    settings = load_settings(
+        write(tmp_path, "[twilio]\ntimeout = 2\n[bridge]\nlease_seconds = 5\n"), {}
+    )
+    assert settings.bridge.lease_seconds == 5
+    assert load_settings(None, {}).bridge.lease_seconds == 120  # the defaults pass
+
+
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.toml", {})

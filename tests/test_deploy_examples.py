@@ -180,3 +180,12 @@ def test_round_trip_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     steps = [line for line in result.stdout.splitlines() if line.startswith("round-trip: ")]
     assert [s.split()[1] for s in steps] == [f"{n}/7" for n in range(1, 8)] + ["OK"], steps
     assert "DELIVERED" in steps[6]
+
+
+def test_every_unit_creates_files_for_its_user_alone() -> None:
+    """The SQLite file, its -wal/-shm, the spool and the maildir hold numbers and messages."""
+    units = sorted((DEPLOY / "systemd").glob("*.service"))
+    assert units
+    for unit in units:
+        lines = unit.read_text(encoding="utf-8").splitlines()
+        assert "UMask=0077" in lines, f"{unit.name}: no UMask=0077"

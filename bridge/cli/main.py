@@ -247,6 +247,19 @@ def cmd_db_check(args: argparse.Namespace, settings: Settings, store: Store) -> 
         f"database OK: {store.engine} {store.location}, schema version {version},"
         f" {len(senders)} sender(s)"
     )
+    from bridge.store.sqlite_dialect import SQLiteDialect
+
+    if isinstance(store.dialect, SQLiteDialect):
+        # Every number and message is in the file; SQLite gives its -wal/-shm the same mode.
+        main = store.dialect.path.resolve()
+        mode = main.stat().st_mode & 0o777
+        if mode & 0o066:
+            print(
+                f"sms-bridge: warning: {main} is {mode:04o}: other local users can read or"
+                f" change every number and message: chmod 0600 {main} (and its -wal/-shm files,"
+                " if present)",
+                file=sys.stderr,
+            )
     return EXIT_OK
 
 

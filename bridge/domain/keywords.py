@@ -9,6 +9,7 @@ would like to do with the reply. Everything else is routed by its first word thr
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -26,7 +27,6 @@ GLOBAL_OPT_OUT_WORDS = frozenset({"STOPALL"})
 
 KEYWORD_MAX = 30  # sms_inbound.keyword is VARCHAR2(30 CHAR): characters, not bytes
 _FIRST_WORD = re.compile(r"[A-Za-z0-9]+")
-_PUNCTUATION = " \t\r\n.!?,;:'\"()"
 
 
 class Action(StrEnum):
@@ -47,13 +47,38 @@ class Classification:
         return GLOBAL_SCOPE if self.keyword in GLOBAL_OPT_OUT_WORDS else to_number
 
 
+def _is_edge(char: str) -> bool:
+    """White space or punctuation (any Unicode category P*: "." "!" "?" "。" "！" "？" ...)."""
+    return char.isspace() or unicodedata.category(char).startswith("P")
+
+
+def fold(body: str | None) -> str:
+    """The reply as keywords are read from it: NFKC (fullwidth "ＳＴＯＰ" is STOP, U+00A0 and
+    U+3000 are spaces), then every Unicode white space and format character (category Cf:
+    U+200B, U+200D, U+2060, U+FEFF, U+00AD ...) a plain space. A space, not nothing, so no two
+    words are joined: "YES\u200b4821" still starts with YES. Case and punctuation are kept."""
+    text = unicodedata.normalize("NFKC", body or "")
+    return "".join(" " if c.isspace() or unicodedata.category(c) == "Cf" else c for c in text)
+
+
 def normalise(body: str | None) -> str:
-    """Upper case, surrounding space and trailing punctuation removed ("Stop." is STOP)."""
-    return (body or "").strip(_PUNCTUATION).upper()
+    """Folded (``fold``), upper case, white space and punctuation (Unicode P*) removed at both
+    ends: "Stop." "STOP\u00a0" "STOP\u200b" "stop。" "ＳＴＯＰ" are all STOP. Inner spaces stay,
+    so "STOP it please" is no whole-body keyword. This is the reference: PL/SQL matches no
+    compliance keyword (hr_cert_sms.is_confirmation reads its first run of letters only)."""
+    text = fold(body)
+    start, end = 0, len(text)
+    while start < end and _is_edge(text[start]):
+        start += 1
+    while end > start and _is_edge(text[end - 1]):
+        end -= 1
+    return text[start:end].upper()
 
 
 def first_word(body: str | None) -> str | None:
-    found = _FIRST_WORD.search(body or "")
+    """The first run of ASCII letters and digits of the folded reply, upper case (ASCII, at
+    most KEYWORD_MAX characters, as sms_inbound.keyword stores it)."""
+    found = _FIRST_WORD.search(fold(body))
     return found.group(0).upper()[:KEYWORD_MAX] if found else None
 
 

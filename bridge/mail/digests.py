@@ -43,19 +43,25 @@ def error_digest(messages: Sequence[Message], since: datetime, until: datetime) 
         for m in samples
     ]
     lines += ["", "Details: sms-bridge status ID"]
+    # Everything interpolated into the HTML is escaped: numbers, codes and reasons are stored
+    # as the ERP or Twilio sent them.
     table = "".join(
-        f"<tr><td>{html.escape(s)}</td><td>{st}</td><td>{code or '-'}</td><td>{n}</td></tr>"
+        f"<tr><td>{_e(s)}</td><td>{_e(st)}</td><td>{_e(code or '-')}</td><td>{_e(n)}</td></tr>"
         for (s, st, code), n in rows
     )
     sample_items = "".join(
-        f"<li>#{m.id} {html.escape(m.sender_code)} {m.status} code={m.error_code or '-'} "
-        f"to={mask(m.to_number)}: {html.escape(m.status_reason or m.error_message or '')}</li>"
+        f"<li>#{_e(m.id)} {_e(m.sender_code)} {_e(m.status)} code={_e(m.error_code or '-')} "
+        f"to={_e(mask(m.to_number))}: {_e(m.status_reason or m.error_message or '')}</li>"
         for m in samples
     )
     body = (
-        f"<p>{len(messages)} message(s) ended in an error state, {window}.</p>"
+        f"<p>{_e(len(messages))} message(s) ended in an error state, {_e(window)}.</p>"
         "<table border='1' cellpadding='4'><tr><th>sender</th><th>status</th>"
         f"<th>code</th><th>count</th></tr>{table}</table>"
         f"<h3>Samples</h3><ul>{sample_items}</ul>"
     )
     return Digest(subject, "\n".join(lines) + "\n", f"<html><body>{body}</body></html>")
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value))

@@ -111,7 +111,7 @@ class Spool:
             query=dict(query or {}),
         )
         data = (entry.to_json() + "\n").encode("utf-8")
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self._make_directory()
         path = self.directory / ACTIVE
         with self._lock("append.lock", blocking=True):
             created = not path.exists()
@@ -225,7 +225,7 @@ class Spool:
 
     @contextmanager
     def _lock(self, name: str, *, blocking: bool) -> Iterator[None]:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self._make_directory()
         fd = os.open(self.directory / name, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
@@ -235,6 +235,11 @@ class Spool:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+    def _make_directory(self) -> None:
+        # Phone numbers and message bodies: the directory 0700 and every file 0600, whatever
+        # the umask (which can only narrow these). An existing directory keeps its mode.
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def _sync_directory(self) -> None:
         # A new or renamed file survives a crash only once its directory entry is on disk.

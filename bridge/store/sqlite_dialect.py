@@ -106,6 +106,12 @@ class SQLiteDialect(Dialect):
             # database created here would only fail later with "no such table".
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                # Every number and message is in this file: create it 0600 ourselves (sqlite3
+                # would create it 0644 under the usual umask). SQLite gives the -wal and -shm
+                # files the main file's mode, so they are 0600 too. An existing file keeps its
+                # mode (`db check` warns about a wide one).
+                if not self.path.exists():
+                    self.path.touch(mode=0o600)
             elif not self.path.exists():
                 raise errors.SchemaMissingError(f"{self.location()} (the file does not exist)")
             conn = sqlite3.connect(

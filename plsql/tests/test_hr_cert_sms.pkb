@@ -206,6 +206,21 @@ as
         ut.expect(l_count).to_equal(1);
     end yes_to_reminder_acknowledges;
 
+    -- Issue 11: U+FEFF before, U+200B, U+00A0 and U+3002 after. is_confirmation reads the first
+    -- run of letters, so none of them is part of the word (as in bridge/hr/certs.py).
+    procedure yes_with_invisible_confirms
+    is
+        l_count    pls_integer;
+        l_inbound  number;
+    begin
+        l_count := hr_cert_sms.queue_expiring(p_days_ahead => 14, p_today => c_today);
+        l_inbound := reply(unistr('\FEFF') || n'YES' || unistr('\200B\00A0\3002'), c_ada,
+                           cert(c_forklift).reminder_outbound_id);
+        hr_cert_sms.on_reply(l_inbound);
+        ut.expect(cert(c_forklift).status).to_equal('RENEWAL_CONFIRMED');
+        ut.expect(cert(c_forklift).acknowledged_inbound_id).to_equal(l_inbound);
+    end yes_with_invisible_confirms;
+
     procedure quoted_code_acknowledges
     is
         l_inbound number := reply(n'done 990201', c_ada);

@@ -35,6 +35,9 @@ as
     --%test(YES to the matched reminder confirms the renewal)
     procedure yes_to_reminder_acknowledges;
 
+    --%test(YES wrapped in invisible characters and a CJK full stop confirms the renewal)
+    procedure yes_with_invisible_confirms;
+
     --%test(DONE with the code, without a matched reminder, confirms the renewal)
     procedure quoted_code_acknowledges;
 

@@ -374,3 +374,52 @@ def test_api_auth_paging_filters_and_fineract_ids(service: Service) -> None:
         sms, params={"staffId": 7}, headers=bearer(read), timeout=5
     ).json()
     assert [m["id"] for m in staff_page["items"]] == [staff]
+
+
+def test_access_log_keeps_the_path_but_never_the_query(service: Service, tmp_path: Path) -> None:
+    # A client that puts its key in the query (?api_key=...) must not have it written to the
+    # access log (journald keeps it, operators share it): the query is redacted, the path kept.
+    port = free_port()
+    env = {
+        **service.env,
+        "SMS_BRIDGE_INBOUND_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "SMS_BRIDGE_SERVE_BIND": f"127.0.0.1:{port}",
+        "SMS_BRIDGE_SERVE_WORKERS": "1",
+        "SMS_BRIDGE_SERVE_ACCESS_LOG": "-",  # to stderr, with the error log
+    }
+    url = f"http://127.0.0.1:{port}"
+    secret = "smsb_" + "s3cr3t" * 6
+    with (tmp_path / "gunicorn.log").open("w") as log:
+        proc = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "-c",
+                str(ROOT / "deploy" / "gunicorn.conf.py"),
+                "inbound.app:get_app()",
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if requests.get(f"{url}/health", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((tmp_path / "gunicorn.log").read_text())
+                time.sleep(0.1)
+            assert requests.get(f"{url}/sms?api_key={secret}&limit=5", timeout=5).status_code
+            assert requests.get(f"{url}/health?token={secret}", timeout=5).status_code == 400
+        finally:
+            proc.terminate()
+            proc.wait(15)
+    lines = (tmp_path / "gunicorn.log").read_text().splitlines()
+    assert not [line for line in lines if secret in line or "s3cr3t" in line], lines
+    assert any('"GET /sms?' in line and " HTTP/1.1" in line for line in lines), lines
+    assert any('"GET /health?' in line for line in lines), lines
+    assert any('"GET /health HTTP/1.1" 200' in line for line in lines), lines

@@ -112,3 +112,33 @@ def test_pipes_are_escaped_in_tables() -> None:
     assert "| [`GET /x`](#get-x) | a \\| b | none |" in text
     assert "| `q` | query | string (pattern `a\\|b`) | no |  |" in text
     assert "| 200 | ok | — |" in text
+
+
+@pytest.mark.parametrize("member", ["sendAfter", "expiresAt"])
+def test_send_request_instants_describe_the_range_the_api_accepts(
+    spec: dict[str, Any], member: str
+) -> None:
+    # "format: date-time" alone promises any year 0001-9999; parse_instant refuses instants
+    # outside 1970-01-01T00:00:00Z..9998-12-31T00:00:00Z (the stores keep four-digit years).
+    import re
+
+    from inbound.http import ApiError, parse_instant
+
+    schema = spec["components"]["schemas"]["SendRequest"]["properties"][member]
+    assert schema["format"] == "date-time"
+    assert "1970-01-01T00:00:00Z" in schema["description"]
+    assert "9998-12-31T00:00:00Z" in schema["description"]
+    for value in (
+        "1969-12-31T23:59:59Z",
+        "1970-01-01T00:00:00Z",
+        "2030-01-31T09:00:00+02:00",
+        "9998-01-01T00:00:00Z",
+        "9999-01-01T00:00:00Z",
+        "0001-01-01T00:00:00Z",
+    ):
+        try:
+            parse_instant(value, member)
+            accepted = True
+        except ApiError:
+            accepted = False
+        assert bool(re.search(schema["pattern"], value)) is accepted, value

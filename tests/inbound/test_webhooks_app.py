@@ -123,6 +123,37 @@ def test_forwarded_headers_are_honoured_when_trusted(
     assert count(store, "sms_inbound") == 1
 
 
+def test_the_forwarded_values_the_trusted_proxy_appended_win(
+    tmp_path: Path, store: Store, now: datetime
+) -> None:
+    # An appending proxy (nginx's $proxy_add_x_forwarded_for style, Traefik, ELB) keeps what
+    # the client sent and adds its own value last: the first value is the client's choice.
+    settings = make_settings(
+        tmp_path / "inbound.db", tmp_path / "spool", trust_forwarded_headers=True
+    )
+    client = falcon.testing.TestClient(create_app(settings, store, clock=lambda: now))
+    form = inbound_form("hi")
+    spoofed = {
+        "X-Forwarded-Host": "evil.example, proxy.example:8443",
+        "X-Forwarded-Proto": "http, https",
+    }
+    signed_for_client_choice = sign("http://evil.example/twilio/inbound", form)
+    result = post_signed(
+        client, "/twilio/inbound", form, signature=signed_for_client_choice, headers=spoofed
+    )
+    assert result.status_code == 403
+    assert count(store, "sms_inbound") == 0
+    result = post_signed(
+        client,
+        "/twilio/inbound",
+        form,
+        signature=sign("https://proxy.example:8443/twilio/inbound", form),
+        headers=spoofed,
+    )
+    assert result.status_code == 200
+    assert count(store, "sms_inbound") == 1
+
+
 def test_disabling_signatures_needs_development_mode(tmp_path: Path, store: Store) -> None:
     settings = make_settings(tmp_path / "x.db", tmp_path / "spool", verify_signatures=False)
     with pytest.raises(ConfigError, match=r"verify_signatures.*development_mode"):
@@ -414,3 +445,15 @@ def test_a_sender_with_a_number_and_a_service_is_checked_by_its_service() -> Non
     # (and 21610) are per service.
     assert Sender(code="X", from_number=HR_NUMBER, messaging_service_sid=MG).optout_scope == MG
     assert Sender(code="Y", from_number=HR_NUMBER).optout_scope == HR_NUMBER
+
+
+def test_stop_with_a_zero_width_space_opts_out(
+    client: falcon.testing.TestClient, store: Store
+) -> None:
+    # Issue 11: an invisible U+200B after STOP must not turn the opt-out into an answer.
+    form = inbound_form("STOP\u200b")
+    post_signed(client, "/twilio/inbound", form)
+    assert store.is_opted_out(ALICE, HR_NUMBER)
+    assert count(store, "sms_optouts") == 1
+    row = reply_row(store, form[0][1])
+    assert row["keyword"] == "STOP" and row["status"] == "PROCESSED"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bridge.domain.models import Message
@@ -44,3 +45,15 @@ def test_every_number_is_masked_the_same_way() -> None:
     assert all(re.fullmatch(r"(\+\d{4})?\*+\w{2}|-", s) for s in shown), shown
     assert "12345" not in digest.text and "12345" not in digest.html
     assert digest.subject.startswith("[sms-bridge] 3 message error(s)")
+
+
+def test_the_html_escapes_every_interpolated_value() -> None:
+    # A number or reason as stored is whatever the ERP or Twilio put there: markup in it must
+    # reach the administrator's mail client as text. mask() keeps the last two characters.
+    evil = invalid(1, "+1<img src=x onerror=alert(1)>", "bad <b>reason</b>")
+    evil = replace(evil, sender_code="<i>HR</i>")
+    digest = error_digest([evil], T, T.replace(hour=10))
+    assert digest is not None
+    assert "to=+1&lt;im" in digest.html and ")&gt;: " in digest.html
+    assert "<im" not in digest.html and ")>" not in digest.html
+    assert "<b>" not in digest.html and "<i>" not in digest.html
