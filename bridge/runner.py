@@ -146,7 +146,9 @@ class Runner:
         self.dispatcher.run_once(self.clock())
 
     def replay_spool(self) -> None:
-        report = replay_spool(self.store, self.settings.inbound)
+        report = replay_spool(
+            self.store, self.settings.inbound, account_sid=self.settings.twilio.account_sid
+        )
         if report.applied or report.rejected:
             log.info("spool: %s", report)
 

@@ -78,8 +78,10 @@ def create_app(
     app.add_error_handler(Exception, _unexpected_error(store))
 
     webhook_args = (store, inbound, spool, clock)
-    app.add_route("/twilio/inbound", InboundWebhook(*webhook_args))
-    app.add_route("/twilio/status", StatusWebhook(*webhook_args))
+    # A form's AccountSid must be this bridge's account (empty in development: not checked).
+    account = settings.twilio.account_sid
+    app.add_route("/twilio/inbound", InboundWebhook(*webhook_args, account_sid=account))
+    app.add_route("/twilio/status", StatusWebhook(*webhook_args, account_sid=account))
     app.add_route("/sms", SmsCollection(store, base_url, inbound.max_body_bytes, clock))
     app.add_route("/sms/{message_id:int(min=1, max=999999999999999)}", SmsItem(store, base_url))
     app.add_route(

@@ -1,7 +1,11 @@
 """JSON shapes of messages, events and replies (camelCase, as inbound/openapi.py declares).
 
 Phone numbers are masked unless the API key may see raw numbers: recipients are addressed by
-reference precisely so that applications need not handle personal numbers.
+reference precisely so that applications need not handle personal numbers. That covers the
+numbers Twilio, carriers and the bridge quote inside their texts (statusReason, errorMessage,
+events[].detail). Bodies are not masked: the outbound body is the application's own text, and a
+reply's body is the person's own words, which the reader is there to read (a reference or
+order number typed back must stay intact).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 from bridge.apikeys import ApiKey, Scope
 from bridge.domain.models import Event, Message
 from bridge.domain.phone import mask as mask_number
+from bridge.domain.phone import mask_numbers_in
 from bridge.store.dialect import Row
 from inbound.http import iso
 
@@ -24,6 +29,11 @@ def number(value: str | None, raw: bool) -> str | None:
     if value is None:
         return None
     return value if raw else mask_number(value)
+
+
+def text(value: str | None, raw: bool) -> str | None:
+    """A provider's or the bridge's free text, with the numbers it quotes masked unless raw."""
+    return value if raw else mask_numbers_in(value)
 
 
 def message_json(message: Message, base_url: str, *, raw: bool) -> dict[str, Any]:
@@ -43,11 +53,11 @@ def message_json(message: Message, base_url: str, *, raw: bool) -> dict[str, Any
         "sendAfter": iso(message.send_after),
         "expiresAt": iso(message.expires_at),
         "attempts": message.attempts,
-        "statusReason": message.status_reason,
+        "statusReason": text(message.status_reason, raw),
         "providerSid": message.provider_sid,
         "providerStatus": message.provider_status,
         "errorCode": message.error_code,
-        "errorMessage": message.error_message,
+        "errorMessage": text(message.error_message, raw),
         "numSegments": message.num_segments,
         "createdAt": iso(message.created_at),
         "updatedAt": iso(message.updated_at),
@@ -57,7 +67,7 @@ def message_json(message: Message, base_url: str, *, raw: bool) -> dict[str, Any
     }
 
 
-def event_json(event: Event) -> dict[str, Any]:
+def event_json(event: Event, *, raw: bool) -> dict[str, Any]:
     return {
         "id": event.id,
         "at": iso(event.event_at),
@@ -66,7 +76,7 @@ def event_json(event: Event) -> dict[str, Any]:
         "applied": event.applied,
         "providerStatus": event.provider_status,
         "errorCode": event.error_code,
-        "detail": event.detail,
+        "detail": text(event.detail, raw),
     }
 
 
@@ -83,7 +93,7 @@ def reply_json(row: Row, *, raw: bool) -> dict[str, Any]:
         "recipientType": row["recipient_type"],
         "recipientId": row["recipient_id"],
         "status": row["status"],
-        "errorMessage": row["error_message"],
+        "errorMessage": text(row["error_message"], raw),
         "receivedAt": iso(row["received_at"]),
         "processedAt": iso(row["processed_at"]),
     }
@@ -98,6 +108,6 @@ def message_detail(
     raw: bool,
 ) -> dict[str, Any]:
     data = message_json(message, base_url, raw=raw)
-    data["events"] = [event_json(e) for e in events]
+    data["events"] = [event_json(e, raw=raw) for e in events]
     data["replies"] = [reply_json(r, raw=raw) for r in replies]
     return data

@@ -1,7 +1,9 @@
 """Twilio's webhooks: inbound SMS and delivery status callbacks.
 
 Both are thin: the signature middleware has verified and parsed the form, the work is in
-:mod:`bridge.replies.processing` (shared with the spool replay). When the database is
+:mod:`bridge.replies.processing` (shared with the spool replay), which first checks the form is
+shaped as Twilio's (:mod:`bridge.replies.webhook_form`: a valid signature does not prove where
+one field ends and the next begins). When the database is
 unreachable the webhook is spooled durably and acknowledged, because Twilio gives up on a
 webhook after a few failed attempts and the reply would be lost.
 """
@@ -54,8 +56,12 @@ class _Webhook:
         settings: InboundSettings,
         spool: Spool,
         clock: Callable[[], datetime],
+        *,
+        account_sid: str = "",
     ) -> None:
         self.store = store
+        # [twilio] account_sid: a form's AccountSid must equal it (empty: not checked).
+        self.account_sid = account_sid
         self.settings = settings
         self.spool = spool
         self.clock = clock
@@ -85,10 +91,12 @@ class InboundWebhook(_Webhook):
                 form,
                 self.clock(),
                 thread_window_hours=self.settings.thread_window_hours,
+                account_sid=self.account_sid,
             )
         except (BadWebhook, ColumnValueError) as exc:
-            # A field longer than its column (or empty where one is required) is not a form
-            # Twilio sends: refused, written nowhere, never spooled (replaying it would fail).
+            # A form not shaped as Twilio's (bridge.replies.webhook_form), a field longer than
+            # its column or empty where one is required: refused, written nowhere, never
+            # spooled (replaying it would fail). Checked before the database is read.
             raise ApiError(400, "bad_webhook", str(exc)) from None
         except Exception as exc:
             if not self.store.is_unavailable(exc):
@@ -112,10 +120,17 @@ class StatusWebhook(_Webhook):
         form: Form = req.context.form
         resp.content_type = TWIML_TYPE
         try:
-            receive_status(self.store, form, parse_row_id(req.get_param("id")), self.clock())
+            receive_status(
+                self.store,
+                form,
+                parse_row_id(req.get_param("id")),
+                self.clock(),
+                account_sid=self.account_sid,
+            )
         except (BadWebhook, ColumnValueError) as exc:
-            # A field longer than its column (or empty where one is required) is not a form
-            # Twilio sends: refused, written nowhere, never spooled (replaying it would fail).
+            # A form not shaped as Twilio's (bridge.replies.webhook_form), a field longer than
+            # its column or empty where one is required: refused, written nowhere, never
+            # spooled (replaying it would fail). Checked before the database is read.
             raise ApiError(400, "bad_webhook", str(exc)) from None
         except Exception as exc:
             if not self.store.is_unavailable(exc):

@@ -189,3 +189,119 @@ def test_every_unit_creates_files_for_its_user_alone() -> None:
     for unit in units:
         lines = unit.read_text(encoding="utf-8").splitlines()
         assert "UMask=0077" in lines, f"{unit.name}: no UMask=0077"
+
+
+# What `systemd-analyze security` scores (docs/operations.md, "Unit hardening"): each unit keeps
+# all of these, so the score stays at 1.6 OK instead of 8.5 EXPOSED.
+UNIT_HARDENING = {
+    "NoNewPrivileges": "true",
+    "CapabilityBoundingSet": "",
+    "AmbientCapabilities": "",
+    "ProtectSystem": "strict",
+    "ReadWritePaths": "/var/lib/sms-bridge",
+    "ProtectHome": "true",
+    "PrivateTmp": "true",
+    "PrivateDevices": "true",
+    "DevicePolicy": "closed",
+    "ProtectKernelTunables": "true",
+    "ProtectKernelModules": "true",
+    "ProtectKernelLogs": "true",
+    "ProtectControlGroups": "true",
+    "ProtectClock": "true",
+    "ProtectHostname": "true",
+    "ProtectProc": "invisible",
+    "ProcSubset": "pid",
+    "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX",
+    "RestrictNamespaces": "true",
+    "RestrictRealtime": "true",
+    "RestrictSUIDSGID": "true",
+    "LockPersonality": "true",
+    "MemoryDenyWriteExecute": "true",
+    "SystemCallFilter": "@system-service",
+    "SystemCallErrorNumber": "EPERM",
+    "SystemCallArchitectures": "native",
+    "KeyringMode": "private",
+    "RemoveIPC": "true",
+    "UMask": "0077",
+}
+
+# Directive names a unit here may use, per section (systemd.unit(5), systemd.service(5),
+# systemd.exec(5), systemd.kill(5), systemd.resource-control(5)); a name outside these is a typo
+# systemd would only warn about in the journal, leaving the protection off.
+UNIT_DIRECTIVES = {
+    "Unit": {
+        "Description", "Documentation", "After", "Before", "Wants", "Requires", "BindsTo",
+        "PartOf", "Conflicts", "StartLimitIntervalSec", "StartLimitBurst", "ConditionPathExists",
+        "AssertPathExists",
+    },
+    "Install": {"WantedBy", "RequiredBy", "Alias", "Also"},
+    "Service": {
+        # systemd.service(5)
+        "Type", "ExecStart", "ExecStartPre", "ExecStartPost", "ExecReload", "ExecStop",
+        "ExecStopPost", "Restart", "RestartSec", "TimeoutStartSec", "TimeoutStopSec",
+        "TimeoutSec", "WatchdogSec", "PIDFile", "RemainAfterExit", "NotifyAccess",
+        "SuccessExitStatus", "RestartPreventExitStatus",
+        # systemd.kill(5)
+        "KillMode", "KillSignal", "SendSIGKILL", "FinalKillSignal",
+        # systemd.exec(5)
+        "User", "Group", "SupplementaryGroups", "DynamicUser", "WorkingDirectory",
+        "RootDirectory", "Environment", "EnvironmentFile", "UMask", "Nice", "LimitNOFILE",
+        "StandardInput", "StandardOutput", "StandardError", "SyslogIdentifier",
+        "StateDirectory", "RuntimeDirectory", "LogsDirectory", "CacheDirectory",
+        "ConfigurationDirectory", "NoNewPrivileges", "CapabilityBoundingSet",
+        "AmbientCapabilities", "ProtectSystem", "ProtectHome", "ReadWritePaths",
+        "ReadOnlyPaths", "InaccessiblePaths", "PrivateTmp", "PrivateDevices", "PrivateNetwork",
+        "PrivateUsers", "PrivateMounts", "ProtectKernelTunables", "ProtectKernelModules",
+        "ProtectKernelLogs", "ProtectControlGroups", "ProtectClock", "ProtectHostname",
+        "ProtectProc", "ProcSubset", "RestrictAddressFamilies", "RestrictNamespaces",
+        "RestrictRealtime", "RestrictSUIDSGID", "LockPersonality", "MemoryDenyWriteExecute",
+        "SystemCallFilter", "SystemCallErrorNumber", "SystemCallArchitectures", "KeyringMode",
+        "RemoveIPC",
+        # systemd.resource-control(5)
+        "DevicePolicy", "DeviceAllow", "IPAddressAllow", "IPAddressDeny", "MemoryMax",
+        "TasksMax", "CPUQuota",
+    },
+}  # fmt: skip
+
+
+def _unit_sections(text: str) -> dict[str, list[tuple[str, str]]]:
+    sections: dict[str, list[tuple[str, str]]] = {}
+    current = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+            sections.setdefault(current, [])
+            continue
+        assert "=" in line, f"not a Key=value line: {raw!r}"
+        key, value = line.split("=", 1)
+        sections.setdefault(current, []).append((key.strip(), value.strip()))
+    return sections
+
+
+def test_every_unit_is_hardened_and_spells_its_directives_right() -> None:
+    units = sorted((DEPLOY / "systemd").glob("*.service"))
+    assert len(units) == 2
+    for unit in units:
+        sections = _unit_sections(unit.read_text(encoding="utf-8"))
+        assert set(sections) == {"Unit", "Service", "Install"}, f"{unit.name}: {set(sections)}"
+        for section, entries in sections.items():
+            unknown = sorted({key for key, _ in entries} - UNIT_DIRECTIVES[section])
+            assert not unknown, f"{unit.name} [{section}]: unknown directives {unknown}"
+        service = sections["Service"]
+        for key, value in UNIT_HARDENING.items():
+            values = [v for k, v in service if k == key]
+            assert values, f"{unit.name}: {key}= missing"
+            assert values[-1] == value, f"{unit.name}: {key}={values[-1]}, expected {value!r}"
+        # The entry points and their environment survive the hardening.
+        for key in ("User", "Group", "EnvironmentFile", "WorkingDirectory", "ExecStart"):
+            assert [v for k, v in service if k == key], f"{unit.name}: {key}= missing"
+        assert dict(service)["WorkingDirectory"] == "/var/lib/sms-bridge"
+
+
+def test_the_unit_directive_check_catches_a_typo() -> None:
+    text = "[Unit]\nDescription=x\n[Service]\nProtectKernelTunable=true\n[Install]\n"
+    keys = {key for key, _ in _unit_sections(text)["Service"]}
+    assert keys - UNIT_DIRECTIVES["Service"] == {"ProtectKernelTunable"}

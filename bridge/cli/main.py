@@ -331,13 +331,19 @@ def cmd_status(args: argparse.Namespace, settings: Settings, store: Store) -> in
         print(f"  expires: {message.expires_at:%Y-%m-%d %H:%M:%S} UTC")
     if message.provider_sid:
         print(f"  twilio sid {message.provider_sid} ({message.provider_status})")
+    from bridge.domain.phone import mask_numbers_in
+
+    def shown(text: str | None) -> str:
+        # Twilio's and people's texts quote numbers: masked like the recipient's.
+        return (text if args.raw_numbers else mask_numbers_in(text)) or ""
+
     if message.error_code or message.status_reason:
-        print(f"  reason: {message.status_reason or ''} {message.error_code or ''}".rstrip())
+        print(f"  reason: {shown(message.status_reason)} {message.error_code or ''}".rstrip())
     for event in events:
         flag = "" if event.applied else "  (recorded, not applied)"
         print(
             f"  {event.event_at:%Y-%m-%d %H:%M:%S} {event.status:<11} {event.source:<8}"
-            f" {event.detail or ''}{flag}".rstrip()
+            f" {shown(event.detail)}{flag}".rstrip()
         )
     return EXIT_OK
 

@@ -6,6 +6,7 @@ NANP reports FIXED_LINE_OR_MOBILE) is accepted, as carriers deliver to it when i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -79,3 +80,70 @@ def mask(number: str | None) -> str:
         return "*" * len(text)
     keep = 5 if text.startswith("+") and len(text) >= 10 else 0
     return text[:keep] + "*" * (len(text) - keep - 2) + text[-2:]
+
+
+# Numbers inside free text (Twilio's and carriers' error texts, reasons people type): an
+# E.164 number, or 7-15 digits in groups split by one space or dash, or an area code in
+# parentheses, optionally after "whatsapp:". A bare number (no "+") may not follow a word
+# character, "#", "/", ".", ":" or "-", so SIDs, paths, ports, times and the parts of a date
+# never start one; see _numbers_in for what ends one.
+_GROUP = r"(?:\(\d{1,5}\)|\d+)"
+_CANDIDATE = re.compile(
+    r"(?:(?<![\w+])(?P<wa>whatsapp:)?(?P<plus>\+)|(?<![\w+#/.:\-]))"
+    rf"(?P<body>{_GROUP}(?:(?: ?- ?| )?{_GROUP})*)",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"\(\d{1,5}\)|\d+")
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{4}")
+_CODE = re.compile(r"[1-9]\d{4}")  # a Twilio error code (30007): never part of a number
+_AFTER_BARE = re.compile(r"[\w+]|[:./]\d|/")
+
+
+def mask_numbers_in(text: str | None) -> str | None:
+    """`text` with every phone number in it replaced by its `mask` (over its digits, so
+    "+1 (415) 555-0174" and "+14155550174" both become +1415*****74); SIDs, 5-digit error
+    codes, dates, times and ports stay as they are, and masked text is left unchanged."""
+    if not text:
+        return text
+    return _CANDIDATE.sub(lambda m: _mask_candidate(m, text), text)
+
+
+def _mask_candidate(match: re.Match[str], text: str) -> str:
+    body = match.group("body")
+    tokens = list(_TOKEN.finditer(body))
+    seps = [body[: tokens[0].start()]] + [
+        body[tokens[k - 1].end() : tokens[k].start()] for k in range(1, len(tokens))
+    ]
+    after = text[match.end() :]
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        plus = i == 0 and match.group("plus") is not None
+        # A bare number starts only after a plain space (never after "-": 2024-01-02).
+        starts = i == 0 or seps[i] == " "
+        best = None
+        if starts and not (not plus and _CODE.fullmatch(tokens[i].group())):
+            digits = 0
+            for j in range(i, len(tokens)):
+                token = tokens[j].group()
+                if j > i and seps[j] == " " and _CODE.fullmatch(token) and digits >= 7:
+                    break
+                digits += sum(c.isdigit() for c in token)
+                span = body[tokens[i].start() : tokens[j].end()]
+                if digits > 15 or _DATE.search(span):
+                    break
+                last = j == len(tokens) - 1
+                glued = last and (
+                    _AFTER_BARE.match(after) if not plus else re.match(r"[\w+]", after)
+                )
+                if digits >= 7 and not glued:
+                    best = j
+        if best is None:
+            out.append((match.group("plus") or "") * plus + seps[i] + tokens[i].group())
+            i += 1
+            continue
+        span = body[tokens[i].start() : tokens[best].end()]
+        number = ("+" if plus else "") + "".join(c for c in span if c.isdigit())
+        out.append(seps[i] + mask(number))
+        i = best + 1
+    return (match.group("wa") or "") + "".join(out)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bridge.domain.models import Message
-from bridge.domain.phone import mask
+from bridge.domain.phone import mask, mask_numbers_in
 
 SAMPLES = 10
 
@@ -39,7 +39,7 @@ def error_digest(messages: Sequence[Message], since: datetime, until: datetime) 
     samples = list(messages)[:SAMPLES]
     lines += [
         f"  #{m.id} {m.sender_code} {m.status} code={m.error_code or '-'} "
-        f"to={mask(m.to_number)}: {m.status_reason or m.error_message or ''}"
+        f"to={mask(m.to_number)}: {_reason(m)}"
         for m in samples
     ]
     lines += ["", "Details: sms-bridge status ID"]
@@ -51,7 +51,7 @@ def error_digest(messages: Sequence[Message], since: datetime, until: datetime) 
     )
     sample_items = "".join(
         f"<li>#{_e(m.id)} {_e(m.sender_code)} {_e(m.status)} code={_e(m.error_code or '-')} "
-        f"to={_e(mask(m.to_number))}: {_e(m.status_reason or m.error_message or '')}</li>"
+        f"to={_e(mask(m.to_number))}: {_e(_reason(m))}</li>"
         for m in samples
     )
     body = (
@@ -61,6 +61,11 @@ def error_digest(messages: Sequence[Message], since: datetime, until: datetime) 
         f"<h3>Samples</h3><ul>{sample_items}</ul>"
     )
     return Digest(subject, "\n".join(lines) + "\n", f"<html><body>{body}</body></html>")
+
+
+def _reason(message: Message) -> str:
+    """The sample's reason, with the numbers Twilio quotes in it masked like the recipient's."""
+    return mask_numbers_in(message.status_reason or message.error_message or "") or ""
 
 
 def _e(value: object) -> str:

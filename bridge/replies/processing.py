@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,21 +26,19 @@ from bridge.domain.threading_match import (
     window_start,
 )
 from bridge.replies.spool import ReplayReport, Spool, SpoolEntry
+from bridge.replies.webhook_form import BadWebhook, Form, check_form
 from bridge.store import Store
 from bridge.store.inbound_store import OptoutChange
 
 log = logging.getLogger(__name__)
 
-Form = Mapping[str, Sequence[str]]
+__all__ = ["BadWebhook", "Form"]  # re-exported: inbound.webhooks and others import them here
+
 DEFAULT_HELP = "Reply STOP to unsubscribe."
 # Twilio's Advanced Opt-Out names the class of keyword it recognised; it has the last word on
 # compliance keywords (its list may be longer than ours, e.g. in other languages).
 _OPT_OUT_TYPES = {"STOP": Action.OPT_OUT, "START": Action.OPT_IN, "HELP": Action.HELP}
 _RULE_ACTIONS = {"OPT_OUT": Action.OPT_OUT, "OPT_IN": Action.OPT_IN, "HELP": Action.HELP}
-
-
-class BadWebhook(ValueError):
-    """The form lacks a field Twilio always sends; answered 400, never spooled."""
 
 
 @dataclass(frozen=True)
@@ -75,9 +72,13 @@ def required(form: Form, name: str, max_len: int = 64) -> str:
 
 
 def receive_reply(
-    store: Store, form: Form, now: datetime, *, thread_window_hours: float
+    store: Store, form: Form, now: datetime, *, thread_window_hours: float, account_sid: str = ""
 ) -> ReplyOutcome:
-    """Store an inbound SMS (once per MessageSid), apply STOP/START at once, find its thread."""
+    """Store an inbound SMS (once per MessageSid), apply STOP/START at once, find its thread.
+
+    The form is checked (:func:`check_form`) before anything reads the database.
+    """
+    check_form(form, account_sid=account_sid)
     sid = _sid(form)
     from_number = required(form, "From", 32)
     to_number = required(form, "To", 32)
@@ -146,12 +147,16 @@ def receive_reply(
     return ReplyOutcome(inbound_id, inserted, classification, thread, help_text)
 
 
-def receive_status(store: Store, form: Form, row_id: int | None, now: datetime) -> StatusOutcome:
+def receive_status(
+    store: Store, form: Form, row_id: int | None, now: datetime, *, account_sid: str = ""
+) -> StatusOutcome:
     """Append the callback to sms_events and move the row forward only.
 
     ``row_id`` comes from the StatusCallback URL (``?id=123``): a row that never got its SID
-    (the create timed out after Twilio accepted it) is found, and healed, by it.
+    (the create timed out after Twilio accepted it) is found, and healed, by it. The form is
+    checked (:func:`check_form`) before anything reads the database.
     """
+    check_form(form, account_sid=account_sid)
     sid = _sid(form)
     status_field = "MessageStatus" if first(form, "MessageStatus") else "SmsStatus"
     provider_status = required(form, status_field, 32)
@@ -244,20 +249,46 @@ def _int(text: str | None) -> int:
         return 0
 
 
-def apply_spooled(store: Store, entry: SpoolEntry, *, thread_window_hours: float) -> None:
-    """Replay one spooled webhook with its original receive time."""
+def apply_spooled(
+    store: Store, entry: SpoolEntry, *, thread_window_hours: float, account_sid: str = ""
+) -> None:
+    """Replay one spooled webhook with its original receive time.
+
+    The form is checked again (a BadWebhook sends the entry to ``rejected.jsonl``).
+    """
     if entry.kind == "inbound":
-        receive_reply(store, entry.form, entry.received_at, thread_window_hours=thread_window_hours)
+        receive_reply(
+            store,
+            entry.form,
+            entry.received_at,
+            thread_window_hours=thread_window_hours,
+            account_sid=account_sid,
+        )
     elif entry.kind == "status":
-        receive_status(store, entry.form, parse_row_id(entry.query.get("id")), entry.received_at)
+        receive_status(
+            store,
+            entry.form,
+            parse_row_id(entry.query.get("id")),
+            entry.received_at,
+            account_sid=account_sid,
+        )
     else:
         raise BadWebhook(f"spool entry {entry.id}: unknown kind {entry.kind!r}")
 
 
-def replay_spool(store: Store, settings: InboundSettings) -> ReplayReport:
-    """The replay job: ``sms-bridge spool replay`` and the scheduler call this."""
+def replay_spool(store: Store, settings: InboundSettings, *, account_sid: str = "") -> ReplayReport:
+    """The replay job: ``sms-bridge spool replay`` and the scheduler call this.
+
+    ``account_sid`` (``[twilio] account_sid``) is checked against each entry's AccountSid when
+    given; the live webhook checked it before spooling.
+    """
     report = Spool(settings.spool_dir).replay(
-        lambda entry: apply_spooled(store, entry, thread_window_hours=settings.thread_window_hours),
+        lambda entry: apply_spooled(
+            store,
+            entry,
+            thread_window_hours=settings.thread_window_hours,
+            account_sid=account_sid,
+        ),
         store.is_unavailable,
     )
     if report.applied or report.rejected or report.remaining:

@@ -26,6 +26,9 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+SPOOLED_SID = "SM" + "0" * 31 + "1"  # shaped as Twilio's: replay checks the form too
+
+
 def test_apikey_create_list_revoke(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     assert main(["apikey", "create", "fineract", "--scopes", "send", "read"]) == 0
@@ -106,7 +109,7 @@ def test_apikey_bad_scope_is_rejected_before_anything(
 def test_spool_replay(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spool = Spool(cli / "spool")
     form = {
-        "MessageSid": ["SM1"],
+        "MessageSid": [SPOOLED_SID],
         "From": ["+14155550101"],
         "To": ["+15005550006"],
         "Body": ["STOP"],
@@ -117,7 +120,7 @@ def test_spool_replay(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "1 applied" in capsys.readouterr().out
     store = open_store(load_settings().database)
     try:
-        assert store.get_inbound("SM1") is not None
+        assert store.get_inbound(SPOOLED_SID) is not None
         assert store.is_opted_out("+14155550101", "+15005550006")
     finally:
         store.close()

@@ -4,6 +4,7 @@ the Falcon app on it, and helpers that sign webhooks exactly as Twilio does."""
 from __future__ import annotations
 
 import itertools
+import zlib
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,13 +35,26 @@ _sids = itertools.count(1)
 
 
 def new_sid(prefix: str = "SM") -> str:
-    return f"{prefix}{next(_sids):032x}"
+    """A unique SID shaped as Twilio's (SM or MM and 32 hex digits, as the webhooks require).
+
+    Characters after the two-letter prefix (a tag for the reader, e.g. ``SMdown``) are folded
+    into the first hex digits, so tagged SIDs are told apart and still valid.
+    """
+    kind, tag = prefix[:2], prefix[2:]
+    if not tag:
+        return f"{kind}{next(_sids):032x}"
+    return f"{kind}{zlib.crc32(tag.encode()):08x}{next(_sids):024x}"
 
 
-def make_settings(db: Path, spool_dir: Path, **inbound: Any) -> Settings:
+ACCOUNT_SID = "AC" + "0" * 32  # [twilio] account_sid of the tests' settings and forms
+
+
+def make_settings(
+    db: Path, spool_dir: Path, *, account_sid: str = ACCOUNT_SID, **inbound: Any
+) -> Settings:
     return Settings(
         database=DatabaseSettings(url=f"sqlite:///{db}", busy_timeout_ms=2000),
-        twilio=TwilioSettings(account_sid="AC" + "0" * 32, auth_token=Secret(AUTH_TOKEN)),
+        twilio=TwilioSettings(account_sid=account_sid, auth_token=Secret(AUTH_TOKEN)),
         inbound=InboundSettings(
             public_url=PUBLIC_URL, spool_dir=str(spool_dir), thread_window_hours=48, **inbound
         ),
@@ -146,7 +160,7 @@ def inbound_form(
     return [
         ("MessageSid", sid),
         ("SmsSid", sid),
-        ("AccountSid", "AC" + "0" * 32),
+        ("AccountSid", ACCOUNT_SID),
         ("From", frm),
         ("To", to),
         ("Body", body),

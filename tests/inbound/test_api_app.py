@@ -509,3 +509,25 @@ def test_a_lone_surrogate_in_a_member_name_is_400(
     assert result.status_code == 400, result.text
     assert result.json["error"] in ("invalid_request", "unknown_field")
     assert count(store, "sms_outbound") == 0
+
+
+def test_numbers_quoted_in_provider_texts_are_masked_without_raw_numbers(
+    client: falcon.testing.TestClient, store: Store, now: datetime, keys: dict[str, str]
+) -> None:
+    from bridge.domain.statuses import Status
+
+    quoted = f"The 'To' phone number: {ALICE}, is not currently reachable"
+    message_id = sent_message(store, now)
+    store.record_status(
+        now, Status.UNDELIVERED, source="callback", message_id=message_id,
+        error_code=30003, error_message=quoted, detail=quoted,
+    )  # fmt: skip
+    masked = "The 'To' phone number: +1415*****01, is not currently reachable"
+    detail = client.simulate_get(f"/sms/{message_id}", headers=bearer(keys["read"])).json
+    assert detail["errorMessage"] == masked
+    assert detail["events"][-1]["detail"] == masked
+    listed = client.simulate_get("/sms", headers=bearer(keys["read"])).json["items"][0]
+    assert listed["errorMessage"] == masked
+    assert ALICE not in str(detail) and ALICE not in str(listed)
+    raw = client.simulate_get(f"/sms/{message_id}", headers=bearer(keys["raw"])).json
+    assert (raw["errorMessage"], raw["events"][-1]["detail"]) == (quoted, quoted)

@@ -79,7 +79,12 @@ def test_repeated_keys_and_blank_values_are_signed(
         ("MediaUrl0", "https://a.example/2"),
         ("Empty", ""),
     ]
-    assert post_signed(client, "/twilio/inbound", form).status_code == 200
+    # Signed correctly, so past the signature check; then refused (Twilio never repeats a
+    # field, bridge.replies.webhook_form): 400 naming it, not 403.
+    answer = post_signed(client, "/twilio/inbound", form)
+    assert answer.status_code == 400 and "MediaUrl0 is repeated" in answer.json["message"]
+    once = [kv for kv in form if kv != ("MediaUrl0", "https://a.example/2")]
+    assert post_signed(client, "/twilio/inbound", once).status_code == 200  # blank Empty signed
     # Dropping one of the repeated values changes the signed string: refused.
     tampered_signature = sign(f"{PUBLIC_URL}/twilio/inbound", form)
     tampered = [kv for kv in form if kv != ("MediaUrl0", "https://a.example/2")]
@@ -313,9 +318,18 @@ def test_missing_fields_are_400_not_spooled(
 
 
 def test_a_field_longer_than_its_column_is_400_and_writes_nothing(
-    client: falcon.testing.TestClient, store: Store, spool: Spool
+    tmp_path: Path, store: Store, spool: Spool, now: datetime
 ) -> None:
-    # No check of its own bounds AccountSid: the column's (VARCHAR2(64)) does.
+    # Without [twilio] account_sid (tests, development) nothing else bounds AccountSid: the
+    # column's (VARCHAR2(64)) does.
+    client = falcon.testing.TestClient(
+        create_app(
+            make_settings(tmp_path / "inbound.db", tmp_path / "spool", account_sid=""),
+            store,
+            clock=lambda: now,
+            spool=spool,
+        )
+    )
     form = [(k, "AC" + "0" * 70 if k == "AccountSid" else v) for k, v in inbound_form("hi")]
     answer = post_signed(client, "/twilio/inbound", form)
     assert answer.status_code == 400 and answer.json["error"] == "bad_webhook"

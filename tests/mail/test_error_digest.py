@@ -57,3 +57,20 @@ def test_the_html_escapes_every_interpolated_value() -> None:
     assert "to=+1&lt;im" in digest.html and ")&gt;: " in digest.html
     assert "<im" not in digest.html and ")>" not in digest.html
     assert "<b>" not in digest.html and "<i>" not in digest.html
+
+
+def test_numbers_quoted_in_twilio_texts_are_masked_in_the_samples() -> None:
+    quoted = "The 'To' phone number: +14155550174, is not currently reachable"
+    undelivered = replace(
+        invalid(4, "+14155550174", ""),
+        status=Status.UNDELIVERED,
+        status_reason=None,
+        error_code=30003,
+        error_message=quoted,
+    )
+    digest = error_digest([undelivered], T, T.replace(hour=10))
+    assert digest is not None
+    masked = "The 'To' phone number: +1415*****74, is not currently reachable"
+    assert f"to=+1415*****74: {masked}" in digest.text
+    assert "+1415*****74, is not currently reachable" in digest.html
+    assert "4155550174" not in digest.text and "4155550174" not in digest.html
