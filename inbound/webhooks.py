@@ -23,6 +23,7 @@ from bridge.domain.phone import mask as mask_number
 from bridge.errors import ColumnValueError
 from bridge.replies.processing import (
     DEFAULT_HELP,
+    IDEMPOTENCY_HEADER,
     BadWebhook,
     Form,
     first,
@@ -67,7 +68,9 @@ class _Webhook:
         self.clock = clock
 
     def _spool(self, kind: str, req: falcon.Request, form: Form, exc: BaseException) -> None:
-        entry = self.spool.append(kind, form, self.clock(), query=_query(req))
+        token = req.get_header(IDEMPOTENCY_HEADER)
+        headers = {IDEMPOTENCY_HEADER: token} if token else None
+        entry = self.spool.append(kind, form, self.clock(), query=_query(req), headers=headers)
         log.error(
             "database unavailable (%s: %s): %s webhook %s from %s spooled as %s",
             type(exc).__name__,
@@ -126,6 +129,7 @@ class StatusWebhook(_Webhook):
                 parse_row_id(req.get_param("id")),
                 self.clock(),
                 account_sid=self.account_sid,
+                idempotency_token=req.get_header(IDEMPOTENCY_HEADER),
             )
         except (BadWebhook, ColumnValueError) as exc:
             # A form not shaped as Twilio's (bridge.replies.webhook_form), a field longer than

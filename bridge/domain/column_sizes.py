@@ -173,6 +173,7 @@ COLUMNS: Mapping[str, Mapping[str, Column]] = {
         "source": Column("VARCHAR2", 10, BYTE, nullable=False),
         "applied": Column("VARCHAR2", 1, BYTE, nullable=False),
         "detail": Column("VARCHAR2", 1000, CHAR, nullable=True),
+        "callback_key": Column("VARCHAR2", 100, BYTE, nullable=True),
     },
     "sms_inbound": {
         "message_sid": Column("VARCHAR2", 64, BYTE, nullable=False),

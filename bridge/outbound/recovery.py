@@ -154,7 +154,7 @@ def sync(
         if status is None or not moves_forward(message.status, status):
             unchanged.append(message.id)
             continue
-        _, applied = store.record_status(
+        applied = store.record_status(
             now,
             status,
             source="sync",
@@ -162,7 +162,7 @@ def sync(
             provider_status=remote.status,
             error_code=remote.error_code,
             error_message=remote.error_message,
-        )
+        ).applied
         moved += int(applied)
     store.mark_synced(unchanged, now)  # asked again only after older_than, after the others
     return moved

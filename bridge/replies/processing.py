@@ -7,6 +7,7 @@ time), so a webhook has the same effect whether the database was up when it arri
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 __all__ = ["BadWebhook", "Form"]  # re-exported: inbound.webhooks and others import them here
 
 DEFAULT_HELP = "Reply STOP to unsubscribe."
+# Twilio's header naming one webhook delivery: its retries carry the same token.
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+CALLBACK_KEY_SIZE = 100  # sms_events.callback_key
 # Twilio's Advanced Opt-Out names the class of keyword it recognised; it has the last word on
 # compliance keywords (its list may be longer than ours, e.g. in other languages).
 _OPT_OUT_TYPES = {"STOP": Action.OPT_OUT, "START": Action.OPT_IN, "HELP": Action.HELP}
@@ -55,6 +59,7 @@ class StatusOutcome:
     message: Message | None
     applied: bool
     status: str | None
+    duplicate: bool = False  # this callback was recorded before: nothing written
 
 
 def first(form: Form, name: str) -> str | None:
@@ -147,14 +152,41 @@ def receive_reply(
     return ReplyOutcome(inbound_id, inserted, classification, thread, help_text)
 
 
+def callback_key(form: Form, sid: str, provider_status: str, token: str | None) -> str:
+    """The identity of one status callback, unique in sms_events.callback_key.
+
+    Twilio's ``I-Twilio-Idempotency-Token`` when the request had one (``t:<token>``); else the
+    SID, the status and what tells two reports of one status apart: the carrier's
+    ``RawDlrDoneDate``, else the ``ErrorCode`` (``s:<sid>:<status>:<date or code>``). A key
+    longer than the column is replaced by its SHA-256, keeping its prefix.
+    """
+    token = (token or "").strip()
+    if token:
+        key = f"t:{token}"
+    else:
+        extra = first(form, "RawDlrDoneDate") or first(form, "ErrorCode") or ""
+        key = f"s:{sid}:{provider_status.lower()}:{extra}"
+    if len(key) > CALLBACK_KEY_SIZE or not key.isascii():
+        key = key[:2] + hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return key
+
+
 def receive_status(
-    store: Store, form: Form, row_id: int | None, now: datetime, *, account_sid: str = ""
+    store: Store,
+    form: Form,
+    row_id: int | None,
+    now: datetime,
+    *,
+    account_sid: str = "",
+    idempotency_token: str | None = None,
 ) -> StatusOutcome:
-    """Append the callback to sms_events and move the row forward only.
+    """Append the callback to sms_events, once (:func:`callback_key`), and move the row
+    forward only.
 
     ``row_id`` comes from the StatusCallback URL (``?id=123``): a row that never got its SID
     (the create timed out after Twilio accepted it) is found, and healed, by it. The form is
-    checked (:func:`check_form`) before anything reads the database.
+    checked (:func:`check_form`) before anything reads the database. A callback already
+    recorded (Twilio retried it, or the spool replays it) writes nothing: ``duplicate``.
     """
     check_form(form, account_sid=account_sid)
     sid = _sid(form)
@@ -165,7 +197,7 @@ def receive_status(
         log.warning("status callback %s: unknown MessageStatus %r ignored", sid, provider_status)
         return StatusOutcome(None, False, None)
     error_code = _int(first(form, "ErrorCode")) or None
-    message, applied = store.record_status(
+    message, applied, duplicate = store.record_status(
         now,
         status,
         source="callback",
@@ -174,8 +206,11 @@ def receive_status(
         provider_status=provider_status.lower(),
         error_code=error_code,
         error_message=first(form, "ErrorMessage"),
+        callback_key=callback_key(form, sid, provider_status, idempotency_token),
     )
-    if message is None:
+    if duplicate:
+        log.info("status callback %s (%s) recorded before, ignored", sid, provider_status)
+    elif message is None:
         log.warning("status callback %s (%s) for no known message, id=%s", sid, status, row_id)
     else:
         log.info(
@@ -186,7 +221,7 @@ def receive_status(
             message.status,
             "" if applied else " (recorded, not applied)",
         )
-    return StatusOutcome(message, applied, status.value)
+    return StatusOutcome(message, applied, status.value, duplicate)
 
 
 def _sid(form: Form) -> str:
@@ -251,29 +286,30 @@ def _int(text: str | None) -> int:
 
 def apply_spooled(
     store: Store, entry: SpoolEntry, *, thread_window_hours: float, account_sid: str = ""
-) -> None:
-    """Replay one spooled webhook with its original receive time.
+) -> bool:
+    """Replay one spooled webhook with its original receive time; False if it was already
+    in the database (stored before the outage, or by an earlier replay).
 
     The form is checked again (a BadWebhook sends the entry to ``rejected.jsonl``).
     """
     if entry.kind == "inbound":
-        receive_reply(
+        return receive_reply(
             store,
             entry.form,
             entry.received_at,
             thread_window_hours=thread_window_hours,
             account_sid=account_sid,
-        )
-    elif entry.kind == "status":
-        receive_status(
+        ).inserted
+    if entry.kind == "status":
+        return not receive_status(
             store,
             entry.form,
             parse_row_id(entry.query.get("id")),
             entry.received_at,
             account_sid=account_sid,
-        )
-    else:
-        raise BadWebhook(f"spool entry {entry.id}: unknown kind {entry.kind!r}")
+            idempotency_token=entry.headers.get(IDEMPOTENCY_HEADER),
+        ).duplicate
+    raise BadWebhook(f"spool entry {entry.id}: unknown kind {entry.kind!r}")
 
 
 def replay_spool(store: Store, settings: InboundSettings, *, account_sid: str = "") -> ReplayReport:

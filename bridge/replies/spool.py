@@ -43,6 +43,8 @@ class SpoolEntry:
     received_at: datetime
     form: dict[str, list[str]]
     query: dict[str, str] = field(default_factory=dict)
+    # Request headers the replay needs (I-Twilio-Idempotency-Token); not in dedupe_key.
+    headers: dict[str, str] = field(default_factory=dict)
 
     def dedupe_key(self) -> str:
         """The same webhook delivered twice (Twilio retried while we were down) has one key."""
@@ -57,6 +59,7 @@ class SpoolEntry:
                 "received_at": self.received_at.isoformat(),
                 "form": self.form,
                 "query": self.query,
+                **({"headers": self.headers} if self.headers else {}),
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -71,6 +74,7 @@ class SpoolEntry:
             received_at=datetime.fromisoformat(data["received_at"]),
             form={str(k): [str(v) for v in vs] for k, vs in data["form"].items()},
             query={str(k): str(v) for k, v in data.get("query", {}).items()},
+            headers={str(k): str(v) for k, v in data.get("headers", {}).items()},
         )
 
 
@@ -101,6 +105,7 @@ class Spool:
         form: Mapping[str, Sequence[str]],
         received_at: datetime,
         query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> SpoolEntry:
         """Write one entry and fsync it; only then may the caller answer Twilio 200."""
         entry = SpoolEntry(
@@ -109,6 +114,7 @@ class Spool:
             received_at=received_at,
             form={k: list(v) for k, v in form.items()},
             query=dict(query or {}),
+            headers=dict(headers or {}),
         )
         data = (entry.to_json() + "\n").encode("utf-8")
         self._make_directory()
@@ -139,10 +145,12 @@ class Spool:
 
     def replay(
         self,
-        apply: Callable[[SpoolEntry], None],
+        apply: Callable[[SpoolEntry], bool | None],
         is_unavailable: Callable[[BaseException], bool],
     ) -> ReplayReport:
-        """Apply every entry in order; stop (keeping the rest) when the database is down."""
+        """Apply every entry in order; stop (keeping the rest) when the database is down.
+
+        ``apply`` returns False for an entry the database already had (a duplicate)."""
         report = ReplayReport()
         if not self.directory.is_dir():
             return report
@@ -163,7 +171,7 @@ class Spool:
     def _replay_file(
         self,
         path: Path,
-        apply: Callable[[SpoolEntry], None],
+        apply: Callable[[SpoolEntry], bool | None],
         is_unavailable: Callable[[BaseException], bool],
         seen: set[str],
         report: ReplayReport,
@@ -185,7 +193,7 @@ class Spool:
                         report.duplicates += 1
                     else:
                         try:
-                            apply(entry)
+                            fresh = apply(entry)
                         except Exception as exc:
                             if is_unavailable(exc):
                                 log.warning("spool replay stopped: database unavailable (%s)", exc)
@@ -194,7 +202,10 @@ class Spool:
                             self._reject(line, f"{type(exc).__name__}: {exc}")
                             report.rejected += 1
                         else:
-                            report.applied += 1
+                            if fresh is False:
+                                report.duplicates += 1
+                            else:
+                                report.applied += 1
                         seen.add(key)
                 _write_progress(path, number)
         path.unlink()

@@ -110,6 +110,13 @@ class Dialect(abc.ABC):
         """Insert unless the MessageSid is known; return (id, inserted)."""
 
     @abc.abstractmethod
+    def insert_callback_event(self, tx: Tx, params: Params) -> bool:
+        """Insert a status callback's event unless its callback_key is known; return inserted.
+
+        Not inserted, the caller rolls its transaction back: the callback was recorded (and
+        its row moved) the first time."""
+
+    @abc.abstractmethod
     def upsert_optout(self, tx: Tx, params: Params) -> None: ...
 
     @abc.abstractmethod

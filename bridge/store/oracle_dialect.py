@@ -23,6 +23,7 @@ from bridge import errors
 from bridge.config import DatabaseSettings, redact_url
 from bridge.domain.contacts import COLUMN_SIZES
 from bridge.domain.models import EnqueueRequest, InstallReport
+from bridge.store import queries
 from bridge.store.dialect import TIMESTAMP_COLUMNS, Dialect, Params, Row, Tx, require_utc
 from bridge.store.oracle_session import check_national_charset, init_driver
 
@@ -416,6 +417,21 @@ class OracleDialect(Dialect):
             if existing is None:
                 raise
             return int(existing), False
+
+    def insert_callback_event(self, tx: Tx, params: Params) -> bool:
+        try:
+            tx.execute(queries.INSERT_CALLBACK_EVENT, params)
+        except self._oracledb.IntegrityError:
+            # ORA-00001 on sms_events_callback_ux: the same callback, recorded by another
+            # session (the insert waited for its commit). Anything else is not ours to hide.
+            existing = tx.scalar(
+                "SELECT id FROM sms_events WHERE callback_key = :key",
+                {"key": params["callback_key"]},
+            )
+            if existing is None:
+                raise
+            return False
+        return True
 
     def upsert_optout(self, tx: Tx, params: Params) -> None:
         try:

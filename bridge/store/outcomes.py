@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from bridge.domain.column_sizes import fit
 from bridge.domain.models import Message, SubmitResult
@@ -22,6 +23,23 @@ SYNC_MAX_AGE = timedelta(days=3)
 
 
 OUT = "sms_outbound"
+
+
+class StatusRecord(NamedTuple):
+    """What ``record_status`` did: the row as it is now, whether it moved, and whether the
+    callback key was already recorded (then nothing was written)."""
+
+    message: Message | None
+    applied: bool
+    duplicate: bool = False
+
+
+class _DuplicateCallback(Exception):
+    """Rolls back a status transaction whose callback key is already in sms_events."""
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(message_id)
+        self.message_id = message_id
 
 
 class OutcomeStoreMixin(StoreBase):
@@ -88,13 +106,50 @@ class OutcomeStoreMixin(StoreBase):
         error_code: int | None = None,
         error_message: str | None = None,
         detail: str | None = None,
-    ) -> tuple[Message | None, bool]:
-        """Append an event and move the row forward only; returns (row, applied).
+        callback_key: str | None = None,
+    ) -> StatusRecord:
+        """Append an event and move the row forward only; returns (row, applied, duplicate).
 
         The row is found by SID, else by id (a callback for a row that missed its SID carries
-        our id in its URL: the SID is then healed onto the row).
+        our id in its URL: the SID is then healed onto the row). ``callback_key`` (status
+        callbacks only) is unique in sms_events: a key already recorded writes nothing, and
+        moves nothing, and is reported as a duplicate.
         """
         allowed = [s.value for s in Status if s not in FINAL_STATUSES and rank(s) < rank(status)]
+        try:
+            return self._record_status(
+                now=now,
+                status=status,
+                allowed=allowed,
+                source=source,
+                message_id=message_id,
+                provider_sid=provider_sid,
+                provider_status=provider_status,
+                error_code=error_code,
+                error_message=error_message,
+                detail=detail,
+                callback_key=callback_key,
+            )
+        except _DuplicateCallback as duplicate:
+            with self.dialect.transaction("status", write=False) as tx:
+                found = tx.row(queries.GET_MESSAGE, {"id": duplicate.message_id})
+            return StatusRecord(None if found is None else message_from_row(found), False, True)
+
+    def _record_status(
+        self,
+        *,
+        now: datetime,
+        status: Status,
+        allowed: list[str],
+        source: str,
+        message_id: int | None,
+        provider_sid: str | None,
+        provider_status: str | None,
+        error_code: int | None,
+        error_message: str | None,
+        detail: str | None,
+        callback_key: str | None,
+    ) -> StatusRecord:
         with self.dialect.transaction("status") as tx:
             row = None
             if provider_sid:
@@ -108,7 +163,7 @@ class OutcomeStoreMixin(StoreBase):
                 ):
                     row = None  # our id but another SID: not this message
             if row is None:
-                return None, False
+                return StatusRecord(None, False)
             in_list, binds = ids_in(allowed, "s") if allowed else ("NULL", {})
             applied = (
                 allowed != []
@@ -129,19 +184,35 @@ class OutcomeStoreMixin(StoreBase):
                 )
                 == 1
             )
-            self._event(
+            if callback_key is None:
+                self._event(
+                    tx,
+                    int(row["id"]),
+                    status,
+                    source,
+                    now,
+                    provider_status=provider_status,
+                    error_code=error_code,
+                    applied=applied,
+                    detail=detail,
+                )
+            elif not self.dialect.insert_callback_event(
                 tx,
-                int(row["id"]),
-                status,
-                source,
-                now,
-                provider_status=provider_status,
-                error_code=error_code,
-                applied=applied,
-                detail=detail,
-            )
+                {
+                    "outbound_id": row["id"],
+                    "event_at": now,
+                    "status": status.value,
+                    "provider_status": fit("sms_events", "provider_status", provider_status),
+                    "error_code": error_code,
+                    "source": source,
+                    "applied": "Y" if applied else "N",
+                    "detail": fit("sms_events", "detail", detail or None),
+                    "callback_key": callback_key,  # at most 100: callback_key() says so
+                },
+            ):
+                raise _DuplicateCallback(int(row["id"]))  # undoes the move above
             updated = tx.row(queries.GET_MESSAGE, {"id": row["id"]})
-        return (None if updated is None else message_from_row(updated)), applied
+        return StatusRecord(None if updated is None else message_from_row(updated), applied)
 
     def requeue(
         self,

@@ -70,6 +70,14 @@ VALUES (:outbound_id, :event_at, :status, :provider_status, :error_code, :source
         :applied, :detail)
 """
 
+# A status callback's event, with its key (unique: a replayed callback is refused).
+INSERT_CALLBACK_EVENT = """
+INSERT INTO sms_events (outbound_id, event_at, status, provider_status, error_code, source,
+                        applied, detail, callback_key)
+VALUES (:outbound_id, :event_at, :status, :provider_status, :error_code, :source,
+        :applied, :detail, :callback_key)
+"""
+
 LIST_EVENTS = "SELECT * FROM sms_events WHERE outbound_id = :outbound_id ORDER BY id"
 
 CANCEL = """

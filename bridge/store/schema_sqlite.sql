@@ -88,9 +88,11 @@ CREATE TABLE IF NOT EXISTS sms_events (
     error_code       INTEGER,
     source           TEXT NOT NULL CHECK (source IN ('api', 'cli', 'bridge', 'callback', 'sync', 'recovery')),
     applied          TEXT NOT NULL DEFAULT 'Y' CHECK (applied IN ('Y', 'N')),
-    detail           TEXT
+    detail           TEXT,
+    callback_key     TEXT
 );
 CREATE INDEX IF NOT EXISTS sms_events_outbound_ix ON sms_events (outbound_id, id);
+CREATE UNIQUE INDEX IF NOT EXISTS sms_events_callback_ux ON sms_events (callback_key);
 
 CREATE TABLE IF NOT EXISTS sms_inbound (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -148,6 +148,19 @@ class SQLiteDialect(Dialect):
             self._all.clear()
         self._local = threading.local()
 
+    # Columns added since the first schema, nullable without a default: an older database gets
+    # them by ALTER before the script (whose indexes may name them) runs. Changed columns still
+    # need a hand-made migration (docs/operations.md).
+    ADDED_COLUMNS = (("sms_events", "callback_key", "TEXT"),)
+
+    @staticmethod
+    def _add_missing_columns(conn: sqlite3.Connection, report: InstallReport) -> None:
+        for table, column, kind in SQLiteDialect.ADDED_COLUMNS:
+            present = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+            if present and column not in present:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                report.notes.append(f"added column {table}.{column}")
+
     def install(self, plsql_dir: Path | None, with_demo: bool, now: datetime) -> InstallReport:
         report = InstallReport()
         conn = self._connection(create=True)
@@ -155,6 +168,7 @@ class SQLiteDialect(Dialect):
             r[0]
             for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")
         }
+        self._add_missing_columns(conn, report)
         files = ["schema_sqlite.sql"] + (["demo_sqlite.sql"] if with_demo else [])
         for file in files:
             script = resources.files("bridge.store").joinpath(file).read_text(encoding="utf-8")
@@ -278,6 +292,11 @@ class SQLiteDialect(Dialect):
             "SELECT id FROM sms_inbound WHERE message_sid = :sid", {"sid": params["message_sid"]}
         )
         return int(existing), False
+
+    def insert_callback_event(self, tx: Tx, params: Params) -> bool:
+        # BEGIN IMMEDIATE serializes writers: a known key is there, never being inserted.
+        sql = queries.INSERT_CALLBACK_EVENT.rstrip() + " ON CONFLICT (callback_key) DO NOTHING"
+        return tx.execute(sql, params) == 1
 
     def upsert_optout(self, tx: Tx, params: Params) -> None:
         # An older change never overwrites a newer one (spool replay, out-of-order commits).

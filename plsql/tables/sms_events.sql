@@ -10,6 +10,9 @@ create table sms_events (
     source           varchar2(10)    not null,
     applied          varchar2(1)     default 'Y' not null,
     detail           varchar2(1000 char),
+    -- Status callbacks only: the callback's identity, so a replay (Twilio's retry, the spool)
+    -- is recorded once (unique index sms_events_callback_ux; NULL for every other event).
+    callback_key     varchar2(100),
     constraint sms_events_pk primary key (id),
     constraint sms_events_outbound_fk foreign key (outbound_id) references sms_outbound (id),
     constraint sms_events_source_ck

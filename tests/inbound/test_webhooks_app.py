@@ -366,6 +366,73 @@ def test_out_of_order_callbacks_end_delivered(
     assert events == [("DELIVERED", True), ("SENT", False)]
 
 
+@pytest.mark.parametrize("token", [None, "RD" + "7" * 32])
+def test_a_replayed_callback_is_recorded_once(
+    client: falcon.testing.TestClient, store: Store, now: datetime, token: str | None
+) -> None:
+    message_id = sent_message(store, now)
+    sid = store.get(message_id).provider_sid  # type: ignore[union-attr]
+    assert sid is not None
+    headers = {"I-Twilio-Idempotency-Token": token} if token else None
+    for _ in range(2):
+        result = post_signed(
+            client,
+            "/twilio/status",
+            status_form(sid, "sent"),
+            query=f"id={message_id}",
+            headers=headers,
+        )
+        assert result.status_code == 200
+    other = {"I-Twilio-Idempotency-Token": token + "d"} if token else None
+    for _ in range(2):
+        post_signed(
+            client,
+            "/twilio/status",
+            status_form(sid, "delivered"),
+            query=f"id={message_id}",
+            headers=other,
+        )
+    events = [(e.status, e.applied) for e in store.events(message_id) if e.source == "callback"]
+    assert events == [("SENT", True), ("DELIVERED", True)]
+
+
+def test_a_callback_replayed_from_the_spool_after_it_was_stored_is_skipped(
+    client: falcon.testing.TestClient,
+    store: Store,
+    settings: Settings,
+    now: datetime,
+    spool: Spool,
+) -> None:
+    from bridge.replies.processing import replay_spool
+
+    message_id = sent_message(store, now)
+    sid = store.get(message_id).provider_sid  # type: ignore[union-attr]
+    assert sid is not None
+    token = {"I-Twilio-Idempotency-Token": "RD" + "8" * 32}
+    form = status_form(sid, "delivered")
+    post_signed(client, "/twilio/status", form, query=f"id={message_id}", headers=token)
+    # Twilio retried it while the database was down: the retry was spooled with its token.
+    # The same callback with another form (so not an in-file duplicate) but the same token.
+    spool.append(
+        "status",
+        {k: [v] for k, v in [*form, ("ApiVersion", "2010-04-01")]},
+        now,
+        query={"id": str(message_id)},
+        headers=token,
+    )
+    spool.append(  # and again, the same entry: an in-file duplicate
+        "status",
+        {k: [v] for k, v in [*form, ("ApiVersion", "2010-04-01")]},
+        now,
+        query={"id": str(message_id)},
+        headers=token,
+    )
+    report = replay_spool(store, settings.inbound)
+    assert (report.applied, report.duplicates, report.rejected) == (0, 2, 0)
+    events = [e.status for e in store.events(message_id) if e.source == "callback"]
+    assert events == ["DELIVERED"]
+
+
 def test_callback_with_our_id_heals_a_row_without_sid(
     client: falcon.testing.TestClient, store: Store, now: datetime
 ) -> None:

@@ -162,10 +162,12 @@ def _oracle_table(definition: exp.Schema, sql: str) -> Table:
 
 
 def _add_index(schema: dict[str, Table], sql: str) -> None:
-    match = re.match(r"\s*create\s+index\s+(\w+)\s+on\s+(\w+)\s*\(([^)]*)\)", sql, re.I)
+    match = re.match(r"\s*create\s+(unique\s+)?index\s+(\w+)\s+on\s+(\w+)\s*\(([^)]*)\)", sql, re.I)
     if match is None:
         raise AssertionError(f"cannot read index statement: {sql[:80]!r}")
-    name, table, columns = match.groups()
-    schema[table.lower()].indexes[name.lower()] = tuple(
-        c.strip().lower() for c in columns.split(",")
-    )
+    unique, name, table, columns = match.groups()
+    cols = tuple(c.strip().lower() for c in columns.split(","))
+    if unique:
+        schema[table.lower()].keys.add(cols)  # as SQLite's PRAGMA index_list reports it
+    else:
+        schema[table.lower()].indexes[name.lower()] = cols

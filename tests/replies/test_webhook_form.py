@@ -67,3 +67,16 @@ def test_replay_rejects_entries_twilio_would_not_send_and_applies_the_rest(
     assert ["MessageSid" in reasons[0], "AccountSid" in reasons[1]] == [True, True]
     assert "MessageStatus" in reasons[2]
     assert spool.pending() == 0
+
+
+def test_a_callback_key_is_the_token_else_sid_status_and_date_or_code() -> None:
+    from bridge.replies.processing import callback_key
+
+    sid = new_sid()
+    form = {"RawDlrDoneDate": ["2603020930"], "ErrorCode": ["30003"]}
+    assert callback_key(form, sid, "Delivered", " RD1 ") == "t:RD1"
+    assert callback_key(form, sid, "Delivered", None) == f"s:{sid}:delivered:2603020930"
+    assert callback_key({"ErrorCode": ["30003"]}, sid, "failed", "") == f"s:{sid}:failed:30003"
+    assert callback_key({}, sid, "sent", None) == f"s:{sid}:sent:"
+    long = callback_key({}, sid, "sent", "x" * 200)
+    assert long.startswith("t:") and len(long) == 66

@@ -520,7 +520,7 @@ class StoreContract:
         sid = "SM" + "a" * 32
         message_id = self._submitted(store, now, sid)
         later = now + timedelta(seconds=3)
-        delivered, applied = store.record_status(
+        delivered, applied, _ = store.record_status(
             later,
             Status.DELIVERED,
             source="callback",
@@ -529,7 +529,7 @@ class StoreContract:
         )
         assert applied and delivered is not None and delivered.status is Status.DELIVERED
         assert delivered.final_at == later
-        late_sent, applied = store.record_status(
+        late_sent, applied, _ = store.record_status(
             later, Status.SENT, source="callback", provider_sid=sid, provider_status="sent"
         )
         assert not applied and late_sent is not None and late_sent.status is Status.DELIVERED
@@ -539,17 +539,43 @@ class StoreContract:
             ("SENT", False),
         ]
 
+    def test_a_callback_key_is_recorded_once(self, store: Store, now: datetime) -> None:
+        sid = "SM" + "e" * 32
+        message_id = self._submitted(store, now, sid)
+        before = len(store.events(message_id))
+        key = "t:RD" + "1" * 32
+        first = store.record_status(
+            now, Status.SENT, source="callback", provider_sid=sid, callback_key=key
+        )
+        assert first.applied and not first.duplicate
+        later = now + timedelta(seconds=1)
+        again = store.record_status(
+            later, Status.SENT, source="callback", provider_sid=sid, callback_key=key
+        )
+        assert again.duplicate and not again.applied
+        assert again.message is not None and again.message.status is Status.SENT
+        other = store.record_status(
+            later, Status.DELIVERED, source="callback", provider_sid=sid, callback_key=key + "x"
+        )
+        assert other.applied and not other.duplicate
+        events = store.events(message_id)[before:]
+        assert [(e.status, e.applied) for e in events] == [("SENT", True), ("DELIVERED", True)]
+        # Events without a key (bridge, sync, recovery) are never taken for duplicates.
+        for _ in range(2):
+            store.record_status(later, Status.DELIVERED, source="sync", provider_sid=sid)
+        assert len(store.events(message_id)) == before + 4
+
     def test_record_status_heals_missing_sid_by_id(self, store: Store, now: datetime) -> None:
         sender = new_sender(store, now)
         message_id = queue(store, sender, now)
         store.claim_batch(sender.code, 1, now, lease_seconds=60, worker="w")
         sid = "SM" + "b" * 32
-        healed, applied = store.record_status(
+        healed, applied, _ = store.record_status(
             now, Status.SENT, source="callback", message_id=message_id, provider_sid=sid
         )
         assert applied and healed is not None
         assert (healed.status, healed.provider_sid) == (Status.SENT, sid)
-        unknown, applied = store.record_status(
+        unknown, applied, _ = store.record_status(
             now, Status.SENT, source="callback", provider_sid="SM" + "c" * 32
         )
         assert unknown is None and not applied
@@ -612,7 +638,7 @@ class StoreContract:
         assert ra.status_reason == "é" * 400
         assert (rb.status_reason, rb.error_message) == ("é" * 400, "é" * 1000)
         assert [e.detail for e in store.events(b)][-1] == "é" * 1000
-        row, applied = store.record_status(
+        row, applied, _ = store.record_status(
             now, Status.UNDELIVERED, source="callback", message_id=a, error_message=long_text,
             provider_status="x" * 50,
         )  # fmt: skip
@@ -661,7 +687,7 @@ class StoreContract:
         later = now + timedelta(seconds=1)
         # The "sent" callback arrives (found by the ?id= in its URL) before the worker's
         # batched SUBMITTED write; then the batch is flushed.
-        _, applied = store.record_status(
+        _, applied, _ = store.record_status(
             later, Status.SENT, source="callback", message_id=message_id, provider_sid=sid
         )
         assert applied

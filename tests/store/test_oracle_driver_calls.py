@@ -10,6 +10,7 @@ builder for ``callfunc`` is used where it can be (it is plain Python).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -589,3 +590,33 @@ def test_a_text_too_long_for_its_column_never_reaches_the_driver() -> None:
     with pytest.raises(errors.ValueTooLongError, match="at most 128 characters"):
         Store(dialect).enqueue(request, NOW)
     assert pool.acquired == 0
+
+
+@pytest.mark.parametrize(("existing", "inserted"), [([(5,)], False), ([], None)])
+def test_a_concurrent_duplicate_callback_is_told_by_its_key_other_integrity_errors_raise(
+    monkeypatch: pytest.MonkeyPatch, existing: list[tuple[int]], inserted: bool | None
+) -> None:
+    dialect, pool = make_dialect()
+    failure = oracledb.IntegrityError(SimpleNamespace(full_code="ORA-00001"))
+    params = {
+        **{"outbound_id": 41, "event_at": NOW, "status": "SENT", "provider_status": "sent"},
+        **{"error_code": 0, "source": "callback", "applied": "Y", "detail": "d"},
+        "callback_key": "t:RD1",
+    }
+    raises = pytest.raises(oracledb.IntegrityError)
+    with raises if inserted is None else contextlib.nullcontext(), dialect.transaction("s") as tx:
+        cursor = tx.cursor  # type: ignore[attr-defined]
+        record = cursor.execute
+
+        def execute(sql: str, params: Any = None) -> None:
+            record(sql, params)
+            if sql == queries.INSERT_CALLBACK_EVENT:
+                raise failure  # the other session recorded this key first
+            cursor.description = [("ID",)]
+            monkeypatch.setattr(cursor, "fetchall", lambda: existing)
+
+        cursor.execute = execute
+        assert dialect.insert_callback_event(tx, params) is inserted
+    lookups = [a for n, a in cursor.calls if n == "execute" and "callback_key = :key" in a[0]]
+    assert len(lookups) == 1
+    assert (pool.conn.commits, pool.conn.rollbacks) == ((1, 0) if inserted is False else (0, 1))

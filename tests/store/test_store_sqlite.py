@@ -60,3 +60,27 @@ def test_the_contracts_now_is_over_a_second_ahead_in_whole_seconds() -> None:
     assert now.microsecond == 0 and now - clock > timedelta(seconds=1)
     whole = clock.replace(microsecond=0)
     assert contract_now(whole) - whole == timedelta(seconds=2)
+
+
+def test_install_adds_a_column_an_older_database_lacks(tmp_path: Path) -> None:
+    """A database from before sms_events.callback_key: db install adds it (and its index)."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    store = open_store(DatabaseSettings(url=f"sqlite:///{path}"))
+    store.install(datetime.now(UTC))
+    store.close()
+    with sqlite3.connect(path) as conn:  # make it look like the older schema
+        conn.execute("DROP INDEX sms_events_callback_ux")
+        conn.execute("ALTER TABLE sms_events DROP COLUMN callback_key")
+    conn.close()
+    store = open_store(DatabaseSettings(url=f"sqlite:///{path}"))
+    try:
+        report = store.install(datetime.now(UTC))
+        assert "added column sms_events.callback_key" in report.notes
+        with store.dialect.transaction("check", write=False) as tx:
+            columns = {r["name"] for r in tx.rows("PRAGMA table_info(sms_events)")}
+            indexes = {r["name"] for r in tx.rows("PRAGMA index_list(sms_events)")}
+        assert "callback_key" in columns and "sms_events_callback_ux" in indexes
+    finally:
+        store.close()
