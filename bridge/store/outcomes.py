@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from bridge.domain.column_sizes import fit
+from bridge.domain.column_sizes import check, fit
 from bridge.domain.models import Message, SubmitResult
 from bridge.domain.statuses import FINAL_STATUSES, Status, rank
 from bridge.store import queries
@@ -116,6 +116,7 @@ class OutcomeStoreMixin(StoreBase):
         moves nothing, and is reported as a duplicate.
         """
         allowed = [s.value for s in Status if s not in FINAL_STATUSES and rank(s) < rank(status)]
+        check("sms_events", {"callback_key": callback_key})  # before binding: at most 100 bytes
         try:
             return self._record_status(
                 now=now,
@@ -207,7 +208,7 @@ class OutcomeStoreMixin(StoreBase):
                     "source": source,
                     "applied": "Y" if applied else "N",
                     "detail": fit("sms_events", "detail", detail or None),
-                    "callback_key": callback_key,  # at most 100: callback_key() says so
+                    "callback_key": callback_key,  # checked by record_status
                 },
             ):
                 raise _DuplicateCallback(int(row["id"]))  # undoes the move above

@@ -620,3 +620,12 @@ def test_a_concurrent_duplicate_callback_is_told_by_its_key_other_integrity_erro
     lookups = [a for n, a in cursor.calls if n == "execute" and "callback_key = :key" in a[0]]
     assert len(lookups) == 1
     assert (pool.conn.commits, pool.conn.rollbacks) == ((1, 0) if inserted is False else (0, 1))
+
+
+def test_a_callback_key_too_long_for_its_column_never_reaches_the_driver() -> None:
+    dialect, pool = make_dialect()
+    with pytest.raises(errors.ValueTooLongError, match="callback_key"):
+        Store(dialect).record_status(
+            NOW, Status.DELIVERED, source="callback", provider_sid="SM1", callback_key="é" * 51
+        )
+    assert pool.acquired == 0  # 102 bytes: refused before any UPDATE or INSERT
