@@ -104,23 +104,15 @@ def probe_listen(netloc: str) -> None:
 
 
 def _tcp_address(netloc: str) -> tuple[str, int] | None:
-    """(host, port) of one gunicorn bind, read as gunicorn.util.parse_address reads it (port
-    8000 when none is given); None for ``unix:`` and ``fd://`` binds."""
-    if netloc.startswith(("unix:", "fd://")):
-        return None
-    netloc = netloc.removeprefix("tcp://")
-    host, port = netloc, "8000"
-    if "[" in netloc and "]" in netloc:  # [IPv6]:port
-        host, _, rest = netloc[1:].partition("]")
-        port = rest.removeprefix(":") or port
-    elif ":" in netloc:
-        host, _, rest = netloc.partition(":")
-        port = rest.split(":")[0]
-    elif not netloc:
-        host = "0.0.0.0"
-    if not port.isdigit():
-        raise UsageError(f"cannot listen on {netloc}: {port!r} is not a port number")
-    return host.lower(), int(port)
+    """(host, port) of one gunicorn bind, as gunicorn itself reads it; None for ``unix:`` and
+    ``fd://`` binds."""
+    from gunicorn.util import parse_address  # type: ignore[import-untyped]
+
+    try:
+        address = parse_address(netloc)
+    except RuntimeError as exc:  # gunicorn's words: "'x' is not a valid port number."
+        raise UsageError(f"cannot listen on {netloc}: {exc}") from None
+    return address if isinstance(address, tuple) else None
 
 
 def cmd_apikey_create(args: argparse.Namespace, settings: Settings, store: Store) -> int:

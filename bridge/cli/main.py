@@ -33,6 +33,7 @@ from bridge.cli.inbound import (  # the exit codes are defined there, for both m
 from bridge.config import Settings, config_path, load_settings
 from bridge.domain.enqueue_rules import CLI_CREATED_BY
 from bridge.domain.models import EnqueueRequest, Message, Sender
+from bridge.domain.statuses import Status
 from bridge.store import Store, open_store
 
 
@@ -220,8 +221,8 @@ Handler = Callable[[argparse.Namespace, Settings, Store], int]
 
 
 def cmd_db_install(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    report = store.install(store.now(), with_demo=not args.no_demo, plsql_dir=args.plsql_dir)
     print(f"installing into {store.engine} {store.location}")
+    report = store.install(store.now(), with_demo=not args.no_demo, plsql_dir=args.plsql_dir)
     print(
         f"{store.engine}: {report.statements} statements, "
         f"{report.already_present} objects already present, "
@@ -232,34 +233,16 @@ def cmd_db_install(args: argparse.Namespace, settings: Settings, store: Store) -
     return EXIT_OK
 
 
-def _check_national_charset(store: Store) -> None:
-    from bridge.store.oracle_dialect import OracleDialect  # imports no driver by itself
-
-    if isinstance(store.dialect, OracleDialect):
-        store.dialect.check_national_charset()
-
-
 def cmd_db_check(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    _check_national_charset(store)
+    store.dialect.check_usable()
     version = store.schema_version()
     senders = store.list_senders()
     print(
         f"database OK: {store.engine} {store.location}, schema version {version},"
         f" {len(senders)} sender(s)"
     )
-    from bridge.store.sqlite_dialect import SQLiteDialect
-
-    if isinstance(store.dialect, SQLiteDialect):
-        # Every number and message is in the file; SQLite gives its -wal/-shm the same mode.
-        main = store.dialect.path.resolve()
-        mode = main.stat().st_mode & 0o777
-        if mode & 0o066:
-            print(
-                f"sms-bridge: warning: {main} is {mode:04o}: other local users can read or"
-                f" change every number and message: chmod 0600 {main} (and its -wal/-shm files,"
-                " if present)",
-                file=sys.stderr,
-            )
+    for warning in store.dialect.setup_warnings():
+        print(f"sms-bridge: warning: {warning}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -325,7 +308,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings, store: Store) -> in
     )
     print(f"  to: {_recipient_of(message, raw=args.raw_numbers)}")
     print(f"  body: {message.body}")
-    if message.status.value == "QUEUED":
+    if message.status is Status.QUEUED:
         print(f"  next attempt: {message.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC")
     if message.expires_at:
         print(f"  expires: {message.expires_at:%Y-%m-%d %H:%M:%S} UTC")
@@ -463,7 +446,7 @@ def _database_line(store: Store) -> str:
     from bridge.store.clock import WARN_OFFSET_SECONDS, describe
 
     line = f"{store.engine} {store.location}, schema version {store.require_schema()}"
-    _check_national_charset(store)
+    store.dialect.check_usable()
     if not store.clock.follows_database:
         return line
     offset = store.clock.offset()

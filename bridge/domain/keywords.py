@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bridge.domain.column_sizes import column
+
 OPT_OUT_WORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 )
@@ -25,7 +27,7 @@ CONDITIONAL_OPT_IN = "YES"
 GLOBAL_SCOPE = "*"
 GLOBAL_OPT_OUT_WORDS = frozenset({"STOPALL"})
 
-KEYWORD_MAX = 30  # sms_inbound.keyword is VARCHAR2(30 CHAR): characters, not bytes
+KEYWORD_MAX = column("sms_inbound", "keyword").size  # VARCHAR2(30 CHAR): characters
 _FIRST_WORD = re.compile(r"[A-Za-z0-9]+")
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bridge.config import InboundSettings
+from bridge.domain.column_sizes import column, fit
 from bridge.domain.keywords import Action, Classification, classify, normalise
 from bridge.domain.models import InboundRecord, Message
 from bridge.domain.phone import mask as mask_number  # one masking rule for every log
-from bridge.domain.segments import fit_utf16
 from bridge.domain.statuses import from_provider
 from bridge.domain.threading_match import (
     ThreadMatch,
@@ -38,7 +38,7 @@ __all__ = ["BadWebhook", "Form"]  # re-exported: inbound.webhooks and others imp
 DEFAULT_HELP = "Reply STOP to unsubscribe."
 # Twilio's header naming one webhook delivery: its retries carry the same token.
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
-CALLBACK_KEY_SIZE = 100  # sms_events.callback_key
+CALLBACK_KEY_SIZE = column("sms_events", "callback_key").size  # from the DDL
 # Twilio's Advanced Opt-Out names the class of keyword it recognised; it has the last word on
 # compliance keywords (its list may be longer than ours, e.g. in other languages).
 _OPT_OUT_TYPES = {"STOP": Action.OPT_OUT, "START": Action.OPT_IN, "HELP": Action.HELP}
@@ -120,7 +120,7 @@ def receive_reply(
         message_sid=sid,
         from_number=from_number,
         to_number=to_number,
-        body=fit_utf16(body, 2000),  # sms_inbound.body is NVARCHAR2(2000)
+        body=fit("sms_inbound", "body", body),  # NVARCHAR2: cut by UTF-16 units
         account_sid=first(form, "AccountSid"),
         num_media=_int(first(form, "NumMedia")),
         keyword=classification.keyword,

@@ -131,6 +131,16 @@ class Dialect(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None: ...
 
+    def check_usable(self) -> None:
+        """Raise ConfigError (one line) when this database cannot work with the bridge as
+        configured (Oracle: a national character set thin mode cannot read)."""
+        return None  # nothing to check unless an engine says otherwise
+
+    def setup_warnings(self) -> list[str]:
+        """Lines about how the database is set up that an operator should fix (SQLite: a file
+        other local users can read); ``db check`` prints them."""
+        return []
+
     @abc.abstractmethod
     def location(self) -> str:
         """Where the data is, fit for a message: SQLite's resolved path, Oracle's user@dsn."""

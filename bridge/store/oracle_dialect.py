@@ -293,6 +293,9 @@ class OracleDialect(Dialect):
     def close(self) -> None:
         self.pool.close(force=True)
 
+    def check_usable(self) -> None:
+        self.check_national_charset()
+
     def check_national_charset(self) -> None:
         """ConfigError (one line) when thin mode cannot handle the national character set."""
         with self.transaction("check", write=False) as tx:

@@ -15,7 +15,7 @@ from bridge.domain.models import Message, SubmitResult
 from bridge.domain.statuses import FINAL_STATUSES, Status, rank
 from bridge.store import queries
 from bridge.store.dialect import ids_in
-from bridge.store.rows import StoreBase, message_from_row
+from bridge.store.rows import StoreBase, event_row, message_from_row
 
 # Past this, a row still SENT will not hear from its carrier (some never send delivery
 # reports); Twilio keeps its status, the sync job stops asking. SUBMITTED rows are always asked.
@@ -200,14 +200,16 @@ class OutcomeStoreMixin(StoreBase):
             elif not self.dialect.insert_callback_event(
                 tx,
                 {
-                    "outbound_id": row["id"],
-                    "event_at": now,
-                    "status": status.value,
-                    "provider_status": fit("sms_events", "provider_status", provider_status),
-                    "error_code": error_code,
-                    "source": source,
-                    "applied": "Y" if applied else "N",
-                    "detail": fit("sms_events", "detail", detail or None),
+                    **event_row(
+                        int(row["id"]),
+                        status,
+                        source,
+                        now,
+                        provider_status=provider_status,
+                        error_code=error_code,
+                        applied=applied,
+                        detail=detail,
+                    ),
                     "callback_key": callback_key,  # checked by record_status
                 },
             ):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bridge.domain.column_sizes import fit
 from bridge.domain.models import Event, Message, Sender
@@ -42,6 +42,31 @@ def event_from_row(row: Row) -> Event:
     row = dict(row)
     row["applied"] = row.get("applied") == "Y"
     return build(Event, row)
+
+
+def event_row(
+    message_id: int,
+    status: Status,
+    source: str,
+    now: datetime,
+    *,
+    provider_status: str | None = None,
+    error_code: int | None = None,
+    applied: bool = True,
+    detail: str | None = None,
+) -> dict[str, Any]:
+    """The binds of one sms_events row (INSERT_EVENT); texts cut to their columns without
+    splitting a character (Twilio's and the bridge's own wording is never refused)."""
+    return {
+        "outbound_id": message_id,
+        "event_at": now,
+        "status": status.value,
+        "provider_status": fit("sms_events", "provider_status", provider_status),
+        "error_code": error_code,
+        "source": source,
+        "applied": "Y" if applied else "N",
+        "detail": fit("sms_events", "detail", detail or None),
+    }
 
 
 class StoreBase:
@@ -91,17 +116,16 @@ class StoreBase:
     ) -> None:
         tx.execute(
             queries.INSERT_EVENT,
-            {
-                "outbound_id": message_id,
-                "event_at": now,
-                "status": status.value,
-                "provider_status": fit("sms_events", "provider_status", provider_status),
-                "error_code": error_code,
-                "source": source,
-                "applied": "Y" if applied else "N",
-                # Bridge-written text: cut to the column without splitting a character.
-                "detail": fit("sms_events", "detail", detail or None),
-            },
+            event_row(
+                message_id,
+                status,
+                source,
+                now,
+                provider_status=provider_status,
+                error_code=error_code,
+                applied=applied,
+                detail=detail,
+            ),
         )
 
     def _events(
@@ -115,17 +139,5 @@ class StoreBase:
     ) -> None:
         tx.executemany(
             queries.INSERT_EVENT,
-            [
-                {
-                    "outbound_id": i,
-                    "event_at": now,
-                    "status": s.value,
-                    "provider_status": None,
-                    "error_code": code,
-                    "source": source,
-                    "applied": "Y",
-                    "detail": fit("sms_events", "detail", detail or None),
-                }
-                for i, s, code in items
-            ],
+            [event_row(i, s, source, now, error_code=code, detail=detail) for i, s, code in items],
         )

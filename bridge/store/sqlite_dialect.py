@@ -98,6 +98,17 @@ class SQLiteDialect(Dialect):
     def location(self) -> str:
         return str(self.path.resolve())
 
+    def setup_warnings(self) -> list[str]:
+        # Every number and message is in the file; SQLite gives its -wal/-shm the same mode.
+        main = self.path.resolve()
+        mode = main.stat().st_mode & 0o777
+        if not mode & 0o066:
+            return []
+        return [
+            f"{main} is {mode:04o}: other local users can read or change every number and"
+            f" message: chmod 0600 {main} (and its -wal/-shm files, if present)"
+        ]
+
     def _connection(self, *, create: bool = False) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
