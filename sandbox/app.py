@@ -266,8 +266,20 @@ def _twilio_http_error(
     _json(resp, status, error_body(code, message, status))
 
 
+class TwilioDateHeader:
+    """Every answer carries Twilio's ``Date`` header, on the sandbox's (possibly skewed) clock."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool
+    ) -> None:
+        resp.set_header("Date", self.sandbox.http_date())
+
+
 def create_falcon_app(sandbox: Sandbox) -> falcon.App[falcon.Request, falcon.Response]:
-    app = falcon.App()
+    app = falcon.App(middleware=[TwilioDateHeader(sandbox)])
     app.add_error_handler(falcon.HTTPError, _twilio_http_error)
     root = "/2010-04-01/Accounts/{account_sid}"
     app.add_route(f"{root}.json", AccountResource(sandbox))

@@ -177,6 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--slow-ms", type=float, default=15000.0, help="delay of a slow answer")
     g.add_argument(
+        "--clock-offset",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="Twilio's clock minus the host's: date_created, callbacks and the Date header"
+        " follow it (negative: Twilio behind)",
+    )
+    g.add_argument(
         "--reset-rate",
         type=float,
         default=0.0,
@@ -284,6 +292,7 @@ def settings_from_args(args: argparse.Namespace) -> tuple[SandboxSettings, Fault
         "rate_503": args.rate_503,
         "slow_rate": args.slow_rate,
         "slow_ms": args.slow_ms,
+        "clock_offset_seconds": args.clock_offset,
         "reset_rate": args.reset_rate,
         "fraction_reset_after_create": args.fraction_reset_after_create,
         "callback_duplicate_rate": args.callback_duplicate_rate,

@@ -52,10 +52,15 @@ class FaultSettings:
     fraction_reset_after_create: float = 0.0
     callback_duplicate_rate: float = 0.0  # a status callback is POSTed twice
     callback_out_of_order_rate: float = 0.0  # a message's callbacks arrive final status first
+    # Twilio's clock = the host's + this many seconds: date_created/updated/sent, callbacks'
+    # dates and the HTTP Date header all follow it (a Twilio clock behind or ahead of ours).
+    clock_offset_seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+
+MAX_CLOCK_OFFSET = 86_400.0  # a day either way
 
 _RATES = (
     "rate_429",
@@ -109,6 +114,11 @@ def apply_patch(current: FaultSettings, patch: dict[str, Any]) -> FaultSettings:
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"{key} must be between 0 and 1")
             changes[key] = rate
+        elif key == "clock_offset_seconds":
+            offset = float(value)
+            if not abs(offset) <= MAX_CLOCK_OFFSET:
+                raise ValueError(f"clock_offset_seconds must be within +-{MAX_CLOCK_OFFSET:g}")
+            changes[key] = offset
         elif key == "slow_ms":
             if float(value) < 0:
                 raise ValueError("slow_ms must not be negative")

@@ -14,7 +14,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 from sandbox.callbacks import CallbackSender, make_job
@@ -63,13 +64,25 @@ class Sandbox:
         self.callbacks = CallbackSender(
             self.store, settings.auth_token, settings.callback_workers, settings.callback_timeout
         )
-        self.lifecycle = Lifecycle(self.store, settings, self.faults, self.callbacks, wall=wall)
-        self._wall = wall
-        self.started = wall()
+        self._host_wall = wall
+        self.lifecycle = Lifecycle(
+            self.store, settings, self.faults, self.callbacks, wall=self._wall
+        )
+        self.started = self._wall()
         self.stopping = threading.Event()  # wakes injected sleeps at shutdown
         self._gauge = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
+
+    def _wall(self) -> datetime:
+        """Twilio's clock: the host's, shifted by the clock_offset_seconds fault."""
+        offset = self.faults.settings.clock_offset_seconds
+        now = self._host_wall()
+        return now + timedelta(seconds=offset) if offset else now
+
+    def http_date(self) -> str:
+        """The HTTP Date header Twilio would send, on Twilio's clock."""
+        return format_datetime(self._wall().astimezone(UTC), usegmt=True)
 
     def start(self) -> None:
         self.callbacks.start()

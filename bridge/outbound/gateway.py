@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,8 +25,13 @@ from bridge.outbound.twilio_http import make_twilio_client
 
 log = logging.getLogger(__name__)
 
-# Twilio stamps date_created to the second; allow for that and small clock skew between us.
+# Twilio stamps date_created (and its Date header) to the second: allow for the rounding of
+# both and the time between Twilio's stamp and our reading of the clock.
 CREATION_SLACK = timedelta(seconds=2)
+# How far before the claim a look-up still takes a match when none is after it: more than the
+# ±5 minutes of clock skew the bridge must survive without a usable Date header.
+WIDE_WINDOW = timedelta(minutes=10)
+SKEW_WARNING = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -99,32 +105,69 @@ class TwilioGateway:
         from_number: str | None,
         messaging_service_sid: str | None,
         created_after: datetime,
+        clock: Callable[[], datetime],
         taken: Callable[[str], bool] = lambda sid: False,
     ) -> RemoteMessage | None:
         """The message a create with unknown outcome made, if Twilio has it.
 
-        Lists by To (and From) newest first and stops at the first one created before the
-        claim; matches on body (and service). Not by DateSent: a message still queued at
-        Twilio has no date_sent yet. A message whose SID is ``taken`` (already recorded on
-        another row: two identical reminders to one person) is not ours.
+        Lists by To (and From) newest first and matches on body (and service). Not by
+        DateSent: a message still queued at Twilio has no date_sent yet. A message whose SID is
+        ``taken`` (recorded on another row: an earlier identical reminder) is not ours.
+
+        ``created_after`` is our claim time on ``clock`` (the store's); Twilio stamps
+        date_created on its own clock, to the second. The first page's ``Date`` header gives a
+        lower bound of Twilio's clock minus ours, so our create cannot be older than the claim
+        plus that offset (less the rounding): the first match from there on, oldest first, is
+        ours. Only when there is none does the look-up take the newest match of the WIDE_WINDOW
+        before it (a Date header from another clock, or none): other rows' messages of the same
+        text are recognised by their SIDs, and the send gate (bridge.domain.twins) keeps every
+        row but this one of that number and text resolved, so widening is safe.
         """
         filters: dict[str, Any] = {"to": to}
         if from_number and not messaging_service_sid:
             filters["from_"] = from_number
+        after_claim: list[RemoteMessage] = []
+        before_claim: list[RemoteMessage] = []
+        bounds: tuple[datetime, datetime] | None = None
         for item in self.client.messages.stream(page_size=50, **filters):
+            if bounds is None:  # the first page has been fetched: its Date header is ours
+                bounds = self._creation_bounds(created_after, clock)
+            tight, wide = bounds
             remote = _remote(item)
-            if remote.date_created is not None and remote.date_created < (
-                created_after - CREATION_SLACK
+            if remote.date_created is not None and (
+                remote.date_created < wide or (after_claim and remote.date_created < tight)
             ):
-                return None  # newest first: everything further is older than our claim
+                break  # newest first: everything further is older still
             if remote.body != body:
                 continue
             if messaging_service_sid and item.messaging_service_sid != messaging_service_sid:
                 continue
             if taken(remote.sid):
                 continue
-            return remote
-        return None
+            if remote.date_created is None or remote.date_created >= tight:
+                after_claim.append(remote)
+            else:
+                before_claim.append(remote)
+        if after_claim:
+            return after_claim[-1]  # the oldest since the claim: the first create after it
+        return before_claim[0] if before_claim else None  # the closest before it
+
+    def _creation_bounds(
+        self, claimed_at: datetime, clock: Callable[[], datetime]
+    ) -> tuple[datetime, datetime]:
+        """(earliest date_created our create can have, where the look-up stops)."""
+        offset = twilio_clock_offset(self._last_headers().get("Date"), clock())
+        if offset is not None and abs(offset) >= SKEW_WARNING:
+            log.warning(
+                "Twilio's clock is %+.0f s from ours (its Date header): matching allows for it",
+                offset.total_seconds(),
+            )
+        tight = claimed_at + (offset or timedelta(0)) - CREATION_SLACK
+        return tight, min(tight, claimed_at - CREATION_SLACK) - WIDE_WINDOW
+
+    def _last_headers(self) -> Mapping[str, str]:
+        headers = getattr(self.client.http_client, "last_response_headers", None)
+        return headers if headers is not None else {}
 
     def check(self) -> str:
         """One line: can we authenticate? (IncomingPhoneNumbers.json, as design §7 says)."""
@@ -219,6 +262,24 @@ def _http_error(exc: BaseException) -> tuple[int | None, int | None, str]:
     except (ValueError, TypeError, AttributeError):
         message = str(getattr(response, "text", ""))
     return int(status), code, message
+
+
+def twilio_clock_offset(date_header: str | None, received_at: datetime) -> timedelta | None:
+    """A lower bound of Twilio's clock minus ours, from a response's ``Date`` header.
+
+    The header is Twilio's time rounded down to the second, stamped before ``received_at``
+    (our clock, read after the answer came): the true offset is at least the difference.
+    None when there is no usable header.
+    """
+    if not date_header:
+        return None
+    try:
+        stamped = parsedate_to_datetime(date_header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if stamped.tzinfo is None:  # RFC 7231 dates are GMT; a naive parse means "-0000"
+        stamped = stamped.replace(tzinfo=UTC)
+    return stamped - received_at
 
 
 def _remote(item: Any) -> RemoteMessage:

@@ -81,6 +81,7 @@ def _reconcile_one(
             from_number=sender.from_number,
             messaging_service_sid=sender.messaging_service_sid,
             created_after=message.claimed_at,
+            clock=store.now,
             taken=lambda sid: store.get_by_sid(sid) is not None,
         )
     except Exception as exc:  # Twilio unreachable: the renewed lease brings it back later

@@ -167,12 +167,17 @@ class Worker:
                     message.id, decision.until, now, reason=decision.reason, count_attempt=False
                 )
                 log.info("#%s deferred: %s", message.id, decision.reason)
-        # The number actually used is on the row before Twilio sees the request.
-        self.store.record_prepared(
+        # The number actually used is on the row before Twilio sees the request; a message
+        # whose identical twin (same number and text) is still unresolved waits for it.
+        holds = self.store.record_prepared(
             [(f.message.id, f.to, f.segments, f.encoding) for f in flights], now
         )
+        held = {h.id for h in holds}
+        for hold in holds:
+            log.info("#%s waits for #%s: the same text to the same number", hold.id, hold.blocker)
         for flight in flights:
-            self.in_flight[self.pool.submit(self.send, flight)] = flight
+            if flight.message.id not in held:
+                self.in_flight[self.pool.submit(self.send, flight)] = flight
 
     def send(self, flight: Flight) -> Outcome:
         callback = (

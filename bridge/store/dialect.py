@@ -123,6 +123,14 @@ class Dialect(abc.ABC):
     def lock_sender(self, tx: Tx, code: str) -> Row | None:
         """Read the sender row under a lock that other workers' allowance takes wait for."""
 
+    def lock_send_gate(self, tx: Tx, now: datetime) -> None:
+        """Serialise the identical-twin check of every worker (bridge.store.send_gate).
+
+        SQLite needs nothing: its write transactions (BEGIN IMMEDIATE) already run one at a
+        time. Oracle takes a row lock.
+        """
+        return None
+
     @abc.abstractmethod
     def ensure_job_run(self, tx: Tx, job: str, start: datetime) -> None:
         """Create the job's sms_job_runs row (last run ``start``) unless it exists; concurrent

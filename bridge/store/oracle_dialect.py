@@ -53,6 +53,10 @@ SELECT id FROM sms_outbound
 
 LOCK_SENDER_SQL = "SELECT * FROM sms_senders WHERE code = :code FOR UPDATE"
 
+# The identical-twin gate (Dialect.lock_send_gate): a row lock on one sms_job_runs row.
+SEND_GATE = "send-gate"
+LOCK_SEND_GATE_SQL = "SELECT job_name FROM sms_job_runs WHERE job_name = :job FOR UPDATE"
+
 # An older change never overwrites a newer one: a STOP replayed from the spool after a live
 # START, or two gunicorn workers committing out of arrival order, leave the latest state.
 
@@ -449,6 +453,13 @@ class OracleDialect(Dialect):
         # ORA-00001: another worker created it between our MERGE's check and its insert.
         with contextlib.suppress(self._oracledb.IntegrityError):
             tx.execute(ENSURE_JOB_RUN_SQL, {"job": job, "first_run": start})
+
+    def lock_send_gate(self, tx: Tx, now: datetime) -> None:
+        # One row of sms_job_runs is the gate: held until this transaction ends, so of two
+        # workers preparing identical twins one sees the other's committed SENDING row.
+        if tx.row(LOCK_SEND_GATE_SQL, {"job": SEND_GATE}) is None:
+            self.ensure_job_run(tx, SEND_GATE, now)
+            tx.row(LOCK_SEND_GATE_SQL, {"job": SEND_GATE})
 
     def lock_sender(self, tx: Tx, code: str) -> Row | None:
         # A plain row lock: the token bucket of one sender is shared by every worker, and the

@@ -316,22 +316,6 @@ class OutcomeStoreMixin(StoreBase):
             )
         return moved
 
-    def record_prepared(self, prepared: Sequence[tuple[int, str, int, str]], now: datetime) -> None:
-        """Store the resolved number and segments before the create, in one transaction.
-
-        Recovery needs the number that was actually used to find a create of unknown outcome.
-        """
-        if not prepared:
-            return
-        with self.dialect.transaction("prepared") as tx:
-            tx.executemany(
-                queries.RECORD_PREPARED,
-                [
-                    {"id": i, "to_number": to, "num_segments": n, "encoding": enc, "now": now}
-                    for i, to, n, enc in prepared
-                ],
-            )
-
     def mark_unknown(
         self, message_id: int, now: datetime, detail: str, *, reconcile_at: datetime
     ) -> bool:

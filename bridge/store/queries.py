@@ -225,6 +225,13 @@ SELECT * FROM sms_outbound
  ORDER BY sender_code, error_code, id
 """
 
+# Rows whose create is in flight or of unknown outcome, to the numbers of a batch about to be
+# sent (bridge.domain.twins): the dialect formats {numbers} with ids_in binds.
+UNRESOLVED_TO_NUMBERS = """
+SELECT id, to_number, body, lease_until FROM sms_outbound
+ WHERE status = 'SENDING' AND to_number IN ({numbers})
+"""
+
 RECORD_PREPARED = """
 UPDATE sms_outbound
    SET to_number = :to_number, num_segments = :num_segments, encoding = :encoding,

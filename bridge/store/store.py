@@ -1,7 +1,8 @@
 """The Store: the named operations the rest of the bridge uses, on either engine.
 
 This module holds the schema, senders, recipients, the queue (enqueue, claim, cancel, reads),
-reports and opt-outs; what happens to a claimed message is in ``outcomes.py``, the inbound
+reports and opt-outs; what happens to a claimed message is in ``outcomes.py`` (and the last
+write before its create, with the identical-twin gate, in ``send_gate.py``), the inbound
 side in ``inbound_store.py`` and the contacts a site keeps in the bridge in ``contacts.py``
 (mixins over ``rows.StoreBase``). Every operation is one transaction. Time is always passed
 in (``now``), never read here, so tests control the clock and both engines store the same
@@ -38,12 +39,13 @@ from bridge.store.dialect import Row
 from bridge.store.inbound_store import InboundStoreMixin
 from bridge.store.outcomes import OutcomeStoreMixin
 from bridge.store.rows import build, event_from_row, message_from_row, sender_from_row
+from bridge.store.send_gate import SendGateStoreMixin
 from bridge.store.token_bucket import TokenBucket
 
 MAX_PAGE = 500
 
 
-class Store(OutcomeStoreMixin, InboundStoreMixin, ContactStoreMixin):
+class Store(OutcomeStoreMixin, SendGateStoreMixin, InboundStoreMixin, ContactStoreMixin):
     @property
     def engine(self) -> str:
         return self.dialect.name

@@ -67,9 +67,15 @@ def recover(store: Store, gateway: TwilioGateway, now: datetime) -> None:
     reconcile(store, gateway, now, worker="recovery", lease_seconds=60, max_attempts=5)
 
 
+@pytest.mark.parametrize(
+    "skew", [0.0, -2.0, -300.0, 300.0], ids=["same-clock", "behind-2s", "behind-5min", "ahead-5min"]
+)
 def test_a_message_still_queued_at_twilio_is_found_not_sent_again(
-    tmp_path: Path, control: Control, gateway: TwilioGateway
+    tmp_path: Path, control: Control, gateway: TwilioGateway, skew: float
 ) -> None:
+    # Twilio's clock (date_created, the Date header) runs `skew` seconds from ours: before,
+    # 1.5 s behind was enough for every unknown outcome to be sent again (issue 11 #2).
+    control.faults(clock_offset_seconds=skew)
     store = prepare_db(tmp_path / "queued.db")
     (message_id,) = enqueue_many(store, 1)
     claimed_at = datetime.now(UTC)
@@ -113,5 +119,34 @@ def test_an_identical_message_already_on_another_row_is_not_taken(
     assert twin is not None and twin.status is Status.QUEUED and twin.provider_sid is None
     original = store.get(first)
     assert original is not None and original.provider_sid == sent.sid
+    assert len(control.messages()) == 1
+    store.close()
+
+
+def test_an_earlier_identical_message_held_by_another_row_is_skipped_under_skew(
+    tmp_path: Path, control: Control, gateway: TwilioGateway
+) -> None:
+    # The look-up reaches minutes back when Twilio's clock is behind: the earlier twin's
+    # message is in that window, and only its SID on the other row keeps it from being taken.
+    control.faults(clock_offset_seconds=-240.0)
+    store = prepare_db(tmp_path / "skew-twins.db")
+    first, second = enqueue_many(store, 2)
+    with store.dialect.transaction("test") as tx:
+        tx.execute("UPDATE sms_outbound SET body = 'Reply YES 4821'")
+    now = datetime.now(UTC)
+    batch = store.claim_batch("HR", 1, now, lease_seconds=1, worker="w")
+    assert [m.id for m in batch] == [first]
+    store.record_prepared([(first, TO, 1, "GSM-7")], now)
+    sent = gateway.send(
+        to=TO, body="Reply YES 4821", from_number=FROM, messaging_service_sid=None,
+        status_callback=None,
+    )  # fmt: skip
+    assert sent.sid is not None
+    store.mark_submitted([SubmitResult(first, sent.sid, "queued", TO, 1, "GSM-7")], now)
+    later = now + timedelta(seconds=30)
+    assert claim_prepared(store, later) == [second]  # its create never reached Twilio
+    recover(store, gateway, later + timedelta(seconds=5))
+    twin = store.get(second)
+    assert twin is not None and twin.status is Status.QUEUED and twin.provider_sid is None
     assert len(control.messages()) == 1
     store.close()

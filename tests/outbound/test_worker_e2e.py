@@ -7,7 +7,6 @@ import signal
 import socket
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from pathlib import Path
@@ -27,27 +26,11 @@ from tests.outbound.support import (
     enqueue_many,
     iter_statuses,
     prepare_db,
-    reset_control,
-    start,
 )
 from tests.sandbox.sandbox_support import Control, SandboxProcess
 
 pytestmark = pytest.mark.slow
 AT_TWILIO = {"SUBMITTED", "SENT", "DELIVERED"}
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProcess]:
-    process = start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture
-def control(sandbox: SandboxProcess) -> Iterator[Control]:
-    ctl = reset_control(sandbox.url)
-    yield ctl
-    ctl.close()
 
 
 @pytest.fixture
