@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo test lint bench chaos clean venv
 
 venv: $(STAMP)
 
@@ -24,6 +24,12 @@ demo: venv
 	@$(BIN)/python -m bridge.demo
 
 test: venv
+	@if ! { command -v chromium && command -v chromedriver; } > /dev/null 2>&1; then \
+		echo "== installing chromium for the browser tests (first run: about a minute)"; \
+		{ apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver; } \
+			> $(VENV)/apt.log 2>&1 \
+			|| { tail -n 30 $(VENV)/apt.log; echo "apt-get failed: see $(VENV)/apt.log"; exit 1; }; \
+	fi
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
@@ -35,6 +41,9 @@ lint: venv
 
 bench: venv
 	@$(BIN)/python -m bench
+
+chaos: venv
+	@$(BIN)/python -m bench.chaos
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

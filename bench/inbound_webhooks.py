@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/inbound_webhooks.py [--rates 50,100,200,...] [--seconds 5]
 
-Starts gunicorn (2 sync workers) twice on fresh SQLite databases: once with the real app
-(``inbound.app:get_app()``: Falcon, signature middleware, keyword, threading, opt-out), once
+Starts gunicorn (2 gthread workers, deploy/gunicorn.conf.py) twice on fresh SQLite databases:
+once with the real app (``inbound.app:get_app()``: Falcon, signature middleware, keyword,
+threading, opt-out), once
 with the same handler written as a minimal Flask app, the framework of Twilio's quickstarts
 (same signature check with RequestValidator, same ``receive_reply``, same TwiML), so the
 difference is the framework and our middleware, not the work. For each rate it sends

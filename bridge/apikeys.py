@@ -17,15 +17,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bridge.domain import column_sizes
+from bridge.domain.enqueue_rules import API_NAMESPACE
+
 KEY_MARK = "smsb_"
 PREFIX_CHARS = 12  # "smsb_" + 7 characters of the random part; fits sms_api_keys.key_prefix
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,29}$")  # sms_outbound.source_system(30)
+
+# What a key queues is created_by "api:<name>": that is who owns it (a key without the admin
+# scope reads and cancels only its own messages). Its correlation keys live in the source system
+# "api:<name>" too, a namespace of sms_outbound.source_system that ERP callers may not use
+# (reserved_source_system), so a key named like an ERP system ("HR_CERT") never meets that
+# system's rows. source_system is VARCHAR2(30): new names have at most 26 characters.
+SOURCE_SYSTEM_CHARS = column_sizes.column("sms_outbound", "source_system").size
+MAX_NAME_CHARS = SOURCE_SYSTEM_CHARS - len(API_NAMESPACE)
+_NAME = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_.-]{{0,{MAX_NAME_CHARS - 1}}}$")
 
 
 class Scope(StrEnum):
     SEND = "send"  # POST /sms, POST /sms/{id}/cancel
     READ = "read"  # GET /sms, /sms/{id}, /inbound, /stats
     RAW_NUMBERS = "raw-numbers"  # POST /sms with "to"; full numbers in responses
+    # Sign in to the operator console at /console (inbound/console/); admin keys may too.
+    CONSOLE = "console"
     ADMIN = "admin"  # everything
 
 
@@ -68,12 +81,33 @@ def same_hash(a: str, b: str) -> bool:
 
 
 def check_name(name: str) -> str:
+    """The name of a new key. Keys created before names were limited to 26 characters (27 to
+    30) keep working, except for correlationKey, whose namespace would not fit."""
     if not _NAME.fullmatch(name):
         raise ValueError(
-            f"API key name {name!r}: 1 to 30 letters, digits, '_', '.' or '-' (it becomes"
-            " the source_system of the messages the key queues)"
+            f"API key name {name!r}: 1 to {MAX_NAME_CHARS} letters, digits, '_', '.' or '-'"
+            f" ({API_NAMESPACE!r} + the name becomes the source_system of the messages the key"
+            f" queues, at most {SOURCE_SYSTEM_CHARS} characters)"
         )
     return name
+
+
+def owner_of(key: ApiKey) -> str | None:
+    """The created_by a key reads and cancels: its own ("api:<name>"), or None (everything)
+    with the admin scope. By name, and names are never reused (not even after revoke)."""
+    return None if Scope.ADMIN in key.scopes else created_by(key.name)
+
+
+def created_by(name: str) -> str:
+    """sms_outbound.created_by of what the key ``name`` queues."""
+    return API_NAMESPACE + name
+
+
+def source_system(name: str) -> str | None:
+    """The source_system of the key's correlation keys, None when the name is too long for it
+    (a key named before the 26-character limit)."""
+    value = API_NAMESPACE + name
+    return value if len(value) <= SOURCE_SYSTEM_CHARS else None
 
 
 def parse_scopes(values: Iterable[str]) -> frozenset[Scope]:

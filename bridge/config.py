@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
 import logging
 import os
 import re
@@ -32,6 +33,11 @@ ENV_PREFIX = "SMS_BRIDGE_"
 
 log = logging.getLogger(__name__)
 
+# [inbound] webhook_db_wait_ms, in ms. At most 3000: the wait, a bounded rollback after it
+# (Oracle, 250 ms) and the spool's fsync stay under the 5 s a webhook is answered in (Twilio
+# itself gives up after 15 s and calls the fallback URL).
+WEBHOOK_DB_WAIT_MS_RANGE = (100, 3000)
+
 # The SMS_BRIDGE_* variables that are not settings (SMS_BRIDGE_<SECTION>_<KEY>, and <KEY>_FILE
 # of a secret), and who reads each. Any other SMS_BRIDGE_* variable stops load_settings.
 OTHER_ENVIRONMENT_VARIABLES: Mapping[str, str] = {
@@ -39,6 +45,7 @@ OTHER_ENVIRONMENT_VARIABLES: Mapping[str, str] = {
     "SMS_BRIDGE_LOG_LEVEL": "bridge/logsetup.py: the worker's and the CLI's log level",
     "SMS_BRIDGE_SERVE_BIND": "deploy/gunicorn.conf.py (sms-bridge serve sets it from --port)",
     "SMS_BRIDGE_SERVE_WORKERS": "deploy/gunicorn.conf.py (sms-bridge serve sets it from --workers)",
+    "SMS_BRIDGE_SERVE_THREADS": "deploy/gunicorn.conf.py: threads per gunicorn worker (gthread)",
     "SMS_BRIDGE_SERVE_LOG_LEVEL": "deploy/gunicorn.conf.py: gunicorn's and the app's log level",
     "SMS_BRIDGE_SERVE_ACCESS_LOG": "deploy/gunicorn.conf.py: the access log",
     "SMS_BRIDGE_SERVE_FORWARDED_ALLOW_IPS": "deploy/gunicorn.conf.py: trusted proxies",
@@ -103,6 +110,11 @@ class InboundSettings:
     spool_dir: str = "var/spool"
     thread_window_hours: float = 72.0
     max_body_bytes: int = 65_536
+    # The most a webhook (and GET /health) waits for the database, in total, before it spools
+    # (bridge.store.dialect.Dialect.bounded_wait); see WEBHOOK_DB_WAIT_MS_RANGE.
+    webhook_db_wait_ms: int = 2000
+    # Who may read GET /metrics: CIDRs ("10.0.0.0/8", "::1/128"); empty: everyone (no key).
+    metrics_networks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,8 @@ class BridgeSettings:
     poll_max_seconds: float = 1.0
     sync_after_minutes: int = 30
     worker_name: str = ""
+    # The worker's Prometheus exporter (bridge/outbound/metrics.py): None or 0, off.
+    metrics_port: int | None = None
 
 
 @dataclass(frozen=True)
@@ -308,6 +322,8 @@ def _convert(value: Any, kind: Any, where: str) -> Any:
             if text in {"0", "false", "no", "off"}:
                 return False
             raise ValueError
+        if kind == int | None:
+            return None if value == "" else _convert(value, int, where)
         if kind is int:
             if isinstance(value, bool):
                 raise ValueError
@@ -376,6 +392,16 @@ def validate(settings: Settings) -> None:
             f" at least 2 x timeout + 1 s = {lease_floor:g}, or recovery reconciles creates"
             " still in flight"
         )
+    if not 0 <= (settings.bridge.metrics_port or 0) <= 65535:
+        raise ConfigError(f"{where('bridge', 'metrics_port')}: must be a port, 1 to 65535 (0: off)")
+    for network in settings.inbound.metrics_networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"{where('inbound', 'metrics_networks')}: {network!r} is not a network"
+                " (e.g. 10.0.0.0/8, 192.0.2.7, ::1/128)"
+            ) from None
     if settings.bridge.reconcile_after_seconds < 0:
         raise ConfigError(f"{where('bridge', 'reconcile_after_seconds')}: must be 0 or more")
     if settings.database.pool_min < 1 or settings.database.pool_max < settings.database.pool_min:
@@ -406,3 +432,10 @@ def validate(settings: Settings) -> None:
         )
     if inbound.max_body_bytes < 1024:
         raise ConfigError(f"{where('inbound', 'max_body_bytes')}: must be at least 1024")
+    low, high = WEBHOOK_DB_WAIT_MS_RANGE
+    if not low <= inbound.webhook_db_wait_ms <= high:
+        raise ConfigError(
+            f"{where('inbound', 'webhook_db_wait_ms')}: {inbound.webhook_db_wait_ms} must be"
+            f" between {low} and {high} (ms): a webhook waits this long for the database at"
+            " most, then spools, and must be answered within 5 s"
+        )

@@ -74,6 +74,13 @@ ERROR_SPECS: tuple[ErrorSpec, ...] = (
     ErrorSpec("value_too_long", -20014, "%s is too long: at most %s"),
     # NULL, or '' (which Oracle reads as NULL), for a NOT NULL column (ORA-01400, ORA-01407).
     ErrorSpec("missing_value", -20015, "%s must not be empty"),
+    # "api:..." source systems are the REST API's (its keys' correlation keys): only a key
+    # itself queues there, as created_by "api:<name>" (enqueue_rules.is_reserved_source).
+    ErrorSpec(
+        "reserved_source_system",
+        -20016,
+        "source system %s is reserved for the REST API (api:...): use another source system",
+    ),
 )
 
 SPECS_BY_NAME = {spec.name: spec for spec in ERROR_SPECS}
@@ -137,6 +144,7 @@ CorrelationIncompleteError = _error_class(SPECS_BY_NAME["correlation_incomplete"
 BadReplyCodeError = _error_class(SPECS_BY_NAME["bad_reply_code"])
 ValueTooLongError = _error_class(SPECS_BY_NAME["value_too_long"], ColumnValueError)
 MissingValueError = _error_class(SPECS_BY_NAME["missing_value"], ColumnValueError)
+ReservedSourceSystemError = _error_class(SPECS_BY_NAME["reserved_source_system"])
 
 ERROR_CLASSES: dict[int, type[SmsError]] = {
     cls.spec.number: cls
@@ -156,6 +164,7 @@ ERROR_CLASSES: dict[int, type[SmsError]] = {
         BadReplyCodeError,
         ValueTooLongError,
         MissingValueError,
+        ReservedSourceSystemError,
     )
 }
 

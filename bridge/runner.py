@@ -25,6 +25,7 @@ from bridge.hr import certs as hr_certs
 from bridge.mail.notify import Notifier
 from bridge.mail.transport import make_transport
 from bridge.outbound import activity
+from bridge.outbound import metrics as outbound_metrics
 from bridge.outbound.gateway import TwilioGateway
 from bridge.outbound.recovery import reconcile, sync
 from bridge.outbound.worker import Worker
@@ -85,6 +86,9 @@ class Runner:
             worker=self.name,
             lease_seconds=cfg.lease_seconds,
             max_attempts=cfg.max_attempts,
+        )
+        outbound_metrics.WORKER.reconciled(
+            result.found, result.requeued, result.failed, result.deferred
         )
         if result.found or result.requeued or result.failed:
             log.info("recovery: %s", result)
@@ -278,11 +282,14 @@ class Runner:
 
     def forever(self) -> int:
         self.install_signal_handlers()
+        outbound_metrics.WORKER.watch_credentials(lambda: self.worker.credentials_broken)
+        outbound_metrics.serve(self.settings.bridge.metrics_port)
         self.say_started()
         self.schedule_jobs()
         self.guarded(self.recover)
         interval = self.settings.bridge.poll_min_seconds
         while not self.worker.stop_event.is_set():
+            outbound_metrics.WORKER.loop()
             self.guarded(self.scheduler.run_pending)
             claimed = self.guarded(self.worker.step)
             if claimed or self.worker.in_flight:

@@ -2,8 +2,20 @@
 'inbound.app:get_app()'`` (what ``sms-bridge serve`` runs).
 
 Each worker calls ``get_app()`` itself (no preload): database connections and pools must not
-be shared across fork. Sync workers: every request is a short database transaction, and
-SQLite serializes writers anyway; scale with workers (2-4 per core), not threads.
+be shared across fork.
+
+Threaded workers (gthread), not sync ones: a sync worker reads a request's headers itself, so
+one client sending a header line every few seconds holds a whole worker, and a few such
+clients left /health and every webhook unanswered until gunicorn killed the workers. A gthread
+worker gives each connection a thread of its own (one silent for 5 s is parked in the worker's
+event loop, off its thread); a slow client holds one thread, not the worker, and a webhook
+waiting for a locked or hung database (at most [inbound] webhook_db_wait_ms) holds only its
+own. So up to ``workers x threads`` requests run at once, and fewer slow clients than that
+starve nothing: more still need the buffering reverse proxy production runs behind
+(docs/operations.md).
+Threads are safe here: SQLite connections are per thread (bridge/store/sqlite_dialect.py), the
+Oracle pool is shared by a process's threads (give it ``[database] pool_max`` >= threads), the
+spool takes a file lock per append.
 """
 
 import errno
@@ -15,9 +27,12 @@ from gunicorn import glogging
 
 bind = os.environ.get("SMS_BRIDGE_SERVE_BIND", "127.0.0.1:8080")
 workers = int(os.environ.get("SMS_BRIDGE_SERVE_WORKERS", min(2 * multiprocessing.cpu_count(), 8)))
-worker_class = "sync"
+worker_class = "gthread"
+threads = int(os.environ.get("SMS_BRIDGE_SERVE_THREADS", 8))
 preload_app = False
-# Twilio waits 15 s for a webhook answer; a request that takes longer than this is stuck.
+# Twilio waits 15 s for a webhook answer (webhooks answer within 5 s: they spool after
+# [inbound] webhook_db_wait_ms). gthread: a worker whose event loop is silent this long is
+# stuck and restarted (a slow request or client only holds its own thread).
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
@@ -133,3 +148,42 @@ def _reason(exc):
     if exc.errno == errno.EADDRINUSE:
         return "the address is already in use (another process listens there)"
     return exc.strerror or str(exc)
+
+
+# -- metrics: prometheus_client's multiprocess mode (inbound/metrics.py) ----------------------
+# Every worker process writes its metric values to files in PROMETHEUS_MULTIPROC_DIR and GET
+# /metrics adds up every process's files, so a count is right whichever worker answers. The
+# directory belongs to this run: the one the environment names (emptied here) or a private
+# one made here (0700, removed at exit). Set in the arbiter before any worker starts (and so
+# before any worker imports prometheus_client, which reads it once, at import).
+_made_metrics_directory = None
+
+
+def when_ready(server):
+    global _made_metrics_directory
+    import glob
+    import tempfile
+
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        for stale in glob.glob(os.path.join(path, "*.db")):  # a previous run's values
+            os.remove(stale)
+    else:
+        path = _made_metrics_directory = tempfile.mkdtemp(prefix="sms-bridge-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    server.log.info("metrics: multiprocess files in %s", path)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    import shutil
+
+    # Not after a USR2 upgrade: the new arbiter inherited the directory and uses it.
+    if _made_metrics_directory and not getattr(server, "reexec_pid", 0):
+        shutil.rmtree(_made_metrics_directory, ignore_errors=True)

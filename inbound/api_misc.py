@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import falcon
 
-from bridge.apikeys import Scope
+from bridge.apikeys import Scope, owner_of
 from bridge.replies.spool import Spool
 from bridge.store import Store
 from bridge.store.inbound_store import INBOUND_STATUSES
@@ -33,7 +33,10 @@ class InboundCollection:
         status = req.get_param("status")
         if status is not None and status not in INBOUND_STATUSES:
             raise invalid("status", f"status must be one of {', '.join(INBOUND_STATUSES)}")
-        page = self.store.list_inbound(status, limit, offset)
+        # A key without admin: replies threaded to its own messages only (unmatched replies
+        # belong to no key).
+        owner = owner_of(req.context.api_key)
+        page = self.store.list_inbound(status, limit, offset, created_by=owner)
         raw = may_see_numbers(req.context.api_key)
         items = [reply_json(row, raw=raw) for row in page.items]
         resp.media = collection(
@@ -42,7 +45,8 @@ class InboundCollection:
 
 
 class Stats:
-    """GET /stats: message counts by status, by sender, and by both."""
+    """GET /stats: message counts by status, by sender, and by both (a key without admin: of
+    its own messages)."""
 
     auth_scopes: ClassVar[Mapping[str, Scope]] = {"GET": Scope.READ}
 
@@ -50,7 +54,7 @@ class Stats:
         self.store = store
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        counts = self.store.counts()
+        counts = self.store.counts(created_by=owner_of(req.context.api_key))
         by_status: dict[str, int] = {}
         by_sender: dict[str, int] = {}
         for c in counts:
@@ -67,27 +71,61 @@ class Stats:
 
 
 class Health:
-    """GET /health: 200 when the database answers, 503 when it does not (no key needed)."""
+    """GET /health: 200 when the database answers reads and takes writes; 503 when it does not
+    (no key needed).
 
-    def __init__(self, store: Store, spool: Spool) -> None:
+    Both probes share one bounded wait (``[inbound] webhook_db_wait_ms``, the webhooks' own),
+    so a scrape is answered in about that long whatever the database does. The write probe
+    (:meth:`Store.probe_write`) takes the write path and rolls back: a scrape leaves no row.
+    Reads working and writes not (SQLite's write lock held by another process, a read-only
+    file; Oracle: a row lock, a stuck archiver, a read-only standby) is ``degraded``: every
+    webhook is being spooled, so it is a 503 too, with the problem stated.
+    """
+
+    def __init__(self, store: Store, spool: Spool, wait_ms: int = 2000) -> None:
         self.store = store
         self.spool = spool
+        self.wait_ms = wait_ms
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         body: dict[str, Any] = {"status": "ok", "database": "ok", "engine": self.store.engine}
-        try:
-            body["schemaVersion"] = self.store.schema_version()
-        except Exception as exc:
-            if not self.store.is_unavailable(exc):
-                raise
-            log.warning("health: database unavailable: %s", exc)
-            body.update(status="unavailable", database="unavailable", schemaVersion=None)
-            resp.status = falcon.HTTP_503
+        with self.store.bounded_wait(self.wait_ms):
+            try:
+                body["schemaVersion"] = self.store.schema_version()
+            except Exception as exc:
+                if not self.store.is_unavailable(exc):
+                    raise
+                log.warning("health: database unavailable: %s", exc)
+                body.update(
+                    status="unavailable",
+                    database="unavailable",
+                    schemaVersion=None,
+                    problem=f"reads fail: {_first_line(exc)}",
+                )
+                resp.status = falcon.HTTP_503
+            else:
+                try:
+                    self.store.probe_write()
+                except Exception as exc:
+                    if not self.store.is_unavailable(exc):
+                        raise
+                    log.warning("health: database reads work, writes fail: %s", exc)
+                    body.update(
+                        status="degraded",
+                        database="read-only",
+                        problem=f"writes fail (webhooks are spooled): {_first_line(exc)}",
+                    )
+                    resp.status = falcon.HTTP_503
         try:
             body["spooled"] = self.spool.pending()
         except OSError:
             body["spooled"] = None
         resp.media = body
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class OpenApiDocument:

@@ -13,9 +13,9 @@ from typing import Any, ClassVar
 
 import falcon
 
-from bridge import errors
+from bridge import apikeys, errors
 from bridge.apikeys import ApiKey, Scope
-from bridge.domain.models import EnqueueRequest, MessageFilter, Page
+from bridge.domain.models import EnqueueRequest, Message, MessageFilter, Page
 from bridge.domain.statuses import Status
 from bridge.store import Store
 from inbound.http import (
@@ -27,7 +27,7 @@ from inbound.http import (
     parse_instant,
     read_json_object,
 )
-from inbound.representations import may_see_numbers, message_detail, message_json
+from inbound.representations import may_see_numbers, message_detail, message_json, status_json
 
 # Fineract-style shortcuts: clientId and staffId name a recipient of that type in the site's
 # sms_recipients_v (which maps CLIENT and STAFF onto its own tables).
@@ -199,6 +199,22 @@ class SmsCollection:
         only_known(data, POST_FIELDS)
         field, kind, ident, to_number = recipient(data, key)
         correlation_key = _text(data, "correlationKey")
+        # Idempotency is per API key, in the API's own namespace of source systems
+        # ("api:<name>"), never an ERP system's even when the key has that system's name.
+        owner = apikeys.created_by(key.name)
+        source_system = apikeys.source_system(key.name) if correlation_key else None
+        earlier = self._earlier_row(key.name, owner, correlation_key) if correlation_key else None
+        if earlier is not None:
+            resp.status = falcon.HTTP_202
+            resp.location = f"{self.base_url}/sms/{earlier.id}"
+            resp.media = status_json(earlier.id, earlier.status)
+            return
+        if correlation_key and source_system is None:
+            raise invalid(
+                "correlationKey",
+                f"correlationKey needs an API key name of at most {apikeys.MAX_NAME_CHARS}"
+                f" characters; {key.name!r} has {len(key.name)}: ask for a key with a shorter name",
+            )
         request = EnqueueRequest(
             sender_code=(_text(data, "sender") or self._default_sender()).upper(),
             body=_text(data, "message", required=True) or "",
@@ -210,23 +226,22 @@ class SmsCollection:
             expires_at=_instant(data, "expiresAt"),
             reference=_text(data, "reference"),
             reply_code=_text(data, "replyCode"),  # checked by the store (bad_reply_code)
-            # Idempotency is per API key: its name is the source system.
-            source_system=key.name if correlation_key else None,
+            source_system=source_system,
             correlation_key=correlation_key,
-            created_by=f"api:{key.name}",
+            created_by=owner,
         )
         try:
             new_id = self.store.enqueue(request, self.clock())
         except errors.SmsError as exc:
             raise sms_error(exc, field) from None
-        message = self.store.get(new_id)
+        message = self.store.get(new_id)  # its own: the namespace is the key's
         resp.status = falcon.HTTP_202
         resp.location = f"{self.base_url}/sms/{new_id}"
-        resp.media = {"id": new_id, "status": message.status.value if message else "QUEUED"}
+        resp.media = status_json(new_id, message.status if message else Status.QUEUED)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         limit, offset = paging(req)
-        filters = _filters(req)
+        filters = _filters(req, apikeys.owner_of(req.context.api_key))
         page = (
             Page(items=[], limit=limit, offset=offset, has_more=False)
             if filters is None
@@ -237,6 +252,16 @@ class SmsCollection:
         resp.media = collection(
             req, self.base_url, items, limit=limit, offset=offset, has_more=page.has_more
         )
+
+    def _earlier_row(self, name: str, owner: str, correlation_key: str) -> Message | None:
+        """A row this key queued with this correlationKey before the API had its own namespace
+        (source_system was the key's name): a retry must still get it back, not a second SMS.
+        Only the key's own row (created_by), never an ERP system's of the same name."""
+        page = self.store.list_messages(
+            MessageFilter(source_system=name, correlation_key=correlation_key, created_by=owner),
+            limit=1,
+        )
+        return page.items[0] if page.items else None
 
     def _default_sender(self) -> str:
         active = [s.code for s in self.store.list_senders() if s.active]
@@ -255,7 +280,8 @@ class SmsItem:
         self.base_url = base_url
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, message_id: int) -> None:
-        message = self.store.get(message_id)
+        # Another key's message is 404, as an unknown id: its existence is not revealed.
+        message = self.store.get(message_id, created_by=apikeys.owner_of(req.context.api_key))
         if message is None:
             raise sms_error(errors.NotFoundError(message_id))
         resp.media = message_detail(
@@ -279,17 +305,22 @@ class SmsCancel:
     def on_post(self, req: falcon.Request, resp: falcon.Response, message_id: int) -> None:
         key: ApiKey = req.context.api_key
         try:
-            message = self.store.cancel(message_id, self.clock(), f"canceled by API key {key.name}")
+            message = self.store.cancel(
+                message_id,
+                self.clock(),
+                f"canceled by API key {key.name}",
+                created_by=apikeys.owner_of(key),  # another key's message: 404, not_found
+            )
         except errors.SmsError as exc:
             raise sms_error(exc) from None
-        resp.media = {"id": message.id, "status": message.status.value}
+        resp.media = status_json(message.id, message.status)
 
 
 def _instant(data: dict[str, Any], name: str) -> datetime | None:
     return None if data.get(name) is None else parse_instant(data[name], name)
 
 
-def _filters(req: falcon.Request) -> MessageFilter | None:
+def _filters(req: falcon.Request, owner: str | None = None) -> MessageFilter | None:
     """The filters of GET /sms, combined with AND; None when they contradict each other.
 
     clientId=7 is recipientType=CLIENT and recipientId=7, so clientId=7 with staffId=7 (or
@@ -321,5 +352,6 @@ def _filters(req: falcon.Request) -> MessageFilter | None:
         created_to=None
         if created_to is None
         else parse_instant(created_to, "createdTo", clamp=True),
+        created_by=owner,  # a key without admin lists only what it queued
     )
     return None if len(kinds) > 1 or len(idents) > 1 else filters

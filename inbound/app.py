@@ -23,7 +23,9 @@ from bridge.store import Store, open_store
 from inbound.api_misc import Health, InboundCollection, OpenApiDocument, Stats
 from inbound.api_sms import SmsCancel, SmsCollection, SmsItem
 from inbound.auth import ApiKeyAuth
+from inbound.console import add_console
 from inbound.http import ApiError, KnownQueryParameters, error_body, serialize_error
+from inbound.metrics import InboundMetrics
 from inbound.openapi import openapi_document
 from inbound.signature import TwilioSignature
 from inbound.webhooks import InboundWebhook, StatusWebhook
@@ -60,9 +62,12 @@ def create_app(
             " reach %s can forge inbound SMS, STOP requests and delivery receipts.",
             inbound.public_url,
         )
-    spool = spool or Spool(inbound.spool_dir)
+    # Request and webhook metrics, spool appends counted (inbound/metrics.py; GET /metrics).
+    metrics = InboundMetrics(settings, store, spool or Spool(inbound.spool_dir), clock)
+    spool = metrics.spool
     base_url = inbound.public_url.rstrip("/")
     middleware: list[Any] = [
+        metrics.middleware(),  # first: it times every request, also those refused early
         TwilioSignature(
             inbound.public_url,
             settings.twilio.auth_token.reveal(),
@@ -89,8 +94,10 @@ def create_app(
     )
     app.add_route("/inbound", InboundCollection(store, base_url))
     app.add_route("/stats", Stats(store))
-    app.add_route("/health", Health(store, spool))
+    app.add_route("/health", Health(store, spool, inbound.webhook_db_wait_ms))
     app.add_route("/openapi.json", OpenApiDocument(openapi_document(base_url)))
+    app.add_route("/metrics", metrics.resource())
+    add_console(app, store=store, settings=settings, clock=clock, spool=spool)
     return app
 
 
@@ -120,4 +127,7 @@ def get_app() -> falcon.App[falcon.Request, falcon.Response]:
     environ = dict(os.environ)
     settings = load_settings(config_path(None, environ), environ)
     store = open_store(settings.database, client_identifier=f"sms-bridge-inbound-{os.getpid()}")
+    # Webhooks bound their whole database wait (inbound.webhooks); a pooled connection held by
+    # threads stuck on a hung database must not be waited for longer than that either.
+    store.dialect.limit_connection_wait(settings.inbound.webhook_db_wait_ms)
     return create_app(settings, store)

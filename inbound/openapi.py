@@ -26,6 +26,11 @@ _ERRORS_AUTH = {
     "403": _error("The API key lacks the scope this route needs"),
     "503": _error("The database is unavailable"),
 }
+# Ownership (docs/rest-api.md): what a key without admin may read and cancel.
+_OWN_ONLY = (
+    "Without the admin scope: only messages this key queued (by its name); another key's or"
+    " an ERP system's message is 404, as an unknown id."
+)
 _TWIML = {"description": "TwiML", "content": {"text/xml": {"schema": {"type": "string"}}}}
 _FORBIDDEN_SIGNATURE = _error("Missing or bad X-Twilio-Signature: nothing was written")
 
@@ -137,6 +142,7 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "tags": ["sms"],
                 "summary": "List messages, newest first (scope read)",
+                "description": _OWN_ONLY,
                 "security": bearer,
                 "parameters": [
                     *_PAGING,
@@ -160,11 +166,12 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "tags": ["sms"],
                 "summary": "One message with its events and replies (scope read)",
+                "description": _OWN_ONLY,
                 "security": bearer,
                 "parameters": [_ID],
                 "responses": {
                     "200": _json(ref("MessageDetail"), "The message"),
-                    "404": _error("No such message"),
+                    "404": _error("No such message, or another key's (without admin)"),
                     **_ERRORS_AUTH,
                 },
             }
@@ -173,11 +180,12 @@ def _paths() -> dict[str, Any]:
             "post": {
                 "tags": ["sms"],
                 "summary": "Cancel a queued message (scope send)",
+                "description": _OWN_ONLY,
                 "security": bearer,
                 "parameters": [_ID],
                 "responses": {
                     "200": _json(ref("Accepted"), "Canceled"),
-                    "404": _error("No such message"),
+                    "404": _error("No such message, or another key's (without admin)"),
                     "409": _error("No longer cancelable (already sending or final)"),
                     **_ERRORS_AUTH,
                 },
@@ -187,6 +195,8 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "tags": ["replies"],
                 "summary": "Replies, newest first (scope read)",
+                "description": "Without the admin scope: only replies threaded to the key's own"
+                " messages (replies matched to no message are for admin keys).",
                 "security": bearer,
                 "parameters": [
                     *_PAGING,
@@ -207,6 +217,7 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "tags": ["sms"],
                 "summary": "Message counts by status and sender (scope read)",
+                "description": "Without the admin scope: counts of the messages this key queued.",
                 "security": bearer,
                 "responses": {"200": _json(ref("Stats"), "Counts"), **_ERRORS_AUTH},
             }
@@ -218,7 +229,9 @@ def _paths() -> dict[str, Any]:
                 "security": [],
                 "responses": {
                     "200": _json(ref("Health"), "Up"),
-                    "503": _json(ref("Health"), "The database is unavailable"),
+                    "503": _json(
+                        ref("Health"), "The database is unavailable, or read-only (degraded)"
+                    ),
                 },
             }
         },
@@ -256,7 +269,9 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "An API key from `sms-bridge apikey create`",
+                    "description": "An API key from `sms-bridge apikey create`. A key reads,"
+                    " counts and cancels only the messages it queued (and the replies to them);"
+                    " a key with the admin scope, every message and reply",
                 }
             },
         },

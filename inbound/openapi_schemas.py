@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.domain.statuses import Status
+from bridge.domain.statuses import FINERACT_STATUSES, Status
 from bridge.store.inbound_store import INBOUND_STATUSES
 from inbound.http import EARLIEST, LATEST, iso
 
@@ -60,6 +60,8 @@ def _identifier() -> dict[str, Any]:
 DESCRIPTIONS: dict[str, str] = {
     "id": "The message's id (sms_outbound.id)",
     "status": "Lifecycle status; only moves forward (docs/operations.md lists each one)",
+    "fineractStatus": "The status as Apache Fineract names it: pending (QUEUED, SENDING), sent"
+    " (SUBMITTED, SENT), delivered (DELIVERED), declined (every other final status)",
     "sender": "Sender code (sms_senders.code), e.g. HR",
     "recipientType": "Recipient type in sms_recipients_v, e.g. EMPLOYEE, CLIENT, STAFF",
     "recipientId": "Recipient id in sms_recipients_v",
@@ -68,7 +70,8 @@ DESCRIPTIONS: dict[str, str] = {
     "reference": "The caller's own reference, e.g. CERT-4821",
     "replyCode": "A code quoted in the text; replies quoting it are matched to this message",
     "correlationKey": "Idempotency key: the same key returns the existing message",
-    "sourceSystem": "Who queued it (the API key's name for /sms, or the ERP system)",
+    "sourceSystem": "The namespace of its correlationKey: api:NAME for an API key's message,"
+    " else the ERP system's",
     "sendAfter": "Not sent before this instant (UTC)",
     "expiresAt": "Becomes EXPIRED if not sent by this instant (UTC)",
     "attempts": "Create attempts so far",
@@ -116,6 +119,7 @@ def schemas() -> dict[str, Any]:
     message_properties: dict[str, Any] = {
         "id": INT,
         "status": {"type": "string", "enum": [s.value for s in Status]},
+        "fineractStatus": {"type": "string", "enum": list(FINERACT_STATUSES)},
         "sender": STRING,
         "recipientType": nullable(STRING),
         "recipientId": nullable(STRING),
@@ -177,6 +181,9 @@ def schemas() -> dict[str, Any]:
             "properties": _describe(properties),
             "required": list(properties),
         }
+
+    def optional(schema: dict[str, Any], *names: str) -> dict[str, Any]:
+        return {**schema, "required": [n for n in schema["required"] if n not in names]}
 
     def page(item: str) -> dict[str, Any]:
         return obj(
@@ -257,7 +264,8 @@ def schemas() -> dict[str, Any]:
                     "type": "string",
                     "minLength": 1,
                     "maxLength": 128,
-                    "description": "Idempotency key, per API key",
+                    "description": "Idempotency key, per API key (its own namespace, never an"
+                    " ERP system's); needs a key name of at most 26 characters",
                 },
             }
         ),
@@ -279,7 +287,11 @@ def schemas() -> dict[str, Any]:
         "ReplyPage": page("Reply"),
         "SendRequest": send,
         "Accepted": obj(
-            {"id": INT, "status": {"type": "string", "enum": [s.value for s in Status]}}
+            {
+                "id": INT,
+                "status": {"type": "string", "enum": [s.value for s in Status]},
+                "fineractStatus": {"type": "string", "enum": list(FINERACT_STATUSES)},
+            }
         ),
         "Stats": obj(
             {
@@ -292,14 +304,22 @@ def schemas() -> dict[str, Any]:
                 },
             }
         ),
-        "Health": obj(
-            {
-                "status": {"type": "string", "enum": ["ok", "unavailable"]},
-                "database": {"type": "string", "enum": ["ok", "unavailable"]},
-                "engine": STRING,
-                "schemaVersion": nullable(INT),
-                "spooled": {**nullable(INT), "description": "Webhooks waiting in the spool"},
-            }
+        "Health": optional(
+            obj(
+                {
+                    "status": {"type": "string", "enum": ["ok", "degraded", "unavailable"]},
+                    "database": {"type": "string", "enum": ["ok", "read-only", "unavailable"]},
+                    "engine": STRING,
+                    "schemaVersion": nullable(INT),
+                    "spooled": {**nullable(INT), "description": "Webhooks waiting in the spool"},
+                    "problem": {
+                        **STRING,
+                        "description": "What fails (reads, or writes: webhooks are spooled);"
+                        " only when the status is not ok",
+                    },
+                }
+            ),
+            "problem",
         ),
         "TwilioInbound": {
             "type": "object",

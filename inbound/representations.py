@@ -17,6 +17,7 @@ from bridge.apikeys import ApiKey, Scope
 from bridge.domain.models import Event, Message
 from bridge.domain.phone import mask as mask_number
 from bridge.domain.phone import mask_numbers_in
+from bridge.domain.statuses import FINERACT_STATUS, Status
 from bridge.store.dialect import Row
 from inbound.http import iso
 
@@ -36,10 +37,16 @@ def text(value: str | None, raw: bool) -> str | None:
     return value if raw else mask_numbers_in(value)
 
 
+def status_json(message_id: int, status: Status) -> dict[str, Any]:
+    """What POST /sms and its cancel answer: the id, our status and Fineract's name of it."""
+    return {"id": message_id, "status": status.value, "fineractStatus": FINERACT_STATUS[status]}
+
+
 def message_json(message: Message, base_url: str, *, raw: bool) -> dict[str, Any]:
     return {
         "id": message.id,
         "status": message.status.value,
+        "fineractStatus": FINERACT_STATUS[message.status],
         "sender": message.sender_code,
         "recipientType": message.recipient_type,
         "recipientId": message.recipient_id,

@@ -67,6 +67,17 @@ class _Webhook:
         self.spool = spool
         self.clock = clock
 
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        # Bounded as a whole: whatever the database does (its write lock held for minutes, a
+        # hung Oracle, a full pool), this webhook waits for it at most webhook_db_wait_ms in
+        # total, then spools and is answered 200. The bound is this request's own (a context
+        # variable): concurrent webhooks under gunicorn's threads do not add up their waits.
+        with self.store.bounded_wait(self.settings.webhook_db_wait_ms):
+            self._post(req, resp)
+
+    def _post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        raise NotImplementedError
+
     def _spool(self, kind: str, req: falcon.Request, form: Form, exc: BaseException) -> None:
         token = req.get_header(IDEMPOTENCY_HEADER)
         headers = {IDEMPOTENCY_HEADER: token} if token else None
@@ -85,7 +96,7 @@ class _Webhook:
 class InboundWebhook(_Webhook):
     """POST /twilio/inbound: a reply from a handset."""
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+    def _post(self, req: falcon.Request, resp: falcon.Response) -> None:
         form: Form = req.context.form
         resp.content_type = TWIML_TYPE
         try:
@@ -119,7 +130,7 @@ class StatusWebhook(_Webhook):
 
     query_parameters = frozenset({"id"})
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+    def _post(self, req: falcon.Request, resp: falcon.Response) -> None:
         form: Form = req.context.form
         resp.content_type = TWIML_TYPE
         try:

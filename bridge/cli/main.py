@@ -153,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     sender.add_argument("--quiet-end", help="HH:MM in the recipient's zone")
     sender.add_argument("--time-zone", help="default zone (new sender: UTC)")
     sender.add_argument("--help-text")
+    sender.add_argument(
+        "--validity",
+        type=int,
+        metavar="SECONDS",
+        help="how long Twilio may hold a message in its queue before failing it (1-36000;"
+        " a message's own expiry shortens it; 0 clears: Twilio's 36000)",
+    )
     active = sender.add_mutually_exclusive_group()
     active.add_argument(
         "--inactive",
@@ -369,9 +376,12 @@ def cmd_sender(args: argparse.Namespace, settings: Settings, store: Store) -> in
             "default_time_zone": args.time_zone,
             "help_text": args.help_text,
             "active": args.active,
+            "validity_seconds": args.validity,
         }.items()
         if value is not None
     }
+    if changes.get("validity_seconds") == 0:
+        changes["validity_seconds"] = None
     updated = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
     if not updated.from_number and not updated.messaging_service_sid:
         raise errors.ConfigError(f"sender {code} needs --from-number or --messaging-service-sid")
@@ -381,6 +391,10 @@ def cmd_sender(args: argparse.Namespace, settings: Settings, store: Store) -> in
             raise errors.ConfigError(f"--{name.replace('_', '-')} {value!r}: expected HH:MM")
     if updated.mps <= 0:
         raise errors.ConfigError("--mps must be greater than 0")
+    if updated.validity_seconds is not None and not 1 <= updated.validity_seconds <= 36_000:
+        raise errors.ConfigError(
+            f"--validity {updated.validity_seconds}: expected 1 to 36000 seconds (0 clears)"
+        )
     store.save_sender(updated, store.now())
     print(f"sender {code} saved")
     return EXIT_OK

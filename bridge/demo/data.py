@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bridge.domain.models import Sender
 from bridge.store import Store
+from bridge.store.dialect import Tx
 
 DEMO_SENDERS = (
     Sender(
@@ -115,6 +116,38 @@ def demo_employees(now: datetime) -> tuple[Employee, ...]:
     return (*roster, *_AWKWARD)
 
 
+# Apache Fineract's recipients (the default view's STAFF and CLIENT): loan officers and their
+# clients, so POST /sms {"clientId": 3001} works on a demo database. (id, name, mobile, zone,
+# email) and (id, name, mobile, zone, loan officer).
+DEMO_STAFF: tuple[tuple[int, str, str, str, str], ...] = (
+    (201, "Grace Mwangi", "+14155550181", "America/Los_Angeles", "grace.mwangi@example.com"),
+    (202, "Tomas Ruiz", "+14155550182", "America/Los_Angeles", "tomas.ruiz@example.com"),
+)
+DEMO_CLIENTS: tuple[tuple[int, str, str, str, int | None], ...] = (
+    (3001, "Amina Njoroge", "+14155550183", "America/Los_Angeles", 201),
+    (3002, "Kofi Mensah", "+14155550184", "America/Los_Angeles", 202),
+    (3003, "Lena Park", "+14155550185", "America/Los_Angeles", None),
+)
+
+
+def seed_fineract(tx: Tx) -> None:
+    tx.execute("DELETE FROM fin_demo_clients")
+    tx.execute("DELETE FROM fin_demo_staff")
+    tx.executemany(
+        "INSERT INTO fin_demo_staff (staff_id, display_name, mobile_number, time_zone, email)"
+        " VALUES (:id, :name, :mobile, :tz, :email)",
+        [{"id": i, "name": n, "mobile": m, "tz": tz, "email": e} for i, n, m, tz, e in DEMO_STAFF],
+    )
+    tx.executemany(
+        "INSERT INTO fin_demo_clients (client_id, display_name, mobile_number, time_zone,"
+        " staff_id) VALUES (:id, :name, :mobile, :tz, :staff)",
+        [
+            {"id": i, "name": n, "mobile": m, "tz": tz, "staff": s}
+            for i, n, m, tz, s in DEMO_CLIENTS
+        ],
+    )
+
+
 def seed(store: Store, now: datetime) -> None:
     for sender in DEMO_SENDERS:
         store.save_sender(sender, now)
@@ -135,6 +168,7 @@ def seed(store: Store, now: datetime) -> None:
                     "UPDATE hr_demo_employees SET manager_id = :manager WHERE employee_id = :id",
                     {"manager": manager, "id": emp_id},
                 )
+        seed_fineract(tx)
 
 
 # (cert id = reply code, employee, certification, days until it expires, status)

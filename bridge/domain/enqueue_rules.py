@@ -30,6 +30,8 @@ MAX_BODY_CHARS = 1600
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # fullmatch: "$" would let a trailing newline in
 
 
+API_NAMESPACE = "api:"  # the REST API keys' source systems: "api:<key name>"
+
 _OPTIONAL_TEXTS = ("reference", "reply_code", "source_system", "correlation_key", "created_by")
 
 
@@ -90,9 +92,21 @@ def check_shape(request: EnqueueRequest) -> None:
     # Blank counts as missing: Oracle reads '' as NULL, and both engines must agree.
     if (not request.source_system) != (not request.correlation_key):
         raise errors.CorrelationIncompleteError()
+    # The REST API's namespace is its keys' own: only a key queues there, as itself.
+    if is_reserved_source(request.source_system) and request.source_system != request.created_by:
+        raise errors.ReservedSourceSystemError(request.source_system)
     # A code the reply parser could never find would silently never match by reference.
     if request.reply_code is not None and not is_reply_code(request.reply_code):
         raise errors.BadReplyCodeError(request.reply_code)
+
+
+def is_reserved_source(source_system: str | None) -> bool:
+    """A source_system in the REST API's namespace ("api:...", in any case). ERP, PL/SQL and
+    CLI callers may not use it; the API queues there only as the key itself (source_system =
+    created_by = "api:<name>"): check_shape and sms_api.enqueue refuse anything else
+    (reserved_source_system), so a key's correlation keys never meet an ERP system's."""
+    head = (source_system or "")[: len(API_NAMESPACE)]
+    return head.lower() == API_NAMESPACE
 
 
 def check_sender(code: str, sender: Sender | None) -> Sender:

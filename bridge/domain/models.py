@@ -38,6 +38,9 @@ class Sender:
     help_text: str | None = None
     active: bool = True
     description: str | None = None
+    # Twilio's ValidityPeriod for this sender's messages without an expiry of their own (and
+    # the upper bound for those with one): seconds, 1-36,000; None is Twilio's 36,000.
+    validity_seconds: int | None = None
 
     @property
     def optout_scope(self) -> str:
@@ -143,6 +146,11 @@ class MessageFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     reference: str | None = None
+    # Ownership: only rows this created_by queued (the REST API's "api:<name>" for a key
+    # without the admin scope); None is every row.
+    created_by: str | None = None
+    source_system: str | None = None
+    correlation_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,27 @@ def is_expired(now: datetime, expires_at: datetime | None) -> bool:
     return expires_at is not None and now >= expires_at
 
 
+# Twilio's ValidityPeriod: whole seconds a message may wait in Twilio's queue, 1 to 36,000 (its
+# default and maximum, 10 hours). Past it Twilio fails the message with 30036 instead of sending.
+MAX_VALIDITY_SECONDS = 36_000
+
+
+def validity_period(
+    now: datetime, expires_at: datetime | None, default_seconds: int | None
+) -> int | None:
+    """The ValidityPeriod of a create at ``now``: the whole seconds left before the message's
+    expiry (rounded down: Twilio must not send it after), or the sender's default when that is
+    shorter or there is no expiry; None when neither applies (Twilio's own 36,000 s)."""
+    limits: list[int] = []
+    if expires_at is not None:
+        limits.append(int((expires_at - now).total_seconds()))
+    if default_seconds is not None:
+        limits.append(int(default_seconds))
+    if not limits:
+        return None
+    return max(1, min(MAX_VALIDITY_SECONDS, *limits))
+
+
 def backoff(attempt: int, base_seconds: float, max_seconds: float, rand: float) -> timedelta:
     """Exponential backoff with jitter: ``rand`` in [0, 1) spreads retries over 50-100%."""
     ceiling = min(max_seconds, base_seconds * (2 ** max(0, attempt - 1)))

@@ -59,6 +59,26 @@ PROVIDER_STATUS_MAP: dict[str, Status] = {
 }
 
 
+# Apache Fineract's SMS status enum (Pending / Sent / Delivered / Declined, its outbound SMS
+# spec): what a Fineract client reads beside ours. Declined is every final status that is not
+# a delivery, whether Twilio, the carrier or the bridge (opt-out, bad number, expiry, cancel)
+# stopped it.
+FINERACT_STATUS: dict[Status, str] = {
+    Status.QUEUED: "pending",
+    Status.SENDING: "pending",
+    Status.SUBMITTED: "sent",
+    Status.SENT: "sent",
+    Status.DELIVERED: "delivered",
+    Status.UNDELIVERED: "declined",
+    Status.FAILED: "declined",
+    Status.SUPPRESSED: "declined",
+    Status.INVALID: "declined",
+    Status.EXPIRED: "declined",
+    Status.CANCELED: "declined",
+}
+FINERACT_STATUSES = ("pending", "sent", "delivered", "declined")
+
+
 def rank(status: Status) -> int:
     return _FINAL_RANK if status in FINAL_STATUSES else _RANK[status]
 
@@ -75,5 +95,13 @@ def moves_forward(current: Status | str, new: Status | str) -> bool:
     return rank(new) > rank(current)
 
 
-def from_provider(provider_status: str) -> Status | None:
-    return PROVIDER_STATUS_MAP.get(provider_status.strip().lower())
+# Twilio's "Message Delivery - Validity Period Expired": the message waited in Twilio's queue
+# past its ValidityPeriod and was never sent. Its purpose has passed: ours is EXPIRED.
+VALIDITY_EXPIRED = 30036
+
+
+def from_provider(provider_status: str, error_code: int | None = None) -> Status | None:
+    status = PROVIDER_STATUS_MAP.get(provider_status.strip().lower())
+    if error_code == VALIDITY_EXPIRED and status in (Status.FAILED, Status.UNDELIVERED):
+        return Status.EXPIRED
+    return status

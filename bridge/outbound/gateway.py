@@ -76,8 +76,11 @@ class TwilioGateway:
         from_number: str | None,
         messaging_service_sid: str | None,
         status_callback: str | None,
+        validity_period: int | None = None,
     ) -> Outcome:
         params: dict[str, Any] = {"to": to, "body": body}
+        if validity_period is not None:  # Twilio fails it with 30036 rather than send it late
+            params["validity_period"] = validity_period
         if messaging_service_sid:
             params["messaging_service_sid"] = messaging_service_sid
         else:

@@ -102,7 +102,7 @@ def _reconcile_one(
             ],
             now,
         )
-        status = from_provider(remote.status)
+        status = from_provider(remote.status, remote.error_code)
         if status is not None and moves_forward(Status.SUBMITTED, status):
             store.record_status(
                 now,
@@ -151,7 +151,7 @@ def sync(
             log.warning("#%s sync failed: %s", message.id, exc)
             unchanged.append(message.id)  # e.g. a 404: must not take every run's first slot
             continue
-        status = from_provider(remote.status)
+        status = from_provider(remote.status, remote.error_code)
         if status is None or not moves_forward(message.status, status):
             unchanged.append(message.id)
             continue

@@ -21,10 +21,11 @@ from bridge.config import Settings
 from bridge.domain import segments
 from bridge.domain.models import Message, Sender, SubmitResult
 from bridge.domain.phone import mask
-from bridge.domain.policy import Action, Outcome, backoff
+from bridge.domain.policy import Action, Outcome, backoff, validity_period
 from bridge.domain.statuses import Status
 from bridge.mail.notify import Notifier
 from bridge.outbound.gateway import TwilioGateway
+from bridge.outbound.metrics import WORKER as METRICS
 from bridge.outbound.prepare import Defer, Finish, Send, prepare
 from bridge.store import Store
 
@@ -40,6 +41,7 @@ class Flight:
     to: str
     segments: int
     encoding: str
+    validity: int | None = None  # Twilio's ValidityPeriod, seconds from the launch
 
 
 @dataclass
@@ -123,6 +125,7 @@ class Worker:
                     worker=self.name,
                     segments_of=lambda body: segments.count(body).segments,
                 )
+                METRICS.claimed(code, len(batch))
                 capacity -= len(batch)
                 claimed += len(batch)
                 self.launch(batch, now)
@@ -147,8 +150,11 @@ class Worker:
                 is_opted_out=self.store.is_opted_out,
             )
             if isinstance(decision, Send):
+                validity = validity_period(now, message.expires_at, sender.validity_seconds)
                 flights.append(
-                    Flight(message, sender, decision.to, decision.segments, decision.encoding)
+                    Flight(
+                        message, sender, decision.to, decision.segments, decision.encoding, validity
+                    )
                 )
             elif isinstance(decision, Finish):
                 self.store.finalize(
@@ -177,7 +183,7 @@ class Worker:
             log.info("#%s waits for #%s: the same text to the same number", hold.id, hold.blocker)
         for flight in flights:
             if flight.message.id not in held:
-                self.in_flight[self.pool.submit(self.send, flight)] = flight
+                self.in_flight[self.pool.submit(METRICS.timed, self.send, flight)] = flight
 
     def send(self, flight: Flight) -> Outcome:
         callback = (
@@ -189,6 +195,7 @@ class Worker:
             from_number=flight.sender.from_number,
             messaging_service_sid=flight.sender.messaging_service_sid,
             status_callback=callback,
+            validity_period=flight.validity,
         )
 
     # -- recording -----------------------------------------------------------------------
@@ -227,6 +234,7 @@ class Worker:
 
     def record(self, flight: Flight, outcome: Outcome, now: datetime) -> None:
         message = flight.message
+        METRICS.outcome(outcome)
         match outcome.action:
             case Action.SUBMITTED:
                 assert outcome.sid is not None

@@ -33,6 +33,10 @@ from bridge.store.inbound_store import OptoutChange
 
 log = logging.getLogger(__name__)
 
+# Fields of every inbound-message webhook, Body even when blank (media only): one missing was
+# folded into a neighbour's value, which the signature does not reveal.
+INBOUND_REQUIRED = ("Body", "From", "To")
+
 __all__ = ["BadWebhook", "Form"]  # re-exported: inbound.webhooks and others import them here
 
 DEFAULT_HELP = "Reply STOP to unsubscribe."
@@ -83,7 +87,7 @@ def receive_reply(
 
     The form is checked (:func:`check_form`) before anything reads the database.
     """
-    check_form(form, account_sid=account_sid)
+    check_form(form, account_sid=account_sid, required=INBOUND_REQUIRED)
     sid = _sid(form)
     from_number = required(form, "From", 32)
     to_number = required(form, "To", 32)
@@ -192,11 +196,11 @@ def receive_status(
     sid = _sid(form)
     status_field = "MessageStatus" if first(form, "MessageStatus") else "SmsStatus"
     provider_status = required(form, status_field, 32)
-    status = from_provider(provider_status)
+    error_code = _int(first(form, "ErrorCode")) or None
+    status = from_provider(provider_status, error_code)
     if status is None:
         log.warning("status callback %s: unknown MessageStatus %r ignored", sid, provider_status)
         return StatusOutcome(None, False, None)
-    error_code = _int(first(form, "ErrorCode")) or None
     message, applied, duplicate = store.record_status(
         now,
         status,

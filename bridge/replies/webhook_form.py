@@ -51,15 +51,20 @@ _SHORT_CODE = re.compile(r"[0-9]{3,8}")  # a sender may be a short code: replies
 _DIGITS = re.compile(r"[0-9]{1,18}")
 
 
-def check_form(form: Form, *, account_sid: str = "") -> None:
+def check_form(form: Form, *, account_sid: str = "", required: Sequence[str] = ()) -> None:
     """Raise :class:`BadWebhook`, naming the field, unless ``form`` is shaped as Twilio's.
 
     ``account_sid`` is ``[twilio] account_sid``; empty (tests, development) skips that one
-    check. Missing required fields are left to the caller (it knows which it needs).
+    check. ``required`` are fields Twilio always sends on this webhook, even blank (Body of an
+    inbound message): absent, they were folded into another field's value
+    (``BodyS=TOP`` for ``Body=STOP`` signs alike). Others required are left to the caller.
     """
     for name, values in form.items():
         if len(values) != 1:
             raise BadWebhook(f"{name} is repeated" if values else f"{name} has no value")
+    for name in required:
+        if name not in form:
+            raise BadWebhook(f"{name} is missing (Twilio sends it on every such webhook)")
     value = {name: values[0] for name, values in form.items()}
     sids = {value[name] for name in SID_FIELDS if name in value}
     for name in SID_FIELDS:
@@ -67,8 +72,14 @@ def check_form(form: Form, *, account_sid: str = "") -> None:
             raise BadWebhook(f"{name} is not a message SID (SM or MM and 32 hex digits)")
     if len(sids) > 1:
         raise BadWebhook("MessageSid, SmsSid and SmsMessageSid differ")
-    if account_sid and "AccountSid" in value and value["AccountSid"] != account_sid:
-        raise BadWebhook("AccountSid is not this bridge's [twilio] account_sid")
+    # Twilio sends AccountSid on every webhook: a form without it had it moved into another
+    # field's value, which the signature cannot tell.
+    if account_sid and value.get("AccountSid") != account_sid:
+        raise BadWebhook(
+            "AccountSid is missing"
+            if "AccountSid" not in value
+            else "AccountSid is not this bridge's [twilio] account_sid"
+        )
     if "ApiVersion" in value and value["ApiVersion"] != API_VERSION:
         raise BadWebhook(f"ApiVersion is not {API_VERSION}")
     for name in NUMBER_FIELDS:

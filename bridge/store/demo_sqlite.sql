@@ -11,10 +11,27 @@ CREATE TABLE IF NOT EXISTS hr_demo_employees (
     manager_id     INTEGER REFERENCES hr_demo_employees (employee_id)
 );
 
+-- Demo Apache Fineract staff and clients (recipient types STAFF and CLIENT of the view below).
+CREATE TABLE IF NOT EXISTS fin_demo_staff (
+    staff_id       INTEGER PRIMARY KEY,
+    display_name   TEXT NOT NULL,
+    mobile_number  TEXT,
+    time_zone      TEXT,
+    email          TEXT
+);
+
+CREATE TABLE IF NOT EXISTS fin_demo_clients (
+    client_id      INTEGER PRIMARY KEY,
+    display_name   TEXT NOT NULL,
+    mobile_number  TEXT,
+    time_zone      TEXT,
+    staff_id       INTEGER REFERENCES fin_demo_staff (staff_id)
+);
+
 -- Replaced on every install, as Oracle's CREATE OR REPLACE VIEW does (so an existing database
 -- gets the current view; a site with its own view installs with --no-demo). The demo
--- employees (EMPLOYEE) and sms_contacts (any type), one row per recipient: a contact of type
--- EMPLOYEE replaces the demo employee with that id.
+-- employees (EMPLOYEE), Fineract clients (CLIENT) and staff (STAFF), and sms_contacts (any
+-- type), one row per recipient: a contact replaces the demo row of its type and id.
 DROP VIEW IF EXISTS sms_recipients_v;
 CREATE VIEW sms_recipients_v AS
 SELECT 'EMPLOYEE'                AS recipient_type,
@@ -28,6 +45,20 @@ SELECT 'EMPLOYEE'                AS recipient_type,
  WHERE NOT EXISTS (SELECT 1 FROM sms_contacts c
                     WHERE c.recipient_type = 'EMPLOYEE'
                       AND c.recipient_id = CAST(e.employee_id AS TEXT))
+UNION ALL
+SELECT 'CLIENT', CAST(k.client_id AS TEXT), k.display_name, k.mobile_number, k.time_zone,
+       o.email
+  FROM fin_demo_clients k
+  LEFT JOIN fin_demo_staff o ON o.staff_id = k.staff_id
+ WHERE NOT EXISTS (SELECT 1 FROM sms_contacts c
+                    WHERE c.recipient_type = 'CLIENT'
+                      AND c.recipient_id = CAST(k.client_id AS TEXT))
+UNION ALL
+SELECT 'STAFF', CAST(s.staff_id AS TEXT), s.display_name, s.mobile_number, s.time_zone, NULL
+  FROM fin_demo_staff s
+ WHERE NOT EXISTS (SELECT 1 FROM sms_contacts c
+                    WHERE c.recipient_type = 'STAFF'
+                      AND c.recipient_id = CAST(s.staff_id AS TEXT))
 UNION ALL
 SELECT c.recipient_type, c.recipient_id, c.full_name, c.mobile_number, c.time_zone,
        c.manager_email

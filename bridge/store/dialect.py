@@ -8,12 +8,15 @@ per engine: :mod:`bridge.store.sqlite_dialect` and :mod:`bridge.store.oracle_dia
 from __future__ import annotations
 
 import abc
+import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bridge import errors
 from bridge.domain.models import EnqueueRequest, InstallReport
 
 Row = dict[str, Any]
@@ -43,6 +46,31 @@ TIMESTAMP_COLUMNS = frozenset(
         "last_run_at",
     }
 )
+
+
+# The deadline (time.monotonic()) of the bounded database wait of the current request, when
+# one is set (Dialect.bounded_wait): per thread and per context, so concurrent requests under
+# gunicorn's threads each have their own.
+_WAIT_DEADLINE: ContextVar[float | None] = ContextVar("sms_bridge_db_wait_deadline", default=None)
+
+
+class DatabaseWaitExceeded(errors.StoreError):
+    """The bounded wait of this request was used up before the database answered: an outage
+    for the caller (``is_unavailable`` is true), so a webhook is spooled, not kept waiting."""
+
+
+def wait_budget_ms() -> int | None:
+    """What is left of the current bounded wait, in ms (at least 1); None when unbounded.
+
+    Raises :class:`DatabaseWaitExceeded` when the wait is used up: the dialects call it before
+    each wait (a lock, a pooled connection, a round trip) and bound that wait by it."""
+    deadline = _WAIT_DEADLINE.get()
+    if deadline is None:
+        return None
+    left = int((deadline - time.monotonic()) * 1000)
+    if left <= 0:
+        raise DatabaseWaitExceeded("the database did not answer within the webhook's wait")
+    return left
 
 
 def require_utc(value: datetime) -> datetime:
@@ -90,6 +118,26 @@ class Dialect(abc.ABC):
         ``action`` names the operation (Oracle shows it in V$SESSION.ACTION); ``write`` lets
         SQLite take its write lock up front so two writers never deadlock on upgrade.
         """
+
+    @contextmanager
+    def bounded_wait(self, ms: int) -> Iterator[None]:
+        """Bound every database wait inside the block to ``ms`` in total (a webhook's, so that
+        it is answered in time whatever the database does): the SQLite busy timeout, Oracle's
+        pooled-connection wait and call timeout. Used up, a transaction fails with
+        :class:`DatabaseWaitExceeded` (an outage to ``is_unavailable``). Nested blocks keep
+        the earlier deadline. Only this thread (and context) is bounded."""
+        deadline = time.monotonic() + ms / 1000
+        outer = _WAIT_DEADLINE.get()
+        token = _WAIT_DEADLINE.set(deadline if outer is None else min(outer, deadline))
+        try:
+            yield
+        finally:
+            _WAIT_DEADLINE.reset(token)
+
+    def limit_connection_wait(self, ms: int) -> None:
+        """Wait at most ``ms`` for a connection (Oracle: the pool's wait, for this process);
+        the inbound service calls it with its webhook wait. SQLite has no pool: nothing."""
+        return None
 
     @abc.abstractmethod
     def install(self, plsql_dir: Path | None, with_demo: bool, now: datetime) -> InstallReport: ...

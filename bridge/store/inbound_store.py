@@ -296,15 +296,33 @@ class InboundStoreMixin:
         with self.dialect.transaction("inbound", write=False) as tx:
             return tx.rows(REPLIES_FOR, {"outbound_id": outbound_id})
 
-    def list_inbound(self, status: str | None = None, limit: int = 25, offset: int = 0) -> Page:
+    def list_inbound(
+        self,
+        status: str | None = None,
+        limit: int = 25,
+        offset: int = 0,
+        *,
+        created_by: str | None = None,
+    ) -> Page:
+        """Replies, newest first. With ``created_by``, only replies threaded to a message it
+        queued (the REST API's keys without admin); unmatched replies are then left out."""
         if not 1 <= limit <= MAX_INBOUND_PAGE or offset < 0:
             raise ValueError(f"limit must be 1..{MAX_INBOUND_PAGE} and offset >= 0")
         if status is not None and status not in INBOUND_STATUSES:
             raise ValueError(f"status must be one of {', '.join(INBOUND_STATUSES)}")
-        where = " WHERE status = :status" if status else ""
+        clauses: list[str] = []
         params: dict[str, Any] = {"limit": limit + 1, "offset": offset}
         if status:
+            clauses.append("status = :status")
             params["status"] = status
+        if created_by is not None:
+            # A semi-join on the outbound row's creator: sms_inbound_outbound_ix finds the
+            # replies of each of its messages.
+            clauses.append(
+                "outbound_id IN (SELECT o.id FROM sms_outbound o WHERE o.created_by = :created_by)"
+            )
+            params["created_by"] = created_by
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         sql = f"SELECT * FROM sms_inbound{where} ORDER BY id DESC {self.dialect.page_clause}"
         with self.dialect.transaction("inbound", write=False) as tx:
             rows = tx.rows(sql, params)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,10 +25,21 @@ from bridge.config import DatabaseSettings, redact_url
 from bridge.domain.contacts import COLUMN_SIZES
 from bridge.domain.models import EnqueueRequest, InstallReport
 from bridge.store import queries
-from bridge.store.dialect import TIMESTAMP_COLUMNS, Dialect, Params, Row, Tx, require_utc
+from bridge.store.dialect import (
+    TIMESTAMP_COLUMNS,
+    DatabaseWaitExceeded,
+    Dialect,
+    Params,
+    Row,
+    Tx,
+    require_utc,
+    wait_budget_ms,
+)
 from bridge.store.oracle_session import check_national_charset, init_driver
 
 MODULE = "sms-bridge"
+# Inside a bounded wait, a rollback after an error gets at least this long (ms).
+ROLLBACK_FLOOR_MS = 250
 
 # Errors a re-run of an install script may meet for objects that already exist.
 ALREADY_EXISTS = {
@@ -176,12 +188,32 @@ def _read_row(names: Sequence[str], values: Sequence[Any]) -> Row:
 
 
 class OracleTx(Tx):
-    def __init__(self, conn: Any, nvarchar: Any) -> None:
+    def __init__(self, conn: Any, nvarchar: Any, call_timeout_ms: int = 0) -> None:
         self.conn = conn
         self.cursor = conn.cursor()
         self.nvarchar = nvarchar  # oracledb.DB_TYPE_NVARCHAR (the driver is imported lazily)
+        self.call_timeout_ms = call_timeout_ms  # [database] call_timeout_ms (0: none)
+
+    def bound_call(self, floor_ms: int = 0) -> None:
+        """Inside a bounded wait (a webhook's), let the next round trip take only what is left
+        of it: python-oracledb's ``call_timeout`` (ms, per round trip, on this connection
+        alone). A call that overruns it raises DPY-4024 (thin; DPI-1067/ORA-03156 thick), an
+        outage to ``is_unavailable``. Used up, :class:`DatabaseWaitExceeded` unless
+        ``floor_ms`` (a rollback still gets that long)."""
+        try:
+            budget = wait_budget_ms()
+        except DatabaseWaitExceeded:
+            if not floor_ms:
+                raise
+            budget = floor_ms
+        if budget is None:
+            return
+        budget = max(budget, floor_ms)
+        limit = self.call_timeout_ms
+        self.conn.call_timeout = min(budget, limit) if limit > 0 else budget
 
     def execute(self, sql: str, params: Params | None = None) -> int:
+        self.bound_call()
         _national_sizes(self.cursor, params or {}, self.nvarchar)
         self.cursor.execute(sql, _bind(params))
         return int(self.cursor.rowcount)
@@ -189,11 +221,13 @@ class OracleTx(Tx):
     def executemany(self, sql: str, rows: Sequence[Params]) -> int:
         if not rows:
             return 0
+        self.bound_call()
         _national_sizes(self.cursor, rows[0], self.nvarchar)
         self.cursor.executemany(sql, [_bind(r) for r in rows])
         return int(self.cursor.rowcount)
 
     def rows(self, sql: str, params: Params | None = None) -> list[Row]:
+        self.bound_call()
         _national_sizes(self.cursor, params or {}, self.nvarchar)
         self.cursor.execute(sql, _bind(params))
         names = [d[0].lower() for d in self.cursor.description or ()]
@@ -225,6 +259,10 @@ class OracleDialect(Dialect):
         self._location = f"{self.target.user}@{self.target.dsn}"
         self.call_timeout_ms = call_timeout_ms
         self.client_identifier = client_identifier or f"{MODULE}@{socket.gethostname()}"
+        # The pool's wait for a free connection (ms), and the lock under which a bounded
+        # caller lowers it for its own acquire (_acquire).
+        self._pool_wait_ms = min(call_timeout_ms, 10_000)
+        self._acquire_lock = threading.Lock()
         # Thick mode (Oracle Instant Client) only before the first pool: the mode is then fixed.
         self.thin = init_driver(oracledb, database or DatabaseSettings())
         self.pool = oracledb.create_pool(
@@ -240,7 +278,7 @@ class OracleDialect(Dialect):
             getmode=oracledb.POOL_GETMODE_TIMEDWAIT,
             # At most 10 s: Twilio gives up on a webhook after 15 s, and a webhook that cannot
             # get a connection in time must still be spooled and acknowledged.
-            wait_timeout=min(call_timeout_ms, 10_000),
+            wait_timeout=self._pool_wait_ms,
             session_callback=self._init_session,
         )
 
@@ -251,18 +289,22 @@ class OracleDialect(Dialect):
 
     @contextmanager
     def transaction(self, action: str, *, write: bool = True) -> Iterator[Tx]:
-        conn = self.pool.acquire()
+        # Inside a bounded wait (a webhook's), the pool's wait (_acquire) and every round
+        # trip (OracleTx.bound_call) take only what is left of it.
+        conn = self._acquire()
         try:
             conn.call_timeout = self.call_timeout_ms
             conn.client_identifier = self.client_identifier
             conn.module = MODULE
             conn.action = action
             conn.inputtypehandler = self._input_type_handler
-            tx = OracleTx(conn, self._oracledb.DB_TYPE_NVARCHAR)
+            tx = OracleTx(conn, self._oracledb.DB_TYPE_NVARCHAR, self.call_timeout_ms)
+            tx.bound_call()
             try:
                 yield tx
+                tx.bound_call()
             except BaseException as exc:
-                conn.rollback()
+                self._rollback(tx, exc)
                 named = self._named_error(exc)
                 if named is not None:
                     raise named from exc
@@ -270,6 +312,48 @@ class OracleDialect(Dialect):
             conn.commit()
         finally:
             self.pool.release(conn)
+
+    def _acquire(self) -> Any:
+        """A pooled connection; inside a bounded wait, waited for only what is left of it.
+
+        python-oracledb's acquire() takes no timeout of its own: the pool's ``wait_timeout``
+        (POOL_GETMODE_TIMEDWAIT, ms) is lowered for this one acquire, under a lock so that
+        two bounded callers never see each other's value (waiting for the lock counts
+        against the wait too). Unbounded callers (the worker, the CLI) never take the lock;
+        in the inbound service they may see a lowered value, never more than its own limit."""
+        budget = wait_budget_ms()  # used up: DatabaseWaitExceeded before the pool is asked
+        if budget is None:
+            return self.pool.acquire()
+        if not self._acquire_lock.acquire(timeout=budget / 1000):
+            raise DatabaseWaitExceeded("no pooled connection within the webhook's wait")
+        try:
+            left = wait_budget_ms() or budget
+            self.pool.wait_timeout = min(self._pool_wait_ms, left)
+            try:
+                return self.pool.acquire()
+            finally:
+                self.pool.wait_timeout = self._pool_wait_ms
+        finally:
+            self._acquire_lock.release()
+
+    def _rollback(self, tx: OracleTx, exc: BaseException) -> None:
+        # Bounded too (at least ROLLBACK_FLOOR_MS): after a call timeout or a lost session the
+        # rollback itself may fail or time out; the session is then dropped by the pool and
+        # the original error, an outage, is what the caller must see.
+        try:
+            tx.bound_call(floor_ms=ROLLBACK_FLOOR_MS)
+            tx.conn.rollback()
+        except Exception:
+            if not self.is_unavailable(exc):
+                raise
+
+    def limit_connection_wait(self, ms: int) -> None:
+        # The pool's wait for a free connection (POOL_GETMODE_TIMEDWAIT, ms), for every caller
+        # in this process: in the inbound service no request (webhook or API) waits longer
+        # than the webhook wait for a connection that threads stuck on a hung database hold.
+        with self._acquire_lock:
+            self._pool_wait_ms = min(self._pool_wait_ms, int(ms))
+            self.pool.wait_timeout = self._pool_wait_ms
 
     def _named_error(self, exc: BaseException) -> errors.SmsError | None:
         """The named error for a value the database refused as not fitting its column:
@@ -391,6 +475,7 @@ class OracleDialect(Dialect):
     def insert_returning_id(self, tx: Tx, sql: str, params: Params) -> int:
         assert isinstance(tx, OracleTx)
         new_id = tx.cursor.var(self._oracledb.DB_TYPE_NUMBER)
+        tx.bound_call()
         _national_sizes(tx.cursor, params, tx.nvarchar)
         tx.cursor.execute(
             sql.rstrip() + " RETURNING id INTO :new_id", {**_bind(params), "new_id": new_id}
@@ -486,8 +571,11 @@ class OracleDialect(Dialect):
         # of DPY-4xxx are bugs or bad data (4004 invalid number, 4008 no such bind), like
         # constraint and PL/SQL errors: never spooled, never reported as an outage.
         oracledb = self._oracledb
-        if isinstance(exc, oracledb.OperationalError | oracledb.InterfaceError | OSError):
-            return True
+        if isinstance(
+            exc,
+            oracledb.OperationalError | oracledb.InterfaceError | OSError | DatabaseWaitExceeded,
+        ):
+            return True  # DatabaseWaitExceeded: the webhook's bounded wait was used up
         if not isinstance(exc, oracledb.DatabaseError) or not exc.args:
             return False
         error = exc.args[0]
@@ -526,6 +614,12 @@ _OUTAGE_CODES = frozenset(
         "DPY-4005",
         "DPY-4011",
         "DPY-4024",
+        # Thick mode's: call timeout (DPI-1067, ORA-03156), no pooled session in time
+        # (ORA-24457, ORA-24459).
+        "DPI-1067",
+        "ORA-03156",
+        "ORA-24457",
+        "ORA-24459",
         "ORA-00028",
         "ORA-01012",
         "ORA-01033",

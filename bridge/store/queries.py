@@ -22,10 +22,10 @@ LIST_SENDERS = "SELECT * FROM sms_senders ORDER BY code"
 INSERT_SENDER = """
 INSERT INTO sms_senders (code, description, from_number, messaging_service_sid, mps,
                          quiet_start, quiet_end, default_time_zone, help_text, active,
-                         tokens, tokens_at, created_at)
+                         validity_seconds, tokens, tokens_at, created_at)
 VALUES (:code, :description, :from_number, :messaging_service_sid, :mps,
         :quiet_start, :quiet_end, :default_time_zone, :help_text, :active,
-        0, NULL, :now)
+        :validity_seconds, 0, NULL, :now)
 """
 
 UPDATE_SENDER = """
@@ -33,7 +33,8 @@ UPDATE sms_senders
    SET description = :description, from_number = :from_number,
        messaging_service_sid = :messaging_service_sid, mps = :mps,
        quiet_start = :quiet_start, quiet_end = :quiet_end,
-       default_time_zone = :default_time_zone, help_text = :help_text, active = :active
+       default_time_zone = :default_time_zone, help_text = :help_text, active = :active,
+       validity_seconds = :validity_seconds
  WHERE code = :code
 """
 

@@ -35,6 +35,8 @@ def sender_from_row(row: Row) -> Sender:
     row = dict(row)
     row["active"] = row.get("active") == "Y"
     row["mps"] = float(row["mps"])
+    if row.get("validity_seconds") is not None:
+        row["validity_seconds"] = int(row["validity_seconds"])
     return build(Sender, row)
 
 

@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS sms_senders (
     default_time_zone      TEXT NOT NULL DEFAULT 'UTC',
     help_text              TEXT,
     active                 TEXT NOT NULL DEFAULT 'Y' CHECK (active IN ('Y', 'N')),
+    validity_seconds       INTEGER CHECK (validity_seconds BETWEEN 1 AND 36000),
     tokens                 REAL NOT NULL DEFAULT 0,
     tokens_at              TEXT,
     created_at             TEXT NOT NULL,
@@ -78,6 +79,7 @@ CREATE INDEX IF NOT EXISTS sms_outbound_recipient_ix
 CREATE INDEX IF NOT EXISTS sms_outbound_to_ix ON sms_outbound (to_number, created_at);
 CREATE INDEX IF NOT EXISTS sms_outbound_reply_code_ix ON sms_outbound (reply_code);
 CREATE INDEX IF NOT EXISTS sms_outbound_created_ix ON sms_outbound (created_at);
+CREATE INDEX IF NOT EXISTS sms_outbound_creator_ix ON sms_outbound (created_by, id);
 
 CREATE TABLE IF NOT EXISTS sms_events (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,

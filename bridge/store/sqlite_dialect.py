@@ -20,7 +20,16 @@ from bridge import errors
 from bridge.domain import enqueue_rules
 from bridge.domain.models import EnqueueRequest, InstallReport, Sender
 from bridge.store import queries
-from bridge.store.dialect import TIMESTAMP_COLUMNS, Dialect, Params, Row, Tx, require_utc
+from bridge.store.dialect import (
+    TIMESTAMP_COLUMNS,
+    DatabaseWaitExceeded,
+    Dialect,
+    Params,
+    Row,
+    Tx,
+    require_utc,
+    wait_budget_ms,
+)
 
 SCHEMA_VERSION = 1
 SCHEMA_DESCRIPTION = "initial schema: queue, events, inbound, opt-outs, keywords, API keys"
@@ -144,13 +153,22 @@ class SQLiteDialect(Dialect):
     @contextmanager
     def transaction(self, action: str, *, write: bool = True) -> Iterator[Tx]:
         conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        # Inside a bounded wait (a webhook's): wait for the write lock only what is left of it.
+        # The connection is this thread's, so the pragma never shortens another's wait.
+        budget = wait_budget_ms()
+        if budget is not None:
+            conn.execute(f"PRAGMA busy_timeout = {min(budget, int(self.busy_timeout_ms))}")
         try:
-            yield SQLiteTx(conn)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield SQLiteTx(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            if budget is not None:
+                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
 
     def close(self) -> None:
         with self._lock:
@@ -162,7 +180,14 @@ class SQLiteDialect(Dialect):
     # Columns added since the first schema, nullable without a default: an older database gets
     # them by ALTER before the script (whose indexes may name them) runs. Changed columns still
     # need a hand-made migration (docs/operations.md).
-    ADDED_COLUMNS = (("sms_events", "callback_key", "TEXT"),)
+    ADDED_COLUMNS = (
+        ("sms_events", "callback_key", "TEXT"),
+        (
+            "sms_senders",
+            "validity_seconds",
+            "INTEGER CHECK (validity_seconds BETWEEN 1 AND 36000)",
+        ),
+    )
 
     @staticmethod
     def _add_missing_columns(conn: sqlite3.Connection, report: InstallReport) -> None:
@@ -339,8 +364,10 @@ class SQLiteDialect(Dialect):
         return isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc)
 
     def is_unavailable(self, exc: BaseException) -> bool:
-        if isinstance(exc, errors.SchemaMissingError):
-            return True  # the file is gone (an unmounted volume?): spool, lose nothing
+        if isinstance(exc, errors.SchemaMissingError | DatabaseWaitExceeded):
+            # The file is gone (an unmounted volume?), or the webhook's wait is used up:
+            # spool, lose nothing.
+            return True
         # OperationalError: locked past busy_timeout, cannot open, disk I/O, read-only file;
         # DatabaseError itself: a corrupt or foreign file; OSError: the database's directory
         # cannot be created. Integrity, programming and data errors (a value the schema does

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,11 @@ from bridge.domain.models import (
 )
 from bridge.domain.statuses import Status
 from bridge.store import queries
+from bridge.store.console_store import ConsoleStoreMixin
 from bridge.store.contacts import ContactStoreMixin
 from bridge.store.dialect import Row
 from bridge.store.inbound_store import InboundStoreMixin
+from bridge.store.metrics_store import MetricsStoreMixin
 from bridge.store.outcomes import OutcomeStoreMixin
 from bridge.store.rows import build, event_from_row, message_from_row, sender_from_row
 from bridge.store.send_gate import SendGateStoreMixin
@@ -44,8 +47,25 @@ from bridge.store.token_bucket import TokenBucket
 
 MAX_PAGE = 500
 
+# GET /health's write probe (Store.probe_write): a column set to its own value, rolled back.
+PROBE_WRITE_SQL = (
+    "UPDATE sms_schema_version SET description = description"
+    " WHERE version = (SELECT MAX(version) FROM sms_schema_version)"
+)
 
-class Store(OutcomeStoreMixin, SendGateStoreMixin, InboundStoreMixin, ContactStoreMixin):
+
+class _ProbeRolledBack(Exception):
+    """Raised inside the probe's transaction so that the dialect rolls it back."""
+
+
+class Store(
+    OutcomeStoreMixin,
+    SendGateStoreMixin,
+    InboundStoreMixin,
+    ContactStoreMixin,
+    ConsoleStoreMixin,
+    MetricsStoreMixin,
+):
     @property
     def engine(self) -> str:
         return self.dialect.name
@@ -63,6 +83,24 @@ class Store(OutcomeStoreMixin, SendGateStoreMixin, InboundStoreMixin, ContactSto
     def schema_version(self) -> int:
         with self.dialect.transaction("check", write=False) as tx:
             return int(tx.scalar(queries.SCHEMA_VERSION) or 0)
+
+    def probe_write(self) -> None:
+        """Take the write path and change nothing: ``GET /health``'s write check.
+
+        A write transaction (SQLite: ``BEGIN IMMEDIATE``, the file's write lock) with an update
+        that sets a column of the schema-version row to its own value, then rolled back, never
+        committed: the lock, undo and redo (Oracle), or a read-only file (SQLite), fail here as
+        they would for a webhook, and nothing is left behind. Raises what the write raised."""
+        try:
+            with self.dialect.transaction("health") as tx:
+                tx.execute(PROBE_WRITE_SQL)
+                raise _ProbeRolledBack
+        except _ProbeRolledBack:
+            return
+
+    def bounded_wait(self, ms: int) -> AbstractContextManager[None]:
+        """Every database wait inside the block bounded to ``ms`` in total (``Dialect``)."""
+        return self.dialect.bounded_wait(ms)
 
     @property
     def location(self) -> str:
@@ -125,14 +163,22 @@ class Store(OutcomeStoreMixin, SendGateStoreMixin, InboundStoreMixin, ContactSto
             return self.dialect.enqueue(tx, request, now)
 
     def cancel(
-        self, message_id: int, now: datetime, reason: str | None = None, *, source: str = "api"
+        self,
+        message_id: int,
+        now: datetime,
+        reason: str | None = None,
+        *,
+        source: str = "api",
+        created_by: str | None = None,
     ) -> Message:
+        """Cancel a QUEUED message. With ``created_by``, only a message it queued: another's
+        is not_found, as if it did not exist (the REST API's keys without admin)."""
         # Free text the caller gives for the record: cut to the column, as sms_api.cancel does
         # (substr), never splitting a character.
         reason = column_sizes.fit("sms_outbound", "status_reason", reason)
         with self.dialect.transaction("cancel") as tx:
             row = tx.row(queries.GET_MESSAGE, {"id": message_id})
-            if row is None:
+            if row is None or (created_by is not None and row["created_by"] != created_by):
                 raise errors.NotFoundError(message_id)
             if tx.execute(queries.CANCEL, {"id": message_id, "reason": reason, "now": now}) == 0:
                 raise errors.NotCancelableError(message_id, row["status"])
@@ -141,9 +187,14 @@ class Store(OutcomeStoreMixin, SendGateStoreMixin, InboundStoreMixin, ContactSto
         assert updated is not None
         return message_from_row(updated)
 
-    def get(self, message_id: int) -> Message | None:
+    def get(self, message_id: int, *, created_by: str | None = None) -> Message | None:
+        """The message; with ``created_by``, only if it queued it (else None)."""
+        sql, params = queries.GET_MESSAGE, dict[str, Any](id=message_id)
+        if created_by is not None:
+            sql += " AND created_by = :created_by"
+            params["created_by"] = created_by
         with self.dialect.transaction("get", write=False) as tx:
-            row = tx.row(queries.GET_MESSAGE, {"id": message_id})
+            row = tx.row(sql, params)
         return None if row is None else message_from_row(row)
 
     def get_by_sid(self, provider_sid: str) -> Message | None:
@@ -266,11 +317,15 @@ class Store(OutcomeStoreMixin, SendGateStoreMixin, InboundStoreMixin, ContactSto
         with self.dialect.transaction("digest", write=False) as tx:
             return tx.rows(queries.REPLIES_FOR_DIGEST, {"since": since, "until": until})
 
-    def counts(self) -> list[StatusCount]:
+    def counts(self, *, created_by: str | None = None) -> list[StatusCount]:
+        """Messages by sender and status; with ``created_by``, only those it queued."""
+        sql, params = queries.COUNTS_BY_STATUS_AND_SENDER, dict[str, Any]()
+        if created_by is not None:
+            sql, params = _COUNTS_BY_CREATOR, {"created_by": created_by}
         with self.dialect.transaction("report", write=False) as tx:
             return [
                 StatusCount(str(r["sender_code"]), str(r["status"]), int(r["n"]))
-                for r in tx.rows(queries.COUNTS_BY_STATUS_AND_SENDER)
+                for r in tx.rows(sql, params)
             ]
 
     # -- jobs that run once for all workers ----------------------------------------------
@@ -351,10 +406,31 @@ class Store(OutcomeStoreMixin, SendGateStoreMixin, InboundStoreMixin, ContactSto
         return bool(latest["state"] == "OPTED_OUT")
 
 
+# COUNTS_BY_STATUS_AND_SENDER of one creator (GET /stats for a key without admin).
+_COUNTS_BY_CREATOR = """
+SELECT sender_code, status, COUNT(*) AS n
+  FROM sms_outbound
+ WHERE created_by = :created_by
+ GROUP BY sender_code, status
+ ORDER BY sender_code, status
+"""
+
+_FILTER_COLUMNS = (
+    "recipient_type",
+    "recipient_id",
+    "status",
+    "sender_code",
+    "reference",
+    "created_by",
+    "source_system",
+    "correlation_key",
+)
+
+
 def _where(filters: MessageFilter) -> tuple[str, dict[str, Any]]:
     clauses: list[str] = []
     params: dict[str, Any] = {}
-    for column in ("recipient_type", "recipient_id", "status", "sender_code", "reference"):
+    for column in _FILTER_COLUMNS:
         value = getattr(filters, column)
         if value is not None:
             clauses.append(f"{column} = :{column}")

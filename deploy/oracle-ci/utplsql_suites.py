@@ -27,6 +27,8 @@ SUITES = (
     "test_sms_api.pkb",
     "test_hr_cert_sms.pks",
     "test_hr_cert_sms.pkb",
+    "test_hr_cert_cp.pks",
+    "test_hr_cert_cp.pkb",
 )
 SUITE_PATH = "sms_bridge"
 # utPLSQL's closing line, e.g. "35 tests, 0 failed, 0 errored, 1 disabled, 0 warning(s)".

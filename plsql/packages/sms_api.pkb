@@ -23,7 +23,8 @@ as
         p_expires_at       in timestamp,
         p_source_system    in varchar2,
         p_correlation_key  in varchar2,
-        p_reply_code       in varchar2
+        p_reply_code       in varchar2,
+        p_created_by       in varchar2
     )
     is
     begin
@@ -47,6 +48,13 @@ as
         if (p_source_system is null and p_correlation_key is not null)
            or (p_source_system is not null and p_correlation_key is null) then
             sms_err.raise_error(sms_err.c_correlation_incomplete);
+        end if;
+        -- 'api:...' is the REST API's namespace (bridge/apikeys.py): the bridge queues there for
+        -- an API key with created_by equal to it; any other caller is refused, so an ERP source
+        -- system and an API key of the same name never share correlation keys.
+        if lower(substr(p_source_system, 1, 4)) = 'api:'
+           and (p_created_by is null or p_created_by <> p_source_system) then
+            sms_err.raise_error(sms_err.c_reserved_source_system, p_source_system);
         end if;
         -- As the inbound service finds codes in replies (bridge/threading_match.py): a code
         -- it could never find would silently never match by reference.
@@ -202,7 +210,7 @@ as
             p_send_after => sys_extract_utc(p_send_after),
             p_expires_at => sys_extract_utc(p_expires_at),
             p_source_system => p_source_system, p_correlation_key => p_correlation_key,
-            p_reply_code => p_reply_code);
+            p_reply_code => p_reply_code, p_created_by => p_created_by);
         return queue(
             p_sender_code => p_sender_code,
             p_recipient_type => p_recipient_type, p_recipient_id => p_recipient_id,
@@ -241,7 +249,7 @@ as
             p_send_after => sys_extract_utc(p_send_after),
             p_expires_at => sys_extract_utc(p_expires_at),
             p_source_system => p_source_system, p_correlation_key => p_correlation_key,
-            p_reply_code => p_reply_code);
+            p_reply_code => p_reply_code, p_created_by => p_created_by);
         return queue(
             p_sender_code => p_sender_code,
             p_recipient_type => null, p_recipient_id => null,

@@ -20,10 +20,12 @@ as
     -- TIMESTAMP or DATE without a zone is read in the session's time zone (Oracle's implicit
     -- conversion), so prefer values with a zone.
     --
-    -- Errors (named in sms_err, numbers -20001 .. -20013), checked in this order:
+    -- Errors (named in sms_err, numbers -20001 .. -20016), checked in this order:
     --   1. arguments alone: recipient_count, bad_number (enqueue_number), empty_body (null or
     --      only white space), body_too_long (more than 1600 characters, counted as SMS
-    --      counts them: UTF-16 units, an emoji is two), bad_priority, bad_window, correlation_incomplete, bad_reply_code (not 2-16 letters,
+    --      counts them: UTF-16 units, an emoji is two), bad_priority, bad_window, correlation_incomplete,
+    --      reserved_source_system (p_source_system starting 'api:', in any case: the REST
+    --      API's namespace, only with p_created_by equal to it), bad_reply_code (not 2-16 letters,
     --      digits or inner hyphens with a digit: replies could never quote it);
     --   2. idempotency: when (p_source_system, p_correlation_key) already names a row, its id is
     --      returned and nothing else is checked or written, so a retried call gets the same

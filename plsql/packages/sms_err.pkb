@@ -19,6 +19,7 @@ as
             when c_bad_reply_code         then m_bad_reply_code
             when c_value_too_long         then m_value_too_long
             when c_missing_value          then m_missing_value
+            when c_reserved_source_system then m_reserved_source_system
         end;
     end message_of;
 

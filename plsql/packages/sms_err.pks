@@ -98,6 +98,14 @@ as
     pragma exception_init(e_missing_value, -20015);
     m_missing_value           constant varchar2(200) := '%s must not be empty';
 
+    -- 'api:...' source systems are the REST API's (its keys' correlation keys): sms_api.enqueue
+    -- accepts one only with p_created_by equal to it, as the bridge queues for an API key.
+    c_reserved_source_system  constant pls_integer := -20016;
+    e_reserved_source_system  exception;
+    pragma exception_init(e_reserved_source_system, -20016);
+    m_reserved_source_system  constant varchar2(200) :=
+        'source system %s is reserved for the REST API (api:...): use another source system';
+
     -- The message template of an error number above; null for any other number.
     function message_of(p_number in pls_integer) return varchar2;
 

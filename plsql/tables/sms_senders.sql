@@ -15,12 +15,16 @@ create table sms_senders (
     -- Sent as an SMS reply to HELP, so it may hold any character.
     help_text              nvarchar2(2000),
     active                 varchar2(1)     default 'Y' not null,
+    -- Twilio's ValidityPeriod (seconds a message may wait in Twilio's queue) for this sender's
+    -- messages; a message's own expires_at shortens it. Null: Twilio's default, 36,000.
+    validity_seconds       number(5),
     tokens                 number          default 0 not null,
     tokens_at              timestamp(6),
     created_at             timestamp(6)    not null,
     constraint sms_senders_pk primary key (code),
     constraint sms_senders_mps_ck check (mps > 0),
     constraint sms_senders_active_ck check (active in ('Y', 'N')),
+    constraint sms_senders_validity_ck check (validity_seconds between 1 and 36000),
     constraint sms_senders_from_ck
         check (from_number is not null or messaging_service_sid is not null)
 );

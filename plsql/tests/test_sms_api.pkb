@@ -288,6 +288,30 @@ as
             p_correlation_key => 'k-1');
     end correlation_incomplete;
 
+    procedure reserved_source_system
+    is
+        l_id number;
+    begin
+        l_id := sms_api.enqueue(
+            p_sender_code => c_sender, p_body => 'x',
+            p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+            p_source_system => 'API:HR_CERT', p_correlation_key => 'k-1');
+    end reserved_source_system;
+
+    procedure api_namespace_as_the_key
+    is
+        l_id      number;
+        l_source  sms_outbound.source_system%type;
+    begin
+        l_id := sms_api.enqueue(
+            p_sender_code => c_sender, p_body => 'x',
+            p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+            p_source_system => 'api:HR_CERT', p_correlation_key => 'k-1',
+            p_created_by => 'api:HR_CERT');
+        select source_system into l_source from sms_outbound where id = l_id;
+        ut.expect(l_source).to_equal('api:HR_CERT');
+    end api_namespace_as_the_key;
+
     procedure bad_reply_code
     is
         l_id number;

@@ -88,6 +88,13 @@ as
     --%throws(sms_err.e_correlation_incomplete)
     procedure correlation_incomplete;
 
+    --%test(an ERP source system in the REST API's namespace (api:...): reserved_source_system)
+    --%throws(sms_err.e_reserved_source_system)
+    procedure reserved_source_system;
+
+    --%test(the REST API's own namespace, with created_by equal to it, is accepted)
+    procedure api_namespace_as_the_key;
+
     --%test(a reply code replies could never quote (no digit): bad_reply_code)
     --%throws(sms_err.e_bad_reply_code)
     procedure bad_reply_code;

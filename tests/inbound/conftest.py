@@ -62,11 +62,8 @@ def make_settings(
 
 
 def seed_people(store: Store) -> None:
-    """Employees (the demo view) plus Fineract-style CLIENT and STAFF rows.
-
-    The shipped demo view maps EMPLOYEE only; a site maps its own types in sms_recipients_v,
-    so the tests replace the view the way a site would.
-    """
+    """Employees, and Fineract's CLIENT and STAFF, in the demo tables behind the shipped
+    default view (plsql/demo/sms_recipients_v.sql): no view of the tests' own."""
     with store.dialect.transaction("seed") as tx:
         for emp_id, name, mobile in ((1001, "Alice", ALICE), (1002, "Bob", BOB)):
             tx.execute(
@@ -74,21 +71,14 @@ def seed_people(store: Store) -> None:
                 " email) VALUES (:id, :name, :mobile, 'America/Los_Angeles', NULL)",
                 {"id": emp_id, "name": name, "mobile": mobile},
             )
-    conn = store.dialect._connection()  # type: ignore[attr-defined]
-    conn.executescript(
-        """
-        CREATE TABLE IF NOT EXISTS test_parties (kind TEXT, id TEXT, name TEXT, mobile TEXT);
-        INSERT INTO test_parties VALUES ('CLIENT', '7', 'Client Seven', '+14155550107'),
-                                        ('STAFF', '7', 'Staff Seven', '+14155550117');
-        DROP VIEW sms_recipients_v;
-        CREATE VIEW sms_recipients_v AS
-        SELECT 'EMPLOYEE' AS recipient_type, CAST(employee_id AS TEXT) AS recipient_id,
-               full_name AS display_name, mobile_number, time_zone, NULL AS manager_email
-          FROM hr_demo_employees
-        UNION ALL
-        SELECT kind, id, name, mobile, NULL, NULL FROM test_parties;
-        """
-    )
+        tx.execute(
+            "INSERT INTO fin_demo_staff (staff_id, display_name, mobile_number)"
+            " VALUES (7, 'Staff Seven', '+14155550117')"
+        )
+        tx.execute(
+            "INSERT INTO fin_demo_clients (client_id, display_name, mobile_number)"
+            " VALUES (7, 'Client Seven', '+14155550107')"
+        )
 
 
 @pytest.fixture
@@ -129,6 +119,7 @@ def sent_message(
     number: str = ALICE,
     reply_code: str | None = None,
     ago: timedelta = timedelta(hours=1),
+    created_by: str | None = None,
 ) -> int:
     """A message queued, claimed and accepted by Twilio ``ago`` before ``now`` (the real path)."""
     at = now - ago
@@ -139,6 +130,7 @@ def sent_message(
             recipient_type="EMPLOYEE",
             recipient_id=employee,
             reply_code=reply_code,
+            created_by=created_by,  # "api:<key name>": that key's message
         ),
         at,
     )

@@ -317,18 +317,18 @@ def test_paging_is_ords_style(client: falcon.testing.TestClient, keys: dict[str,
         ]
         for i in range(5)
     ]
-    page = client.simulate_get("/sms", params={"limit": 2}, headers=bearer(keys["read"])).json
+    page = client.simulate_get("/sms", params={"limit": 2}, headers=bearer(keys["send"])).json
     assert [m["id"] for m in page["items"]] == ids[::-1][:2]
     assert (page["hasMore"], page["limit"], page["offset"], page["count"]) == (True, 2, 0, 2)
     links = {link["rel"]: link["href"] for link in page["links"]}
     assert links["self"] == f"{PUBLIC_URL}/sms?limit=2&offset=0"
     assert links["next"] == f"{PUBLIC_URL}/sms?limit=2&offset=2"
     last = client.simulate_get(
-        "/sms", params={"limit": 2, "offset": 4}, headers=bearer(keys["read"])
+        "/sms", params={"limit": 2, "offset": 4}, headers=bearer(keys["send"])
     ).json
     assert [m["id"] for m in last["items"]] == [ids[0]] and last["hasMore"] is False
     assert "next" not in {link["rel"] for link in last["links"]}
-    bad = client.simulate_get("/sms", params={"limit": 0}, headers=bearer(keys["read"]))
+    bad = client.simulate_get("/sms", params={"limit": 0}, headers=bearer(keys["send"]))
     assert (bad.status_code, bad.json["field"]) == (400, "limit")
 
 
@@ -349,7 +349,7 @@ def test_filters(
     client.simulate_post(f"/sms/{emp_msg}/cancel", headers=bearer(keys["send"]))
 
     def ids(**params: Any) -> list[int]:
-        result = client.simulate_get("/sms", params=params, headers=bearer(keys["read"]))
+        result = client.simulate_get("/sms", params=params, headers=bearer(keys["send"]))
         assert result.status_code == 200, result.text
         return [m["id"] for m in result.json["items"]]
 
@@ -363,20 +363,20 @@ def test_filters(
     later = (now + timedelta(seconds=1)).isoformat()
     assert ids(createdTo=later) == [emp_msg, staff_msg, client_msg]
     assert ids(createdFrom=later) == []
-    bad = client.simulate_get("/sms", params={"status": "LOST"}, headers=bearer(keys["read"]))
+    bad = client.simulate_get("/sms", params={"status": "LOST"}, headers=bearer(keys["send"]))
     assert (bad.status_code, bad.json["field"]) == (400, "status")
 
 
 def test_message_detail_has_events_and_replies(
     client: falcon.testing.TestClient, store: Store, now: datetime, keys: dict[str, str]
 ) -> None:
-    message_id = sent_message(store, now)
+    message_id = sent_message(store, now, created_by="api:dashboard")
     post_signed(client, "/twilio/inbound", inbound_form("DONE"))
     detail = client.simulate_get(f"/sms/{message_id}", headers=bearer(keys["read"])).json
     assert [e["status"] for e in detail["events"]] == ["QUEUED", "SENDING", "SUBMITTED"]
     assert [(r["body"], r["matchMethod"]) for r in detail["replies"]] == [("DONE", "LATEST")]
     assert detail["to"] == "+1415*****01" and detail["replies"][0]["from"] == "+1415*****01"
-    raw = client.simulate_get(f"/sms/{message_id}", headers=bearer(keys["raw"])).json
+    raw = client.simulate_get(f"/sms/{message_id}", headers=bearer(keys["admin"])).json
     assert raw["to"] == ALICE and raw["replies"][0]["from"] == ALICE
     missing = client.simulate_get("/sms/999999", headers=bearer(keys["read"]))
     assert (missing.status_code, missing.json["error"]) == (404, "not_found")
@@ -389,10 +389,13 @@ def test_cancel(
         "id"
     ]
     result = client.simulate_post(f"/sms/{queued}/cancel", headers=bearer(keys["send"]))
-    assert (result.status_code, result.json) == (200, {"id": queued, "status": "CANCELED"})
+    assert (result.status_code, result.json) == (
+        200,
+        {"id": queued, "status": "CANCELED", "fineractStatus": "declined"},
+    )
     again = client.simulate_post(f"/sms/{queued}/cancel", headers=bearer(keys["send"]))
     assert (again.status_code, again.json["error"]) == (409, "not_cancelable")
-    sent = sent_message(store, now)
+    sent = sent_message(store, now, created_by="api:fineract")
     assert (
         client.simulate_post(f"/sms/{sent}/cancel", headers=bearer(keys["send"])).status_code == 409
     )
@@ -408,7 +411,10 @@ def test_cancel(
 # -- /inbound, /stats, /health, /openapi.json ----------------------------------------------
 
 
-def test_inbound_collection(client: falcon.testing.TestClient, keys: dict[str, str]) -> None:
+def test_inbound_collection(
+    client: falcon.testing.TestClient, store: Store, now: datetime, keys: dict[str, str]
+) -> None:
+    sent_message(store, now, created_by="api:dashboard")  # the replies answer its message
     for body in ("hello", "STOP", "thanks"):
         post_signed(client, "/twilio/inbound", inbound_form(body))
     page = client.simulate_get("/inbound", params={"limit": 2}, headers=bearer(keys["read"])).json
@@ -423,7 +429,7 @@ def test_inbound_collection(client: falcon.testing.TestClient, keys: dict[str, s
 def test_stats(client: falcon.testing.TestClient, keys: dict[str, str]) -> None:
     for sender in ("HR", "HR", "IT"):
         post_sms(client, keys["send"], {"clientId": 7, "message": "a", "sender": sender})
-    stats = client.simulate_get("/stats", headers=bearer(keys["read"])).json
+    stats = client.simulate_get("/stats", headers=bearer(keys["send"])).json
     assert stats["total"] == 3 and stats["byStatus"] == {"QUEUED": 3}
     assert stats["bySender"] == {"HR": 2, "IT": 1}
 
@@ -517,7 +523,7 @@ def test_numbers_quoted_in_provider_texts_are_masked_without_raw_numbers(
     from bridge.domain.statuses import Status
 
     quoted = f"The 'To' phone number: {ALICE}, is not currently reachable"
-    message_id = sent_message(store, now)
+    message_id = sent_message(store, now, created_by="api:dashboard")
     store.record_status(
         now, Status.UNDELIVERED, source="callback", message_id=message_id,
         error_code=30003, error_message=quoted, detail=quoted,
@@ -529,5 +535,5 @@ def test_numbers_quoted_in_provider_texts_are_masked_without_raw_numbers(
     listed = client.simulate_get("/sms", headers=bearer(keys["read"])).json["items"][0]
     assert listed["errorMessage"] == masked
     assert ALICE not in str(detail) and ALICE not in str(listed)
-    raw = client.simulate_get(f"/sms/{message_id}", headers=bearer(keys["raw"])).json
+    raw = client.simulate_get(f"/sms/{message_id}", headers=bearer(keys["admin"])).json
     assert (raw["errorMessage"], raw["events"][-1]["detail"]) == (quoted, quoted)

@@ -345,6 +345,7 @@ def test_api_auth_paging_filters_and_fineract_ids(service: Service) -> None:
     now = datetime.now(UTC)
     send = api_key(service.store, now, "e2e-send", Scope.SEND, Scope.READ)
     read = api_key(service.store, now, "e2e-read", Scope.READ)
+    admin = api_key(service.store, now, "e2e-admin", Scope.ADMIN)
     sms = f"{service.url}/sms"
     assert service.http.get(sms, timeout=5).status_code == 401
     body = {"clientId": 7, "message": "Loan due", "sender": "HR"}
@@ -364,16 +365,20 @@ def test_api_auth_paging_filters_and_fineract_ids(service: Service) -> None:
         timeout=5,
     ).json()["id"]
     page = service.http.get(
-        sms, params={"clientId": 7, "limit": 2}, headers=bearer(read), timeout=5
+        sms, params={"clientId": 7, "limit": 2}, headers=bearer(send), timeout=5
     ).json()
     assert [m["id"] for m in page["items"]] == [ids[2], ids[1]] and page["hasMore"] is True
     next_href = next(link["href"] for link in page["links"] if link["rel"] == "next")
-    rest = service.http.get(next_href, headers=bearer(read), timeout=5).json()
+    rest = service.http.get(next_href, headers=bearer(send), timeout=5).json()
     assert [m["id"] for m in rest["items"]] == [ids[0]] and rest["hasMore"] is False
     staff_page = service.http.get(
-        sms, params={"staffId": 7}, headers=bearer(read), timeout=5
+        sms, params={"staffId": 7}, headers=bearer(send), timeout=5
     ).json()
     assert [m["id"] for m in staff_page["items"]] == [staff]
+    # Another key sees none of them; an admin key sees them all.
+    assert service.http.get(sms, headers=bearer(read), timeout=5).json()["items"] == []
+    every = service.http.get(sms, headers=bearer(admin), timeout=5).json()["items"]
+    assert {staff, *ids} <= {m["id"] for m in every}
 
 
 def test_access_log_keeps_the_path_but_never_the_query(service: Service, tmp_path: Path) -> None:

@@ -155,6 +155,7 @@ def test_a_real_shaped_form_with_every_checked_field_is_accepted(
         *[("MessageSid", msid), ("SmsSid", msid), ("MessageStatus", "undelivered")],
         *[("SmsStatus", "undelivered"), ("ErrorCode", "30003"), ("RawDlrDoneDate", "3001011200")],
         *[("From", ""), ("To", "+14155550101")],  # From blank: a Messaging Service's early one
+        ("AccountSid", "AC" + "0" * 32),
     ]
     assert (
         post_signed(client, "/twilio/status", status, query=f"id={message_id}").status_code == 200

@@ -68,6 +68,8 @@ def test_order() -> None:
         "demo/hr/hr_cert_sms.pks",
         "demo/hr/hr_cert_sms.pkb",
         "demo/hr/hr_keywords.sql",
+        "demo/hr/hr_cert_cp.pks",
+        "demo/hr/hr_cert_cp.pkb",
     ]
     # Parents before children: foreign keys reference tables created earlier.
     assert _position("tables/sms_senders.sql") < _position("tables/sms_outbound.sql")

@@ -74,7 +74,7 @@ def test_every_column_of_the_default_view_has_one_character_set_in_all_branches(
         query = query.this
     assert isinstance(query, exp.Select)
     branches.insert(0, query)
-    assert len(branches) == 2  # the demo employees and sms_contacts
+    assert len(branches) == 4  # the demo employees, Fineract clients and staff, sms_contacts
     types = [_branch_types(b, columns) for b in branches]
     assert len({len(t) for t in types}) == 1
     for position, kinds in enumerate(zip(*types, strict=True), start=1):

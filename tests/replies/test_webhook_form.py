@@ -57,7 +57,8 @@ def test_replay_rejects_entries_twilio_would_not_send_and_applies_the_rest(
     spool.append("inbound", good, now)
     spool.append("inbound", reply(MessageSid=good["MessageSid"][0] + "NumMedia0"), now)
     spool.append("inbound", reply(AccountSid=OTHER_ACCOUNT), now)
-    spool.append("status", {"MessageSid": [new_sid()], "MessageStatus": ["bogus"]}, now)
+    status = {"MessageSid": [new_sid()], "MessageStatus": ["bogus"], "AccountSid": [ACCOUNT_SID]}
+    spool.append("status", status, now)
     report = replay_spool(store, settings.inbound, account_sid=ACCOUNT_SID)
     assert (report.applied, report.rejected, report.remaining) == (1, 3, 0)
     assert count(store, "sms_inbound") == 1 and store.get_inbound(good["MessageSid"][0])

@@ -45,6 +45,8 @@ TABLES_CHILD_FIRST = [
     "sms_contacts",
     "sms_job_runs",
     "hr_demo_employees",
+    "fin_demo_clients",
+    "fin_demo_staff",
 ]
 
 
