@@ -23,10 +23,16 @@ $(STAMP): pyproject.toml
 demo: venv
 	@$(BIN)/python -m bridge.demo
 
+# Debian packages the tests drive: chromium + chromium-driver (the console's browser tests) and
+# prometheus (its promtool checks the alert rules). Installed once, when missing.
+DEBIAN_TEST_PACKAGES := chromium chromium-driver prometheus
+
 test: venv
-	@if ! { command -v chromium && command -v chromedriver; } > /dev/null 2>&1; then \
-		echo "== installing chromium for the browser tests (first run: about a minute)"; \
-		{ apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver; } \
+	@if ! { command -v chromium && command -v chromedriver && command -v promtool; } \
+			> /dev/null 2>&1; then \
+		echo "== installing $(DEBIAN_TEST_PACKAGES) for the browser and alert-rule tests" \
+			"(first run: a minute or two)"; \
+		{ apt-get update && apt-get install -y --no-install-recommends $(DEBIAN_TEST_PACKAGES); } \
 			> $(VENV)/apt.log 2>&1 \
 			|| { tail -n 30 $(VENV)/apt.log; echo "apt-get failed: see $(VENV)/apt.log"; exit 1; }; \
 	fi

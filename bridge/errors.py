@@ -86,6 +86,11 @@ ERROR_SPECS: tuple[ErrorSpec, ...] = (
 SPECS_BY_NAME = {spec.name: spec for spec in ERROR_SPECS}
 
 
+class SendGateBusy(StoreError):
+    """Another worker held the identical-twin gate too long (Oracle: FOR UPDATE WAIT ran out):
+    this round's claims are given back without using an attempt, and claimed again later."""
+
+
 class SmsError(BridgeError):
     """A named error from the enqueue API; ``spec`` ties it to its PL/SQL twin."""
 

@@ -27,6 +27,7 @@ from inbound.console import add_console
 from inbound.http import ApiError, KnownQueryParameters, error_body, serialize_error
 from inbound.metrics import InboundMetrics
 from inbound.openapi import openapi_document
+from inbound.outage import OutageBreaker
 from inbound.signature import TwilioSignature
 from inbound.webhooks import InboundWebhook, StatusWebhook
 
@@ -85,8 +86,13 @@ def create_app(
     webhook_args = (store, inbound, spool, clock)
     # A form's AccountSid must be this bridge's account (empty in development: not checked).
     account = settings.twilio.account_sid
-    app.add_route("/twilio/inbound", InboundWebhook(*webhook_args, account_sid=account))
-    app.add_route("/twilio/status", StatusWebhook(*webhook_args, account_sid=account))
+    breaker = OutageBreaker()  # one per process: both webhooks learn of an outage together
+    app.add_route(
+        "/twilio/inbound", InboundWebhook(*webhook_args, account_sid=account, breaker=breaker)
+    )
+    app.add_route(
+        "/twilio/status", StatusWebhook(*webhook_args, account_sid=account, breaker=breaker)
+    )
     app.add_route("/sms", SmsCollection(store, base_url, inbound.max_body_bytes, clock))
     app.add_route("/sms/{message_id:int(min=1, max=999999999999999)}", SmsItem(store, base_url))
     app.add_route(

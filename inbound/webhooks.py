@@ -5,7 +5,8 @@ Both are thin: the signature middleware has verified and parsed the form, the wo
 shaped as Twilio's (:mod:`bridge.replies.webhook_form`: a valid signature does not prove where
 one field ends and the next begins). When the database is
 unreachable the webhook is spooled durably and acknowledged, because Twilio gives up on a
-webhook after a few failed attempts and the reply would be lost.
+webhook after a few failed attempts and the reply would be lost; while it keeps failing, the
+process's webhooks are spooled at once and one a second probes it (:mod:`inbound.outage`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from bridge.replies.processing import (
     IDEMPOTENCY_HEADER,
     BadWebhook,
     Form,
+    check_reply,
+    check_status,
     first,
     parse_row_id,
     receive_reply,
@@ -34,6 +37,7 @@ from bridge.replies.processing import (
 from bridge.replies.spool import Spool
 from bridge.store import Store
 from inbound.http import ApiError
+from inbound.outage import OutageBreaker
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,7 @@ def twiml(message: str | None = None) -> str:
 
 class _Webhook:
     twilio_signed = True
+    kind = ""  # the spool entry's kind: "inbound" or "status"
 
     def __init__(
         self,
@@ -59,6 +64,7 @@ class _Webhook:
         clock: Callable[[], datetime],
         *,
         account_sid: str = "",
+        breaker: OutageBreaker | None = None,
     ) -> None:
         self.store = store
         # [twilio] account_sid: a form's AccountSid must equal it (empty: not checked).
@@ -66,27 +72,58 @@ class _Webhook:
         self.settings = settings
         self.spool = spool
         self.clock = clock
+        # Shared by the process's webhooks (create_app passes one to both).
+        self.breaker = breaker or OutageBreaker()
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        # Bounded as a whole: whatever the database does (its write lock held for minutes, a
-        # hung Oracle, a full pool), this webhook waits for it at most webhook_db_wait_ms in
-        # total, then spools and is answered 200. The bound is this request's own (a context
-        # variable): concurrent webhooks under gunicorn's threads do not add up their waits.
-        with self.store.bounded_wait(self.settings.webhook_db_wait_ms):
-            self._post(req, resp)
+        form: Form = req.context.form
+        resp.content_type = TWIML_TYPE
+        try:
+            if not self.breaker.may_try():
+                # The database failed a moment ago: spool at once (checked first, as the
+                # database path would), and leave the probing to one request a second.
+                self.check(form)
+                self._spool(req, form, f"not tried: {self.breaker.reason}")
+                resp.text = self.spooled_answer(form)
+                return
+            # Bounded as a whole: whatever the database does (its write lock held for
+            # minutes, a hung Oracle, a full pool), this webhook waits for it at most
+            # webhook_db_wait_ms in total, then spools and is answered 200. The bound is this
+            # request's own (a context variable): concurrent webhooks do not add up waits.
+            with self.store.bounded_wait(self.settings.webhook_db_wait_ms):
+                resp.text = self.work(req, form)
+            self.breaker.succeeded()
+        except (BadWebhook, ColumnValueError) as exc:
+            # A form not shaped as Twilio's (bridge.replies.webhook_form), a field longer than
+            # its column or empty where one is required: refused, written nowhere, never
+            # spooled (replaying it would fail). Checked before the database is read.
+            raise ApiError(400, "bad_webhook", str(exc)) from None
+        except Exception as exc:
+            if not self.store.is_unavailable(exc):
+                raise
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            self.breaker.failed(reason)
+            self._spool(req, form, reason)
+            resp.text = self.spooled_answer(form)
 
-    def _post(self, req: falcon.Request, resp: falcon.Response) -> None:
+    def check(self, form: Form) -> None:
         raise NotImplementedError
 
-    def _spool(self, kind: str, req: falcon.Request, form: Form, exc: BaseException) -> None:
+    def work(self, req: falcon.Request, form: Form) -> str:
+        """Apply the webhook through the database; the TwiML answer."""
+        raise NotImplementedError
+
+    def spooled_answer(self, form: Form) -> str:
+        return twiml()
+
+    def _spool(self, req: falcon.Request, form: Form, reason: str) -> None:
         token = req.get_header(IDEMPOTENCY_HEADER)
         headers = {IDEMPOTENCY_HEADER: token} if token else None
-        entry = self.spool.append(kind, form, self.clock(), query=_query(req), headers=headers)
+        entry = self.spool.append(self.kind, form, self.clock(), query=_query(req), headers=headers)
         log.error(
-            "database unavailable (%s: %s): %s webhook %s from %s spooled as %s",
-            type(exc).__name__,
-            str(exc).splitlines()[0] if str(exc) else "",
-            kind,
+            "database unavailable (%s): %s webhook %s from %s spooled as %s",
+            reason,
+            self.kind,
             first(form, "MessageSid"),
             mask_number(first(form, "From")),
             entry.id,
@@ -96,62 +133,48 @@ class _Webhook:
 class InboundWebhook(_Webhook):
     """POST /twilio/inbound: a reply from a handset."""
 
-    def _post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        form: Form = req.context.form
-        resp.content_type = TWIML_TYPE
-        try:
-            outcome = receive_reply(
-                self.store,
-                form,
-                self.clock(),
-                thread_window_hours=self.settings.thread_window_hours,
-                account_sid=self.account_sid,
-            )
-        except (BadWebhook, ColumnValueError) as exc:
-            # A form not shaped as Twilio's (bridge.replies.webhook_form), a field longer than
-            # its column or empty where one is required: refused, written nowhere, never
-            # spooled (replaying it would fail). Checked before the database is read.
-            raise ApiError(400, "bad_webhook", str(exc)) from None
-        except Exception as exc:
-            if not self.store.is_unavailable(exc):
-                raise
-            self._spool("inbound", req, form, exc)
-            # The sender's own help text is in the database we cannot reach: the generic one
-            # still gives the handset an answer to HELP, as carriers require.
-            spooled_help = classify(first(form, "Body"), opted_out=False).action is Action.HELP
-            resp.text = twiml(DEFAULT_HELP if spooled_help else None)
-            return
+    kind = "inbound"
+
+    def check(self, form: Form) -> None:
+        check_reply(form, account_sid=self.account_sid)
+
+    def work(self, req: falcon.Request, form: Form) -> str:
+        outcome = receive_reply(
+            self.store,
+            form,
+            self.clock(),
+            thread_window_hours=self.settings.thread_window_hours,
+            account_sid=self.account_sid,
+        )
         # STOP/START get an empty response: Twilio sends the carrier-mandated confirmation.
-        resp.text = twiml(outcome.help_text)
+        return twiml(outcome.help_text)
+
+    def spooled_answer(self, form: Form) -> str:
+        # The sender's own help text is in the database we cannot reach: the generic one
+        # still gives the handset an answer to HELP, as carriers require.
+        spooled_help = classify(first(form, "Body"), opted_out=False).action is Action.HELP
+        return twiml(DEFAULT_HELP if spooled_help else None)
 
 
 class StatusWebhook(_Webhook):
     """POST /twilio/status?id=<our row id>: a delivery status callback."""
 
+    kind = "status"
     query_parameters = frozenset({"id"})
 
-    def _post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        form: Form = req.context.form
-        resp.content_type = TWIML_TYPE
-        try:
-            receive_status(
-                self.store,
-                form,
-                parse_row_id(req.get_param("id")),
-                self.clock(),
-                account_sid=self.account_sid,
-                idempotency_token=req.get_header(IDEMPOTENCY_HEADER),
-            )
-        except (BadWebhook, ColumnValueError) as exc:
-            # A form not shaped as Twilio's (bridge.replies.webhook_form), a field longer than
-            # its column or empty where one is required: refused, written nowhere, never
-            # spooled (replaying it would fail). Checked before the database is read.
-            raise ApiError(400, "bad_webhook", str(exc)) from None
-        except Exception as exc:
-            if not self.store.is_unavailable(exc):
-                raise
-            self._spool("status", req, form, exc)
-        resp.text = twiml()
+    def check(self, form: Form) -> None:
+        check_status(form, account_sid=self.account_sid)
+
+    def work(self, req: falcon.Request, form: Form) -> str:
+        receive_status(
+            self.store,
+            form,
+            parse_row_id(req.get_param("id")),
+            self.clock(),
+            account_sid=self.account_sid,
+            idempotency_token=req.get_header(IDEMPOTENCY_HEADER),
+        )
+        return twiml()
 
 
 def _query(req: falcon.Request) -> dict[str, str]:

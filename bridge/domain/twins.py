@@ -42,6 +42,7 @@ class Unresolved:
     to_number: str
     body: str
     lease_until: datetime | None
+    claimed_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from bridge.domain.models import Message, Sender, SubmitResult
 from bridge.domain.phone import mask
 from bridge.domain.policy import Action, Outcome, backoff, validity_period
 from bridge.domain.statuses import Status
+from bridge.errors import SendGateBusy
 from bridge.mail.notify import Notifier
 from bridge.outbound.gateway import TwilioGateway
 from bridge.outbound.metrics import WORKER as METRICS
@@ -175,14 +176,23 @@ class Worker:
                 log.info("#%s deferred: %s", message.id, decision.reason)
         # The number actually used is on the row before Twilio sees the request; a message
         # whose identical twin (same number and text) is still unresolved waits for it.
-        holds = self.store.record_prepared(
-            [(f.message.id, f.to, f.segments, f.encoding) for f in flights], now
-        )
-        held = {h.id for h in holds}
-        for hold in holds:
+        try:
+            gate = self.store.record_prepared(
+                [(f.message.id, f.to, f.segments, f.encoding) for f in flights],
+                now,
+                worker=self.name,
+            )
+        except SendGateBusy as exc:  # nothing was written: give the claims back, unspent
+            self.store.release([f.message.id for f in flights], now)
+            log.warning("%s: %d claim(s) given back, claimed again later", exc, len(flights))
+            return
+        for hold in gate.holds:
             log.info("#%s waits for #%s: the same text to the same number", hold.id, hold.blocker)
+        for gone in gate.gone:
+            log.warning("#%s is no longer this worker's claim (recovery took it): not sent", gone)
+        withheld = gate.withheld
         for flight in flights:
-            if flight.message.id not in held:
+            if flight.message.id not in withheld:
                 self.in_flight[self.pool.submit(METRICS.timed, self.send, flight)] = flight
 
     def send(self, flight: Flight) -> Outcome:

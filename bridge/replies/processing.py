@@ -80,6 +80,22 @@ def required(form: Form, name: str, max_len: int = 64) -> str:
     return value
 
 
+def check_reply(form: Form, *, account_sid: str = "") -> None:
+    """Every check :func:`receive_reply` makes before the database: a webhook spooled without
+    trying the database (inbound.outage) passes the same ones, so nothing forged is kept."""
+    check_form(form, account_sid=account_sid, required=INBOUND_REQUIRED)
+    _sid(form)
+    required(form, "From", 32)
+    required(form, "To", 32)
+
+
+def check_status(form: Form, *, account_sid: str = "") -> None:
+    """Every check :func:`receive_status` makes before the database (see check_reply)."""
+    check_form(form, account_sid=account_sid)
+    _sid(form)
+    required(form, "MessageStatus" if first(form, "MessageStatus") else "SmsStatus", 32)
+
+
 def receive_reply(
     store: Store, form: Form, now: datetime, *, thread_window_hours: float, account_sid: str = ""
 ) -> ReplyOutcome:
@@ -87,7 +103,7 @@ def receive_reply(
 
     The form is checked (:func:`check_form`) before anything reads the database.
     """
-    check_form(form, account_sid=account_sid, required=INBOUND_REQUIRED)
+    check_reply(form, account_sid=account_sid)
     sid = _sid(form)
     from_number = required(form, "From", 32)
     to_number = required(form, "To", 32)
@@ -192,7 +208,7 @@ def receive_status(
     checked (:func:`check_form`) before anything reads the database. A callback already
     recorded (Twilio retried it, or the spool replays it) writes nothing: ``duplicate``.
     """
-    check_form(form, account_sid=account_sid)
+    check_status(form, account_sid=account_sid)
     sid = _sid(form)
     status_field = "MessageStatus" if first(form, "MessageStatus") else "SmsStatus"
     provider_status = required(form, status_field, 32)

@@ -67,7 +67,9 @@ LOCK_SENDER_SQL = "SELECT * FROM sms_senders WHERE code = :code FOR UPDATE"
 
 # The identical-twin gate (Dialect.lock_send_gate): a row lock on one sms_job_runs row.
 SEND_GATE = "send-gate"
-LOCK_SEND_GATE_SQL = "SELECT job_name FROM sms_job_runs WHERE job_name = :job FOR UPDATE"
+# WAIT 5: a session that hangs holding the gate must not hold up every worker for a whole
+# call_timeout; ORA-30006 then gives this round's claims back (errors.SendGateBusy).
+LOCK_SEND_GATE_SQL = "SELECT job_name FROM sms_job_runs WHERE job_name = :job FOR UPDATE WAIT 5"
 
 # An older change never overwrites a newer one: a STOP replayed from the spool after a live
 # START, or two gunicorn workers committing out of arrival order, leave the latest state.
@@ -541,10 +543,23 @@ class OracleDialect(Dialect):
 
     def lock_send_gate(self, tx: Tx, now: datetime) -> None:
         # One row of sms_job_runs is the gate: held until this transaction ends, so of two
-        # workers preparing identical twins one sees the other's committed SENDING row.
-        if tx.row(LOCK_SEND_GATE_SQL, {"job": SEND_GATE}) is None:
-            self.ensure_job_run(tx, SEND_GATE, now)
-            tx.row(LOCK_SEND_GATE_SQL, {"job": SEND_GATE})
+        # workers preparing identical twins one sees the other's committed SENDING row. The
+        # first use creates the row (two at once: the loser's MERGE waits for the winner's
+        # commit, then gets ORA-00001, suppressed, and locks the committed row).
+        try:
+            if tx.row(LOCK_SEND_GATE_SQL, {"job": SEND_GATE}) is None:
+                self.ensure_job_run(tx, SEND_GATE, now)
+                if tx.row(LOCK_SEND_GATE_SQL, {"job": SEND_GATE}) is None:
+                    raise errors.StoreError(
+                        "sms_job_runs has no send-gate row, and none could be made"
+                    )
+        except self._oracledb.DatabaseError as exc:
+            error = exc.args[0] if exc.args else None
+            if str(getattr(error, "full_code", "") or "") == "ORA-30006":
+                raise errors.SendGateBusy(
+                    "the identical-twin gate (sms_job_runs 'send-gate') stayed locked 5 s"
+                ) from None
+            raise
 
     def lock_sender(self, tx: Tx, code: str) -> Row | None:
         # A plain row lock: the token bucket of one sender is shared by every worker, and the

@@ -226,18 +226,23 @@ SELECT * FROM sms_outbound
  ORDER BY sender_code, error_code, id
 """
 
-# Rows whose create is in flight or of unknown outcome, to the numbers of a batch about to be
-# sent (bridge.domain.twins): the dialect formats {numbers} with ids_in binds.
-UNRESOLVED_TO_NUMBERS = """
-SELECT id, to_number, body, lease_until FROM sms_outbound
- WHERE status = 'SENDING' AND to_number IN ({numbers})
+# Every row whose create may be in flight or of unknown outcome (bridge.domain.twins): few (the
+# workers' concurrency and the unknown outcomes waiting for recovery), read through the
+# (status, next_attempt_at) index whatever Oracle's statistics say of status; the numbers are
+# matched in Python, so this is one statement text for every batch.
+UNRESOLVED = """
+SELECT /*+ INDEX(sms_outbound sms_outbound_due_ix) */
+       id, to_number, body, lease_until, claimed_by
+  FROM sms_outbound
+ WHERE status = 'SENDING' AND to_number IS NOT NULL
 """
 
+# Only while the claim is still this worker's: a row recovery took over is not sent from here.
 RECORD_PREPARED = """
 UPDATE sms_outbound
    SET to_number = :to_number, num_segments = :num_segments, encoding = :encoding,
        updated_at = :now
- WHERE id = :id AND status = 'SENDING'
+ WHERE id = :id AND status = 'SENDING' AND claimed_by = :worker
 """
 
 REPLIES_FOR_DIGEST = """

@@ -10,75 +10,115 @@ messages only one is ever in doubt. Mixed into ``Store``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from bridge.domain.column_sizes import fit
 from bridge.domain.statuses import Status
 from bridge.domain.twins import Hold, Prepared, Unresolved, hold_twins
 from bridge.store import queries
-from bridge.store.dialect import Tx, chunks, ids_in
-from bridge.store.rows import StoreBase
+from bridge.store.dialect import Tx
+from bridge.store.rows import StoreBase, event_row
 
 OUT = "sms_outbound"
 
 
+@dataclass(frozen=True)
+class GateResult:
+    """What ``record_prepared`` decided for a batch: the twins held back (queued again) and
+    the rows that are no longer this worker's claim (recovery took them over). Neither is sent.
+    """
+
+    holds: list[Hold]
+    gone: list[int]
+
+    @property
+    def withheld(self) -> set[int]:
+        return {h.id for h in self.holds} | set(self.gone)
+
+
 class SendGateStoreMixin(StoreBase):
     def record_prepared(
-        self, prepared: Sequence[tuple[int, str, int, str]], now: datetime
-    ) -> list[Hold]:
+        self, prepared: Sequence[tuple[int, str, int, str]], now: datetime, *, worker: str
+    ) -> GateResult:
         """Store the resolved number and segments of each ``(id, to, segments, encoding)``
-        before the create; returns the rows held back as twins (queued again: not to be sent).
+        before the create, for the claims that are still ``worker``'s; hold back twins.
 
         ``prepared`` is in claim order: of two twins in it, the first goes.
         """
         if not prepared:
-            return []
+            return GateResult([], [])
         with self.dialect.transaction("prepared") as tx:
             self.dialect.lock_send_gate(tx, now)
             tx.executemany(
                 queries.RECORD_PREPARED,
                 [
-                    {"id": i, "to_number": to, "num_segments": n, "encoding": enc, "now": now}
+                    {
+                        "id": i,
+                        "to_number": to,
+                        "num_segments": n,
+                        "encoding": enc,
+                        "now": now,
+                        "worker": worker,
+                    }
                     for i, to, n, enc in prepared
                 ],
             )
+            numbers = {to for _, to, _, _ in prepared}
+            unresolved = [u for u in self._unresolved(tx) if u.to_number in numbers]
             # The batch's own rows come back too (SENDING, with the numbers just written):
             # their texts are read here rather than trusted from the caller.
-            unresolved = self._unresolved(tx, {to for _, to, _, _ in prepared})
-            texts = {u.id: u.body for u in unresolved}
-            batch = [Prepared(i, to, texts[i]) for i, to, _, _ in prepared if i in texts]
+            mine = {u.id: u for u in unresolved if u.claimed_by == worker}
+            batch = [
+                Prepared(i, to, mine[i].body)
+                for i, to, _, _ in prepared
+                if i in mine and mine[i].to_number == to
+            ]
+            going = {p.id for p in batch}
+            gone = [i for i, _, _, _ in prepared if i not in going]
             holds = hold_twins(batch, unresolved, now)
             self._hold(tx, holds, now)
-        return holds
+        return GateResult(holds, gone)
 
-    def _unresolved(self, tx: Tx, numbers: set[str]) -> list[Unresolved]:
-        found: list[Unresolved] = []
-        for part in chunks(sorted(numbers), 500):
-            in_list, binds = ids_in(part, prefix="to")
-            sql = queries.UNRESOLVED_TO_NUMBERS.format(numbers=in_list)
-            found += [
-                Unresolved(int(r["id"]), str(r["to_number"]), str(r["body"]), r.get("lease_until"))
-                for r in tx.rows(sql, binds)
-            ]
-        return found
+    def _unresolved(self, tx: Tx) -> list[Unresolved]:
+        return [
+            Unresolved(
+                int(r["id"]),
+                str(r["to_number"]),
+                str(r["body"]),
+                r.get("lease_until"),
+                r.get("claimed_by"),
+            )
+            for r in tx.rows(queries.UNRESOLVED)
+        ]
 
     def _hold(self, tx: Tx, holds: Sequence[Hold], now: datetime) -> None:
         """Back to QUEUED without using up an attempt, each with an event naming its twin."""
-        for hold in holds:
-            reason = (
-                f"waiting for #{hold.blocker}: the same text to the same number is in flight or"
+        if not holds:
+            return
+        reasons = {
+            h.id: (
+                f"waiting for #{h.blocker}: the same text to the same number is in flight or"
                 " not yet reconciled"
             )
-            moved = tx.execute(
-                queries.REQUEUE,
+            for h in holds
+        }
+        tx.executemany(
+            queries.REQUEUE,
+            [
                 {
-                    "id": hold.id,
-                    "next_attempt_at": hold.until,
-                    "reason": fit(OUT, "status_reason", reason),
+                    "id": h.id,
+                    "next_attempt_at": h.until,
+                    "reason": fit(OUT, "status_reason", reasons[h.id]),
                     "error_code": None,
                     "now": now,
                     "uncount": 1,
-                },
-            )
-            if moved == 1:
-                self._event(tx, hold.id, Status.QUEUED, "bridge", now, detail=reason)
+                }
+                for h in holds
+            ],
+        )
+        # Each hold is this worker's SENDING row (checked above, under the gate): it moved.
+        tx.executemany(
+            queries.INSERT_EVENT,
+            [event_row(h.id, Status.QUEUED, "bridge", now, detail=reasons[h.id]) for h in holds],
+        )

@@ -59,7 +59,7 @@ def gateway(tmp_path: Path, sandbox: SandboxProcess) -> TwilioGateway:
 def claim_prepared(store: Store, now: datetime) -> list[int]:
     """Claim what is queued and record the number, as the worker does before a create."""
     batch = store.claim_batch("HR", 10, now, lease_seconds=1, worker="crashed")
-    store.record_prepared([(m.id, TO, 1, "GSM-7") for m in batch], now)
+    store.record_prepared([(m.id, TO, 1, "GSM-7") for m in batch], now, worker="crashed")
     return [m.id for m in batch]
 
 
@@ -136,7 +136,7 @@ def test_an_earlier_identical_message_held_by_another_row_is_skipped_under_skew(
     now = datetime.now(UTC)
     batch = store.claim_batch("HR", 1, now, lease_seconds=1, worker="w")
     assert [m.id for m in batch] == [first]
-    store.record_prepared([(first, TO, 1, "GSM-7")], now)
+    store.record_prepared([(first, TO, 1, "GSM-7")], now, worker="w")
     sent = gateway.send(
         to=TO, body="Reply YES 4821", from_number=FROM, messaging_service_sid=None,
         status_callback=None,

@@ -45,7 +45,11 @@ def test_the_later_twin_in_a_batch_waits_without_using_an_attempt(tmp_path: Path
     now = datetime.now(UTC)
     assert claim(store, now) == [first, second, other_text, other_number]
     numbers = {first: TO, second: TO, other_text: TO, other_number: OTHER}
-    holds = store.record_prepared([(i, to, 1, "GSM-7") for i, to in numbers.items()], now)
+    gate = store.record_prepared(
+        [(i, to, 1, "GSM-7") for i, to in numbers.items()], now, worker="w1"
+    )
+    holds = gate.holds
+    assert gate.gone == [] and gate.withheld == {second}
     assert [(h.id, h.blocker) for h in holds] == [(second, first)]
     held = store.get(second)
     assert held is not None and held.status is Status.QUEUED and held.attempts == 0
@@ -63,19 +67,19 @@ def test_a_twin_waits_for_another_workers_unresolved_create(tmp_path: Path) -> N
     first = enqueue(store, "Your shift starts at 7")
     now = datetime.now(UTC)
     assert claim(store, now, worker="w1") == [first]
-    assert store.record_prepared([(first, TO, 1, "GSM-7")], now) == []
+    assert store.record_prepared([(first, TO, 1, "GSM-7")], now, worker="w1").holds == []
     # The first create's answer was lost: its row waits for reconciliation.
     store.mark_unknown(first, now, "HTTP 500", reconcile_at=now + timedelta(seconds=3))
     second = enqueue(store, "Your shift starts at 7", at=now)
     assert claim(store, now, worker="w2") == [second]
-    (hold,) = store.record_prepared([(second, TO, 1, "GSM-7")], now)
+    (hold,) = store.record_prepared([(second, TO, 1, "GSM-7")], now, worker="w2").holds
     assert (hold.id, hold.blocker) == (second, first)
     assert hold.until == now + timedelta(seconds=3)  # the blocker's reconciliation, not longer
     # Once the first is resolved (Twilio has it), the twin goes.
     store.mark_submitted([SubmitResult(first, "SM" + "a" * 32, "queued", TO, 1, "GSM-7")], now)
     later = hold.until
     assert claim(store, later, worker="w2") == [second]
-    assert store.record_prepared([(second, TO, 1, "GSM-7")], later) == []
+    assert store.record_prepared([(second, TO, 1, "GSM-7")], later, worker="w2").holds == []
     store.close()
 
 
@@ -85,14 +89,28 @@ def test_a_twin_of_a_final_or_queued_row_goes(tmp_path: Path) -> None:
     waiting = enqueue(store, "Same text")
     now = datetime.now(UTC)
     claim(store, now, limit=1)
-    store.record_prepared([(done, TO, 1, "GSM-7")], now)
+    store.record_prepared([(done, TO, 1, "GSM-7")], now, worker="w1")
     store.finalize(done, Status.FAILED, now, reason="test")
     # `waiting` is QUEUED (never claimed): it is no twin in doubt for anyone.
     third = enqueue(store, "Same text", at=now)
     claimed = claim(store, now)
     assert claimed == [waiting, third]
-    holds = store.record_prepared([(i, TO, 1, "GSM-7") for i in claimed], now)
+    holds = store.record_prepared([(i, TO, 1, "GSM-7") for i in claimed], now, worker="w1").holds
     assert [(h.id, h.blocker) for h in holds] == [(third, waiting)]
+    store.close()
+
+
+def test_a_claim_recovery_took_over_is_neither_prepared_nor_sent(tmp_path: Path) -> None:
+    store = prepare_db(tmp_path / "gate.db")
+    taken = enqueue(store, "Stalled before its create")
+    now = datetime.now(UTC)
+    assert store.claim_batch("HR", 10, now, lease_seconds=1, worker="w1")[0].id == taken
+    later = now + timedelta(seconds=5)  # the worker stalled past its lease
+    assert store.claim_for_recovery(taken, later, 60, "recovery")
+    gate = store.record_prepared([(taken, OTHER, 1, "GSM-7")], later, worker="w1")
+    assert (gate.holds, gate.gone, gate.withheld) == ([], [taken], {taken})
+    row = store.get(taken)
+    assert row is not None and row.to_number == TO and row.claimed_by == "recovery"
     store.close()
 
 
@@ -131,4 +149,37 @@ def test_identical_pairs_through_500_after_create_are_each_sent_exactly_once(
         assert row is not None and row.provider_sid in by_sid
         assert by_sid[row.provider_sid]["body"] == row.body  # and the right one
     assert any(r.get("fault") == "500-after" for r in control.requests())
+    store.close()
+
+
+def test_a_busy_gate_gives_the_claims_back_unspent_and_sends_nothing(tmp_path: Path) -> None:
+    # Oracle: another session held the send-gate row past FOR UPDATE WAIT 5 (ORA-30006).
+    from dataclasses import replace as replace_settings
+
+    from bridge.config import BridgeSettings, Settings
+    from bridge.errors import SendGateBusy
+    from bridge.outbound.worker import Worker
+
+    store = prepare_db(tmp_path / "busy.db")
+    first, second = enqueue(store, "one"), enqueue(store, "two")
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    settings = replace_settings(Settings(), bridge=BridgeSettings(concurrency=4, batch_size=4))
+
+    class NoSends:
+        def send(self, **kw: object) -> None:
+            raise AssertionError("nothing may be sent when the gate was not taken")
+
+    def busy(*args: object, **kwargs: object) -> None:
+        raise SendGateBusy("the identical-twin gate stayed locked 5 s")
+
+    worker = Worker(settings, store, NoSends(), None, clock=lambda: now, name="w1")  # type: ignore[arg-type]
+    store.record_prepared = busy  # type: ignore[method-assign]
+    try:
+        assert worker.step() == 2
+    finally:
+        worker.pool.shutdown()
+    assert worker.in_flight == {}
+    for message_id in (first, second):
+        row = store.get(message_id)
+        assert row is not None and (row.status, row.attempts) == (Status.QUEUED, 0)
     store.close()

@@ -629,3 +629,14 @@ def test_a_callback_key_too_long_for_its_column_never_reaches_the_driver() -> No
             NOW, Status.DELIVERED, source="callback", provider_sid="SM1", callback_key="é" * 51
         )
     assert pool.acquired == 0  # 102 bytes: refused before any UPDATE or INSERT
+
+
+def test_a_send_gate_held_too_long_is_send_gate_busy_not_an_outage() -> None:
+    dialect, pool = make_dialect()
+    pool.conn.execute_error = oracledb.DatabaseError(SimpleNamespace(full_code="ORA-30006"))
+    with pytest.raises(errors.SendGateBusy), dialect.transaction("prepared") as tx:
+        dialect.lock_send_gate(tx, NOW)
+    calls = [c for cursor in pool.conn.cursors for c in cursor.calls]
+    (statement,) = [a[0] for n, a in calls if n == "execute"]
+    assert statement.rstrip().endswith("FOR UPDATE WAIT 5")
+    assert not dialect.is_unavailable(errors.SendGateBusy("x"))

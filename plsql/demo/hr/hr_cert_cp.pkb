@@ -11,13 +11,20 @@ as
         execute immediate 'begin fnd_file.put_line(fnd_file.log, :line); end;' using p_text;
     exception
         when others then  -- ORA-06550 (no FND_FILE here), or FND_FILE not initialised
-            dbms_output.put_line(p_text);
+            begin
+                dbms_output.put_line(substr(p_text, 1, 32767));
+            exception
+                when others then  -- a full buffer (ORU-10027) must not make the wrapper raise
+                    null;
+            end;
     end log_line;
 
     function one_line(p_text in varchar2) return varchar2
     is
     begin
-        return substr(replace(replace(p_text, chr(13), ' '), chr(10), ' '), 1, c_errbuf_max);
+        -- substrb: the concurrent manager's buffer may count bytes, and sqlerrm can be
+        -- translated text.
+        return substrb(replace(replace(p_text, chr(13), ' '), chr(10), ' '), 1, c_errbuf_max);
     end one_line;
 
     -- A parameter that must be a whole number of at least 0; raises VALUE_ERROR otherwise.
@@ -39,12 +46,15 @@ as
         p_commit      in  varchar2 default 'Y'
     )
     is
-        l_days     pls_integer;
-        l_queued   pls_integer;
-        l_skipped  pls_integer;
+        l_days       pls_integer;
+        l_queued     pls_integer;
+        l_skipped    pls_integer;
+        l_error      varchar2(4000);
+        l_backtrace  varchar2(4000);
     begin
         begin
-            l_days := whole_number(p_days_ahead);
+            -- The manager passes an empty optional parameter as NULL, not as the default.
+            l_days := whole_number(nvl(p_days_ahead, '14'));
         exception
             when value_error then
                 retcode := c_error;
@@ -70,15 +80,18 @@ as
         log_line(errbuf);
     exception
         when others then
+            -- First: log_line's own handled errors would replace them.
+            l_error := sqlerrm;
+            l_backtrace := dbms_utility.format_error_backtrace;
             -- queue_expiring has undone its own reminders; the request's transaction goes too,
             -- unless the caller owns it.
             if upper(p_commit) = 'Y' then
                 rollback;
             end if;
             retcode := c_error;
-            errbuf := one_line('hr_cert_sms.queue_expiring failed: ' || sqlerrm);
+            errbuf := one_line('hr_cert_sms.queue_expiring failed: ' || l_error);
             log_line(errbuf);
-            log_line(dbms_utility.format_error_backtrace);
+            log_line(l_backtrace);
     end queue_reminders;
 
     procedure process_replies(
@@ -87,12 +100,15 @@ as
         p_limit   in  varchar2 default '100'
     )
     is
-        l_limit    pls_integer;
-        l_started  timestamp := sys_extract_utc(systimestamp);
-        l_errors   pls_integer;
+        l_limit      pls_integer;
+        l_started    timestamp := sys_extract_utc(systimestamp);
+        l_errors     pls_integer;
+        l_error      varchar2(4000);
+        l_backtrace  varchar2(4000);
     begin
         begin
-            l_limit := whole_number(p_limit);
+            -- hr_cert_sms.process_replies takes 1 to 1000 a run: say what it will do.
+            l_limit := least(greatest(whole_number(nvl(p_limit, '100')), 1), 1000);
         exception
             when value_error then
                 retcode := c_error;
@@ -115,11 +131,13 @@ as
         log_line(errbuf);
     exception
         when others then
+            l_error := sqlerrm;
+            l_backtrace := dbms_utility.format_error_backtrace;
             rollback;
             retcode := c_error;
-            errbuf := one_line('hr_cert_sms.process_replies failed: ' || sqlerrm);
+            errbuf := one_line('hr_cert_sms.process_replies failed: ' || l_error);
             log_line(errbuf);
-            log_line(dbms_utility.format_error_backtrace);
+            log_line(l_backtrace);
     end process_replies;
 end hr_cert_cp;
 /
