@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bridge import errors, logsetup
-from bridge.cli import recipients
+from bridge.cli import keywords, recipients
 from bridge.cli.inbound import (  # the exit codes are defined there, for both modules
     EXIT_INPUT,
     EXIT_OK,
@@ -188,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     check_all.set_defaults(handler=cmd_check)
 
     recipients.add_parsers(sub)
+    keywords.add_parsers(sub)
 
     # -- inbound service (owned with inbound/) -------------------------------------------
     serve = sub.add_parser("serve", help="run the inbound service (gunicorn + Falcon)")

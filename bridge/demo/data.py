@@ -208,7 +208,7 @@ def seed_certifications(store: Store, today: date) -> None:
 def seed_keywords(store: Store) -> None:
     """Every reply to the HR number goes to the certification handler (the PL/SQL twin is
     plsql/demo/hr/hr_keywords.sql); STOP/START/HELP are handled before any handler."""
-    from bridge.store.inbound_store import KeywordRule
+    from bridge.store.keyword_store import KeywordRule
 
     store.save_keyword(
         KeywordRule(keyword="*", sender_code="HR", action="HANDLER", handler="hr_cert_sms.on_reply")

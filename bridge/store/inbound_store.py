@@ -63,22 +63,6 @@ IN_WINDOW_OF_SENDER = (
 """
 )
 
-KEYWORD_RULE = """
-SELECT keyword, sender_code, action, handler, reply_text FROM sms_keywords
- WHERE keyword = :keyword AND sender_code IN (:sender_code, '*') AND active = 'Y'
-"""
-
-INSERT_KEYWORD = """
-INSERT INTO sms_keywords (keyword, sender_code, action, handler, reply_text, active)
-VALUES (:keyword, :sender_code, :action, :handler, :reply_text, 'Y')
-"""
-
-UPDATE_KEYWORD = """
-UPDATE sms_keywords SET action = :action, handler = :handler, reply_text = :reply_text,
-       active = 'Y'
- WHERE keyword = :keyword AND sender_code = :sender_code
-"""
-
 GET_INBOUND = "SELECT * FROM sms_inbound WHERE id = :id"
 
 REPLIES_FOR = "SELECT * FROM sms_inbound WHERE outbound_id = :outbound_id ORDER BY id"
@@ -150,15 +134,6 @@ class OptoutChange:
 
 
 @dataclass(frozen=True)
-class KeywordRule:
-    keyword: str
-    sender_code: str
-    action: str
-    handler: str | None = None
-    reply_text: str | None = None
-
-
-@dataclass(frozen=True)
 class HandlerJob:
     inbound_id: int
     handler: str
@@ -205,20 +180,6 @@ class InboundStoreMixin:
         values["active"] = row.get("active") == "Y"
         values["mps"] = float(row["mps"])
         return Sender(**values)
-
-    def keyword_rule(self, keyword: str, sender_code: str | None) -> KeywordRule | None:
-        """The active rule for a keyword: the sender's own before the ``*`` one."""
-        with self.dialect.transaction("inbound", write=False) as tx:
-            rows = tx.rows(KEYWORD_RULE, {"keyword": keyword, "sender_code": sender_code or "*"})
-        rows.sort(key=lambda r: r["sender_code"] == "*")
-        return KeywordRule(**rows[0]) if rows else None
-
-    def save_keyword(self, rule: KeywordRule) -> None:
-        params = dataclasses.asdict(rule)
-        column_sizes.check("sms_keywords", params)
-        with self.dialect.transaction("keyword") as tx:
-            if tx.execute(UPDATE_KEYWORD, params) == 0:
-                tx.execute(INSERT_KEYWORD, params)
 
     def thread_candidates(
         self,

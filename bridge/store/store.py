@@ -39,6 +39,7 @@ from bridge.store.console_store import ConsoleStoreMixin
 from bridge.store.contacts import ContactStoreMixin
 from bridge.store.dialect import Row
 from bridge.store.inbound_store import InboundStoreMixin
+from bridge.store.keyword_store import KeywordStoreMixin
 from bridge.store.metrics_store import MetricsStoreMixin
 from bridge.store.outcomes import OutcomeStoreMixin
 from bridge.store.rows import build, event_from_row, message_from_row, sender_from_row
@@ -62,6 +63,7 @@ class Store(
     OutcomeStoreMixin,
     SendGateStoreMixin,
     InboundStoreMixin,
+    KeywordStoreMixin,
     ContactStoreMixin,
     ConsoleStoreMixin,
     MetricsStoreMixin,

@@ -9,7 +9,7 @@ import pytest
 from bridge.domain.models import InboundRecord
 from bridge.replies.dispatcher import Dispatcher
 from bridge.store import Store
-from bridge.store.inbound_store import KeywordRule
+from bridge.store.keyword_store import KeywordRule
 from tests.inbound.conftest import ALICE, HR_NUMBER, IT_NUMBER, new_sid
 
 

@@ -19,7 +19,7 @@ from bridge.domain.contacts import Contact
 from bridge.domain.models import EnqueueRequest, InboundRecord, MessageFilter, Sender, SubmitResult
 from bridge.domain.statuses import Status
 from bridge.store import Store
-from bridge.store.inbound_store import KeywordRule
+from bridge.store.keyword_store import KeywordRule
 
 _codes = itertools.count(1)
 
