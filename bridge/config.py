@@ -370,6 +370,10 @@ def validate(settings: Settings) -> None:
                 f"{where('database', 'url')}: {redact_url(url)!r} must be"
                 " oracle://user@host:port/service"
             )
+    for name in ("call_timeout_ms", "busy_timeout_ms"):
+        # 0 is "no limit"; below it python-oracledb's uint32 setter overflows.
+        if getattr(settings.database, name) < 0:
+            raise ConfigError(f"{where('database', name)}: must be 0 (no limit) or more")
     if settings.mail.transport not in {"smtp", "maildir"}:
         raise ConfigError(f"{where('mail', 'transport')}: must be 'smtp' or 'maildir'")
     if settings.mail.smtp_security not in {"none", "starttls", "ssl"}:

@@ -302,3 +302,9 @@ def test_only_a_secret_written_in_the_toml_warns(
     assert settings.mail.smtp_password.reveal() == "p"
     messages = [r.getMessage() for r in caplog.records if r.name == "bridge.config"]
     assert [m.split(":")[0] for m in messages] == [f"[mail] smtp_password in {path}"]
+
+
+def test_a_negative_database_timeout_is_one_line_naming_the_key() -> None:
+    for name in ("CALL_TIMEOUT_MS", "BUSY_TIMEOUT_MS"):
+        with pytest.raises(ConfigError, match=f"SMS_BRIDGE_DATABASE_{name}: must be 0"):
+            load_settings(None, {f"SMS_BRIDGE_DATABASE_{name}": "-1"})

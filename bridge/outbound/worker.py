@@ -183,7 +183,12 @@ class Worker:
                 worker=self.name,
             )
         except SendGateBusy as exc:  # nothing was written: give the claims back, unspent
-            self.store.release([f.message.id for f in flights], now)
+            self.store.release(
+                [f.message.id for f in flights],
+                self.clock(),
+                worker=self.name,
+                reason="claim given back: the identical-twin gate was busy",
+            )
             log.warning("%s: %d claim(s) given back, claimed again later", exc, len(flights))
             return
         for hold in gate.holds:
@@ -218,7 +223,7 @@ class Worker:
         for future in done:
             flight = self.in_flight.pop(future)
             if future.cancelled():
-                self.store.release([flight.message.id], now)
+                self.store.release([flight.message.id], now, worker=self.name)
                 continue
             exc = future.exception()
             outcome = (

@@ -114,14 +114,14 @@ class ConsoleStoreMixin(StoreBase):
 
     def console_top_errors(self, since: datetime, limit: int = 10) -> list[ErrorCount]:
         with self.dialect.transaction("console", write=False) as tx:
-            rows = tx.rows(q.TOP_ERRORS, {"since": since})
+            rows = tx.rows(q.TOP_ERRORS, {"since": since, "created_since": _created(since)})
         return [
             ErrorCount(int(r["error_code"]), int(r["n"]), r["error_message"]) for r in rows[:limit]
         ]
 
     def console_workers(self, since: datetime) -> list[WorkerSeen]:
         with self.dialect.transaction("console", write=False) as tx:
-            rows = tx.rows(q.WORKERS, {"since": since})
+            rows = tx.rows(q.WORKERS, {"since": since, "created_since": _created(since)})
         return [WorkerSeen(str(r["claimed_by"]), int(r["n"]), r["claimed_at"]) for r in rows]
 
     # -- messages ------------------------------------------------------------------------
@@ -168,10 +168,11 @@ class ConsoleStoreMixin(StoreBase):
             inbound = tx.rows(q.CONVERSATION_INBOUND, {"phone": number})
         return [message_from_row(r) for r in outbound], inbound
 
-    def console_correspondents(self, limit: int = 50) -> list[Row]:
+    def console_correspondents(self, since: datetime, limit: int = 50) -> list[Row]:
+        """Who wrote since ``since`` (a bound, so the page never groups the whole history)."""
         with self.dialect.transaction("console", write=False) as tx:
             sql = f"{q.RECENT_CORRESPONDENTS} {self.dialect.page_clause}"
-            return tx.rows(sql, {"limit": limit, "offset": 0})
+            return tx.rows(sql, {"since": since, "limit": limit, "offset": 0})
 
     # -- replies -------------------------------------------------------------------------
 
@@ -296,3 +297,7 @@ class ConsoleStoreMixin(StoreBase):
                 "detail": column_sizes.fit("sms_events", "detail", detail),
             },
         )
+
+
+def _created(since: datetime) -> datetime:
+    return since - timedelta(days=q.CREATED_SLACK_DAYS)

@@ -44,6 +44,7 @@ TIMESTAMP_COLUMNS = frozenset(
         "installed_at",
         "tokens_at",
         "last_run_at",
+        "looked_up_at",
     }
 )
 
@@ -57,6 +58,11 @@ _WAIT_DEADLINE: ContextVar[float | None] = ContextVar("sms_bridge_db_wait_deadli
 class DatabaseWaitExceeded(errors.StoreError):
     """The bounded wait of this request was used up before the database answered: an outage
     for the caller (``is_unavailable`` is true), so a webhook is spooled, not kept waiting."""
+
+
+def in_bounded_wait() -> bool:
+    """Whether the current request runs inside a bounded wait (used up or not)."""
+    return _WAIT_DEADLINE.get() is not None
 
 
 def wait_budget_ms() -> int | None:
@@ -170,6 +176,11 @@ class Dialect(abc.ABC):
     @abc.abstractmethod
     def lock_sender(self, tx: Tx, code: str) -> Row | None:
         """Read the sender row under a lock that other workers' allowance takes wait for."""
+
+    def probe_write(self, tx: Tx, update_sql: str) -> None:
+        """GET /health's write probe inside a transaction that is rolled back: ``update_sql``
+        sets a column of the schema-version row to itself (SQLite: it takes the write lock)."""
+        tx.execute(update_sql)
 
     def lock_send_gate(self, tx: Tx, now: datetime) -> None:
         """Serialise the identical-twin check of every worker (bridge.store.send_gate).

@@ -32,6 +32,7 @@ from bridge.store.dialect import (
     Params,
     Row,
     Tx,
+    in_bounded_wait,
     require_utc,
     wait_budget_ms,
 )
@@ -64,6 +65,13 @@ SELECT id FROM sms_outbound
 # are fetched, so only the n rows handed to us are locked.
 
 LOCK_SENDER_SQL = "SELECT * FROM sms_senders WHERE code = :code FOR UPDATE"
+
+# GET /health's write probe on Oracle (OracleDialect.probe_write).
+PROBE_WRITE_SQL = """
+SELECT version FROM sms_schema_version
+ WHERE version = (SELECT MAX(version) FROM sms_schema_version)
+   FOR UPDATE SKIP LOCKED
+"""
 
 # The identical-twin gate (Dialect.lock_send_gate): a row lock on one sms_job_runs row.
 SEND_GATE = "send-gate"
@@ -210,7 +218,14 @@ class OracleTx(Tx):
             budget = floor_ms
         if budget is None:
             return
-        budget = max(budget, floor_ms)
+        if not self.conn.is_healthy():
+            # A dropped session (after DPY-4011) has no transport to time: setting
+            # call_timeout there is not defined; the call itself will fail as an outage.
+            return
+        # Half the budget: a thin call that times out waits up to one more call_timeout for
+        # the server's answer to its break (python-oracledb protocol.pyx), so a round trip
+        # can take twice its call_timeout before the caller sees DPY-4024.
+        budget = max(max(1, budget // 2), floor_ms)
         limit = self.call_timeout_ms
         self.conn.call_timeout = min(budget, limit) if limit > 0 else budget
 
@@ -242,6 +257,7 @@ class OracleDialect(Dialect):
     day_format = DAY_FORMAT
     any_ready_sql = ANY_READY_SQL
     thin = True  # python-oracledb's mode, set by __init__ (init_driver)
+    _wait_limited = False  # limit_connection_wait was called (the inbound service)
 
     def __init__(
         self,
@@ -263,7 +279,9 @@ class OracleDialect(Dialect):
         self.client_identifier = client_identifier or f"{MODULE}@{socket.gethostname()}"
         # The pool's wait for a free connection (ms), and the lock under which a bounded
         # caller lowers it for its own acquire (_acquire).
-        self._pool_wait_ms = min(call_timeout_ms, 10_000)
+        # call_timeout_ms 0 is "no limit" for calls; the pool's wait must stay bounded all the
+        # same (0 there would mean "do not wait at all": DPY-4005 at once).
+        self._pool_wait_ms = min(call_timeout_ms, 10_000) if call_timeout_ms > 0 else 10_000
         self._acquire_lock = threading.Lock()
         # Thick mode (Oracle Instant Client) only before the first pool: the mode is then fixed.
         self.thin = init_driver(oracledb, database or DatabaseSettings())
@@ -285,6 +303,11 @@ class OracleDialect(Dialect):
         )
 
     def _init_session(self, conn: Any, requested_tag: str | None) -> None:
+        # Runs inside pool.acquire(), in the caller's thread, on a new session whose
+        # call_timeout is still 0: bound it like any call (the caller may hold _acquire_lock,
+        # and a database that hangs right then must not hold every webhook of the process).
+        left, limit = wait_budget_ms(), self.call_timeout_ms
+        conn.call_timeout = min(left, limit) if left and limit else (left or limit)
         # UTC session so any TIMESTAMP WITH TIME ZONE arithmetic agrees with the bridge.
         with conn.cursor() as cur:
             cur.execute("ALTER SESSION SET TIME_ZONE = 'UTC'")
@@ -313,7 +336,19 @@ class OracleDialect(Dialect):
                 raise
             conn.commit()
         finally:
+            self._release(conn)
+
+    def _release(self, conn: Any) -> None:
+        # The release may send a round trip (a rollback of an open transaction, 23ai request
+        # boundaries) with whatever call_timeout was left: give it the floor, and drop a
+        # connection whose release fails rather than let that mask the transaction's outcome.
+        try:
+            if conn.is_healthy():
+                conn.call_timeout = ROLLBACK_FLOOR_MS if in_bounded_wait() else self.call_timeout_ms
             self.pool.release(conn)
+        except Exception:
+            with contextlib.suppress(Exception):
+                self.pool.drop(conn)
 
     def _acquire(self) -> Any:
         """A pooled connection; inside a bounded wait, waited for only what is left of it.
@@ -325,7 +360,13 @@ class OracleDialect(Dialect):
         in the inbound service they may see a lowered value, never more than its own limit."""
         budget = wait_budget_ms()  # used up: DatabaseWaitExceeded before the pool is asked
         if budget is None:
-            return self.pool.acquire()
+            if not self._wait_limited:
+                return self.pool.acquire()
+            # The inbound service (limit_connection_wait): the /sms API and the console must
+            # not inherit a webhook's lowered value for their acquire.
+            with self._acquire_lock:
+                self.pool.wait_timeout = self._pool_wait_ms
+                return self.pool.acquire()
         if not self._acquire_lock.acquire(timeout=budget / 1000):
             raise DatabaseWaitExceeded("no pooled connection within the webhook's wait")
         try:
@@ -343,6 +384,8 @@ class OracleDialect(Dialect):
         # rollback itself may fail or time out; the session is then dropped by the pool and
         # the original error, an outage, is what the caller must see.
         try:
+            if not tx.conn.is_healthy():
+                return  # nothing to roll back on a dropped session; the release drops it
             tx.bound_call(floor_ms=ROLLBACK_FLOOR_MS)
             tx.conn.rollback()
         except Exception:
@@ -356,6 +399,7 @@ class OracleDialect(Dialect):
         with self._acquire_lock:
             self._pool_wait_ms = min(self._pool_wait_ms, int(ms))
             self.pool.wait_timeout = self._pool_wait_ms
+            self._wait_limited = True
 
     def _named_error(self, exc: BaseException) -> errors.SmsError | None:
         """The named error for a value the database refused as not fitting its column:
@@ -541,6 +585,12 @@ class OracleDialect(Dialect):
         with contextlib.suppress(self._oracledb.IntegrityError):
             tx.execute(ENSURE_JOB_RUN_SQL, {"job": job, "first_run": start})
 
+    def probe_write(self, tx: Tx, update_sql: str) -> None:
+        # A row lock that skips one held (by another scrape, or by a session lost between its
+        # probe and its rollback, which keeps the lock until Oracle notices): still the write
+        # path (a lock writes redo; a read-only or stuck database refuses it), never a wait.
+        tx.rows(PROBE_WRITE_SQL)
+
     def lock_send_gate(self, tx: Tx, now: datetime) -> None:
         # One row of sms_job_runs is the gate: held until this transaction ends, so of two
         # workers preparing identical twins one sees the other's committed SENDING row. The
@@ -630,7 +680,8 @@ _OUTAGE_CODES = frozenset(
         "DPY-4011",
         "DPY-4024",
         # Thick mode's: call timeout (DPI-1067, ORA-03156), no pooled session in time
-        # (ORA-24457, ORA-24459).
+        # (ORA-24457, ORA-24459). python-oracledb rewrites most of them to DPY-4024/DPY-4005
+        # (ERR_ORACLE_ERROR_XREF); listed anyway, as the codes an operator may see in logs.
         "DPI-1067",
         "ORA-03156",
         "ORA-24457",
@@ -642,6 +693,10 @@ _OUTAGE_CODES = frozenset(
         "ORA-03113",
         "ORA-03114",
         "ORA-03135",
+        # Writes refused by the database's state, not by our SQL: a read-only standby or PDB
+        # (ORA-16000), a stuck archiver (ORA-00257). /health says degraded; webhooks spool.
+        "ORA-16000",
+        "ORA-00257",
     }
 )
 

@@ -253,21 +253,24 @@ class OutcomeStoreMixin(StoreBase):
                 )
         return moved
 
-    def release(self, message_ids: Sequence[int], now: datetime) -> int:
-        """Give unsent claims back (graceful shutdown): the attempt does not count."""
+    def release(
+        self,
+        message_ids: Sequence[int],
+        now: datetime,
+        *,
+        worker: str,
+        reason: str = "claim released at shutdown",
+    ) -> int:
+        """Give unsent claims of ``worker`` back (graceful shutdown, a busy send gate): the
+        attempt does not count. A claim recovery took over meanwhile is not this worker's to
+        give back (it may be mid-reconciliation): left alone."""
         released = 0
         with self.dialect.transaction("release") as tx:
             for message_id in message_ids:
-                if tx.execute(queries.RELEASE_CLAIM, {"id": message_id, "now": now}) == 1:
+                params = {"id": message_id, "now": now, "worker": worker}
+                if tx.execute(queries.RELEASE_CLAIM, params) == 1:
                     released += 1
-                    self._event(
-                        tx,
-                        message_id,
-                        Status.QUEUED,
-                        "bridge",
-                        now,
-                        detail="claim released at shutdown",
-                    )
+                    self._event(tx, message_id, Status.QUEUED, "bridge", now, detail=reason)
         return released
 
     def finalize(

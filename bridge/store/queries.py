@@ -134,7 +134,7 @@ RELEASE_CLAIM = """
 UPDATE sms_outbound
    SET status = 'QUEUED', attempts = attempts - 1, lease_until = NULL, claimed_by = NULL,
        updated_at = :now
- WHERE id = :id AND status = 'SENDING'
+ WHERE id = :id AND status = 'SENDING' AND claimed_by = :worker
 """
 
 FINALIZE = """

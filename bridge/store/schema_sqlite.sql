@@ -118,6 +118,7 @@ CREATE TABLE IF NOT EXISTS sms_inbound (
 );
 CREATE INDEX IF NOT EXISTS sms_inbound_status_ix ON sms_inbound (status, id);
 CREATE INDEX IF NOT EXISTS sms_inbound_outbound_ix ON sms_inbound (outbound_id);
+CREATE INDEX IF NOT EXISTS sms_inbound_from_ix ON sms_inbound (from_number, received_at);
 
 CREATE TABLE IF NOT EXISTS sms_optouts (
     phone_number  TEXT NOT NULL,

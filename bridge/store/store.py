@@ -95,7 +95,7 @@ class Store(
         they would for a webhook, and nothing is left behind. Raises what the write raised."""
         try:
             with self.dialect.transaction("health") as tx:
-                tx.execute(PROBE_WRITE_SQL)
+                self.dialect.probe_write(tx, PROBE_WRITE_SQL)
                 raise _ProbeRolledBack
         except _ProbeRolledBack:
             return

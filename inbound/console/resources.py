@@ -42,6 +42,8 @@ REFRESH_SECONDS = 60
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
+CORRESPONDENTS_WINDOW = timedelta(days=90)  # the conversations list: who wrote lately
+
 
 @dataclass
 class Console:
@@ -468,7 +470,8 @@ class Conversations(Page):
                 "conversations.html",
                 op,
                 title="Conversations",
-                people=store.console_correspondents(),
+                # Who wrote in the last 90 days (a bound: the page never groups all history).
+                people=store.console_correspondents(self.c.clock() - CORRESPONDENTS_WINDOW),
                 problem=problem,
             )
             return

@@ -158,7 +158,9 @@ def test_oracle_bounds_each_round_trip_by_what_is_left_of_the_wait() -> None:
         time.sleep(0.2)
         tx.rows("SELECT 1 FROM dual")
         second = pool.conn.call_timeout
-    assert 1300 < first <= 1500 and second <= first - 150, (first, second)
+    # Half of what is left: a thin call that times out may wait one more call_timeout for
+    # the answer to its break, so a round trip can take twice its call_timeout.
+    assert 650 < first <= 750 and second <= first - 75, (first, second)
     assert (pool.conn.commits, pool.released) == (2, 2)
     # The pool's wait: its own for an unbounded caller, what is left for a bounded one.
     assert pool.waits[0] == 10_000 and 1400 < pool.waits[1] <= 1500, pool.waits

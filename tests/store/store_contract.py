@@ -603,7 +603,8 @@ class StoreContract:
         retry_at = now + timedelta(minutes=2)
         assert store.requeue(a, retry_at, now, reason="429 rate limited", error_code=20429)
         assert store.finalize(b, Status.INVALID, now, reason="fixed line", to_number="+14155550199")
-        assert store.release([c], now) == 1
+        assert store.release([c], now, worker="someone else") == 0  # not theirs to give back
+        assert store.release([c], now, worker="w") == 1
         ra, rb, rc = store.get(a), store.get(b), store.get(c)
         assert ra is not None and rb is not None and rc is not None
         assert (ra.status, ra.next_attempt_at, ra.error_code, ra.attempts) == (

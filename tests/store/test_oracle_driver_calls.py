@@ -128,6 +128,7 @@ class RecordingConnection:
         self.client_identifier = self.module = self.action = ""
         self.inputtypehandler: Any = None
         self.execute_error: BaseException | None = None  # raised by every execute
+        self.healthy = True  # is_healthy(): False once the driver dropped the session
 
     def cursor(self) -> RecordingCursor:
         self.cursors.append(RecordingCursor(self))
@@ -135,6 +136,9 @@ class RecordingConnection:
 
     def commit(self) -> None:
         self.commits += 1
+
+    def is_healthy(self) -> bool:
+        return self.healthy
 
     def rollback(self) -> None:
         self.rollbacks += 1
