@@ -11,14 +11,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import requests
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service as ChromeService
@@ -31,7 +29,7 @@ from bridge.domain.statuses import Status
 from bridge.store import Store, open_store
 from tests.console.seed import Seeded, seed
 from tests.inbound.conftest import AUTH_TOKEN, BOB, api_key, make_settings
-from tests.inbound.test_gunicorn_e2e import free_port
+from tests.inbound.gunicorn_support import free_port, serve_env, start_gunicorn
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,49 +112,24 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     store.install(now)
     seeded = seed(store, now)
     key = api_key(store, now, "ops", Scope.CONSOLE)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SMS_BRIDGE_")},
-        "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{db}",
-        "SMS_BRIDGE_INBOUND_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "SMS_BRIDGE_INBOUND_SPOOL_DIR": str(tmp / "spool"),
-        "SMS_BRIDGE_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "SMS_BRIDGE_SERVE_BIND": f"127.0.0.1:{port}",
-        "SMS_BRIDGE_SERVE_WORKERS": "2",
-        "SMS_BRIDGE_SERVE_ACCESS_LOG": "",
-    }
-    log = (tmp / "gunicorn.log").open("w")
-    proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-         "inbound.app:get_app()"],
-        cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    env = serve_env(
+        port=port,
+        database_url=f"sqlite:///{db}",
+        inbound_public_url=f"http://127.0.0.1:{port}",
+        inbound_spool_dir=str(tmp / "spool"),
+        twilio_auth_token=AUTH_TOKEN,
+    )
+    served = start_gunicorn(tmp, env, port)
     driver: WebDriver | None = None
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start:\n{(tmp / 'gunicorn.log').read_text()}")
-            time.sleep(0.1)
         driver = _chrome()
         shots = tmp / "screenshots"
         shots.mkdir()
-        yield Console(url, db, env, store, seeded, key, driver, shots)
+        yield Console(served.url, db, env, store, seeded, key, driver, shots)
     finally:
         if driver is not None:
             driver.quit()
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
+        served.stop()
         store.close()
 
 

@@ -4,12 +4,8 @@ signatures computed by twilio's own RequestValidator, SQLite underneath."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,19 +35,12 @@ from tests.inbound.conftest import (
     seed_people,
     sent_message,
 )
+from tests.inbound.gunicorn_support import BIN, ROOT, free_port, serve_env, start_gunicorn
 from tests.outbound.support import run_once
 from tests.sandbox.sandbox_support import Control, start_sandbox
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 SANDBOX_SID = "AC" + "5ca1ab1e" * 4
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -87,54 +76,22 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     store.install(now)
     store.save_sender(Sender(code="HR", from_number=HR_NUMBER, mps=10, help_text=HELP_TEXT), now)
     seed_people(store)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SMS_BRIDGE_")},
-        "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{db}",
+    env = serve_env(
+        port=port,
+        database_url=f"sqlite:///{db}",
         # A locked database must fail fast in the outage test, not after 10 s per request.
-        "SMS_BRIDGE_DATABASE_BUSY_TIMEOUT_MS": "300",
-        "SMS_BRIDGE_INBOUND_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "SMS_BRIDGE_INBOUND_SPOOL_DIR": str(tmp / "spool"),
-        "SMS_BRIDGE_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "SMS_BRIDGE_SERVE_BIND": f"127.0.0.1:{port}",
-        "SMS_BRIDGE_SERVE_WORKERS": "2",
-        "SMS_BRIDGE_SERVE_ACCESS_LOG": "",
-    }
-    log = (tmp / "gunicorn.log").open("w")
-    proc = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "-c",
-            str(ROOT / "deploy" / "gunicorn.conf.py"),
-            "inbound.app:get_app()",
-        ],
-        cwd=tmp,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        database_busy_timeout_ms="300",
+        inbound_public_url=f"http://127.0.0.1:{port}",
+        inbound_spool_dir=str(tmp / "spool"),
+        twilio_auth_token=AUTH_TOKEN,
     )
+    served = start_gunicorn(tmp, env, port)
     http = requests.Session()
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if http.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or a worker still booting
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start:\n{(tmp / 'gunicorn.log').read_text()}")
-            time.sleep(0.1)
-        yield Service(url, db, env, store, http)
+        yield Service(served.url, db, env, store, http)
     finally:
         http.close()
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
+        served.stop()
         store.close()
 
 
@@ -392,37 +349,14 @@ def test_access_log_keeps_the_path_but_never_the_query(service: Service, tmp_pat
         "SMS_BRIDGE_SERVE_WORKERS": "1",
         "SMS_BRIDGE_SERVE_ACCESS_LOG": "-",  # to stderr, with the error log
     }
-    url = f"http://127.0.0.1:{port}"
     secret = "smsb_" + "s3cr3t" * 6
-    with (tmp_path / "gunicorn.log").open("w") as log:
-        proc = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "-c",
-                str(ROOT / "deploy" / "gunicorn.conf.py"),
-                "inbound.app:get_app()",
-            ],
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / "gunicorn.log").read_text())
-                time.sleep(0.1)
-            assert requests.get(f"{url}/sms?api_key={secret}&limit=5", timeout=5).status_code
-            assert requests.get(f"{url}/health?token={secret}", timeout=5).status_code == 400
-        finally:
-            proc.terminate()
-            proc.wait(15)
+    served = start_gunicorn(tmp_path, env, port)
+    try:
+        url = served.url
+        assert requests.get(f"{url}/sms?api_key={secret}&limit=5", timeout=5).status_code
+        assert requests.get(f"{url}/health?token={secret}", timeout=5).status_code == 400
+    finally:
+        served.stop()
     lines = (tmp_path / "gunicorn.log").read_text().splitlines()
     assert not [line for line in lines if secret in line or "s3cr3t" in line], lines
     assert any('"GET /sms?' in line and " HTTP/1.1" in line for line in lines), lines

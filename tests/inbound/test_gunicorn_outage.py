@@ -9,11 +9,8 @@ webhooks' own bounded wait (``[inbound] webhook_db_wait_ms``, 2 s) is what answe
 
 from __future__ import annotations
 
-import os
 import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -42,17 +39,10 @@ from tests.inbound.conftest import (
     sent_message,
     sign,
 )
+from tests.inbound.gunicorn_support import free_port, serve_env, start_gunicorn
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 ANSWER_WITHIN = 5.0  # seconds, spooling included, whatever the database does
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -99,49 +89,20 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     store.install(now)
     store.save_sender(Sender(code="HR", from_number=HR_NUMBER, mps=10, help_text=HELP_TEXT), now)
     seed_people(store)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SMS_BRIDGE_")},
-        "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{db}",
+    env = serve_env(
+        port=port,
+        database_url=f"sqlite:///{db}",
         # public_url as in the tests' settings: the signatures are computed against it.
-        "SMS_BRIDGE_INBOUND_PUBLIC_URL": "https://sms.example.com",
-        "SMS_BRIDGE_INBOUND_SPOOL_DIR": str(spool_dir),
-        "SMS_BRIDGE_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "SMS_BRIDGE_TWILIO_AUTH_TOKEN": settings.twilio.auth_token.reveal(),
-        "SMS_BRIDGE_SERVE_BIND": f"127.0.0.1:{port}",
-        "SMS_BRIDGE_SERVE_WORKERS": "2",
-        "SMS_BRIDGE_SERVE_ACCESS_LOG": "",
-    }
-    log_path = tmp / "gunicorn.log"
-    log = log_path.open("w")
-    conf = str(ROOT / "deploy" / "gunicorn.conf.py")
-    proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", conf, "inbound.app:get_app()"],
-        cwd=tmp,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        inbound_public_url="https://sms.example.com",
+        inbound_spool_dir=str(spool_dir),
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=settings.twilio.auth_token.reveal(),
     )
-    url = f"http://127.0.0.1:{port}"
+    served = start_gunicorn(tmp, env, port)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or a worker still booting
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start:\n{log_path.read_text()}")
-            time.sleep(0.1)
-        yield Service(url, port, db, spool_dir, store, log_path)
+        yield Service(served.url, port, db, spool_dir, store, served.log_path)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
+        served.stop()
         store.close()
 
 
@@ -323,59 +284,39 @@ def test_webhooks_to_a_hung_oracle_are_answered_in_time_and_spooled(tmp_path: Pa
     port = free_port()
     spool_dir = tmp_path / "spool"
     token = make_settings(tmp_path, spool_dir).twilio.auth_token.reveal()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SMS_BRIDGE_")},
-        "SMS_BRIDGE_DATABASE_URL": f"oracle://smsbridge@127.0.0.1:{database.port}/FREEPDB1",
-        "SMS_BRIDGE_DATABASE_PASSWORD": "not-used",
-        "SMS_BRIDGE_INBOUND_PUBLIC_URL": "https://sms.example.com",
-        "SMS_BRIDGE_INBOUND_SPOOL_DIR": str(spool_dir),
-        "SMS_BRIDGE_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "SMS_BRIDGE_TWILIO_AUTH_TOKEN": token,
-        "SMS_BRIDGE_SERVE_BIND": f"127.0.0.1:{port}",
-        "SMS_BRIDGE_SERVE_WORKERS": "1",
-        "SMS_BRIDGE_SERVE_ACCESS_LOG": "",
-    }
-    log_path = tmp_path / "gunicorn.log"
-    url = f"http://127.0.0.1:{port}"
-    with log_path.open("w") as log:
-        conf = str(ROOT / "deploy" / "gunicorn.conf.py")
-        proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", conf, "inbound.app:get_app()"],
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:  # /openapi.json needs no database: the worker is up
-                try:
-                    if requests.get(f"{url}/openapi.json", timeout=2).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start:\n{log_path.read_text()}")
-                time.sleep(0.1)
-            no_store: Store = None  # type: ignore[assignment]  # nothing to read here
-            service = Service(url, port, tmp_path / "none.db", spool_dir, no_store, log_path)
-            forms = [inbound_form(f"hung {n}", sid=new_sid("SMhung")) for n in range(8)]
-            with ThreadPoolExecutor(len(forms)) as pool:
-                answers = list(
-                    pool.map(lambda f: service.post_signed("/twilio/inbound", f, timeout=8), forms)
-                )
-            assert [a.status_code for a, _ in answers] == [200] * len(forms)
-            slowest = max(took for _, took in answers)
-            assert slowest < ANSWER_WITHIN, f"slowest answer {slowest:.1f} s"
-            assert Spool(spool_dir).pending() == len(forms)
-            health, took = service.health(timeout=8)
-            assert health.status_code == 503 and health.json()["database"] == "unavailable"
-            assert took < 3.0, f"/health took {took:.1f} s"
-        finally:
-            database.close()  # the pool's pending connects fail at once: a quick shutdown
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+    env = serve_env(
+        port=port,
+        workers=1,
+        database_url=f"oracle://smsbridge@127.0.0.1:{database.port}/FREEPDB1",
+        database_password="not-used",
+        inbound_public_url="https://sms.example.com",
+        inbound_spool_dir=str(spool_dir),
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=token,
+    )
+    # /openapi.json needs no database: the worker is up.
+    served = start_gunicorn(
+        tmp_path,
+        env,
+        port,
+        ready=lambda g: requests.get(f"{g.url}/openapi.json", timeout=2).status_code == 200,
+    )
+    url, log_path = served.url, served.log_path
+    try:
+        no_store: Store = None  # type: ignore[assignment]  # nothing to read here
+        service = Service(url, port, tmp_path / "none.db", spool_dir, no_store, log_path)
+        forms = [inbound_form(f"hung {n}", sid=new_sid("SMhung")) for n in range(8)]
+        with ThreadPoolExecutor(len(forms)) as pool:
+            answers = list(
+                pool.map(lambda f: service.post_signed("/twilio/inbound", f, timeout=8), forms)
+            )
+        assert [a.status_code for a, _ in answers] == [200] * len(forms)
+        slowest = max(took for _, took in answers)
+        assert slowest < ANSWER_WITHIN, f"slowest answer {slowest:.1f} s"
+        assert Spool(spool_dir).pending() == len(forms)
+        health, took = service.health(timeout=8)
+        assert health.status_code == 503 and health.json()["database"] == "unavailable"
+        assert took < 3.0, f"/health took {took:.1f} s"
+    finally:
+        database.close()  # the pool's pending connects fail at once: a quick shutdown
+        served.stop()

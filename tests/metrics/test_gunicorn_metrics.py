@@ -37,7 +37,7 @@ from tests.inbound.conftest import (
     make_settings,
     seed_people,
 )
-from tests.inbound.test_gunicorn_e2e import BIN, ROOT, free_port
+from tests.inbound.gunicorn_support import Gunicorn, free_port, healthy, serve_env, start_gunicorn
 from tests.metrics.support import named, samples, value
 
 pytestmark = pytest.mark.slow
@@ -77,55 +77,24 @@ class Served:
 def _launch(
     tmp: Path, port: int, db: Path, store: Store, now: datetime, env_extra: dict[str, str]
 ) -> Served:
-    inherited = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("SMS_BRIDGE_") and k != "PROMETHEUS_MULTIPROC_DIR"
-    }
-    env = {
-        **inherited,
-        "SMS_BRIDGE_DATABASE_URL": f"sqlite:///{db}",
-        "SMS_BRIDGE_INBOUND_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "SMS_BRIDGE_INBOUND_SPOOL_DIR": str(tmp / "spool"),
-        "SMS_BRIDGE_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "SMS_BRIDGE_SERVE_BIND": f"127.0.0.1:{port}",
-        "SMS_BRIDGE_SERVE_WORKERS": "2",
-        "SMS_BRIDGE_SERVE_ACCESS_LOG": "",
-        **env_extra,
-    }
-    log = tmp / "gunicorn.log"
-    log_file = log.open("wb")
-    config = str(ROOT / "deploy" / "gunicorn.conf.py")
-    proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", config, "inbound.app:get_app()"],
-        cwd=tmp,
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
+    env = serve_env(
+        port=port,
+        database_url=f"sqlite:///{db}",
+        inbound_public_url=f"http://127.0.0.1:{port}",
+        inbound_spool_dir=str(tmp / "spool"),
+        twilio_auth_token=AUTH_TOKEN,
     )
-    served = Served(proc, f"http://127.0.0.1:{port}", db, store, log, log_file)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            healthy = requests.get(f"{served.url}/health", timeout=2).status_code == 200
-            if healthy and len(served.workers()) == 2:
-                return served
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            stop(served)
-            raise RuntimeError(f"gunicorn did not start:\n{log.read_text()}")
-        time.sleep(0.1)
+    env.update(env_extra)
+
+    def both_workers_up(g: Gunicorn) -> bool:
+        return healthy(g) and len(psutil.Process(g.proc.pid).children()) == 2
+
+    g = start_gunicorn(tmp, env, port, ready=both_workers_up)
+    return Served(g.proc, g.url, db, store, g.log_path, g.log_file)
 
 
 def stop(served: Served) -> None:
-    served.proc.terminate()
-    try:
-        served.proc.wait(15)
-    except subprocess.TimeoutExpired:
-        served.proc.kill()
-        served.proc.wait(5)
-    served.log_file.close()
+    Gunicorn(served.proc, served.url, served.log, served.log_file).stop()
 
 
 def prepared_db(tmp: Path) -> tuple[Path, Store]:
