@@ -146,6 +146,13 @@ class BridgeSettings:
     poll_min_seconds: float = 0.2
     poll_max_seconds: float = 1.0
     sync_after_minutes: int = 30
+    # The status sync job: how often it runs and how many rows it polls a run.
+    sync_interval_minutes: int = 5
+    sync_limit: int = 500
+    # The opt-out sync job (Twilio's history of inbound STOP/START): how often (0: off), and
+    # how far back its first run reads (400 days: 13 months); later runs start at the last.
+    optout_sync_interval_minutes: int = 1440
+    optout_sync_lookback_days: int = 400
     worker_name: str = ""
     # The worker's Prometheus exporter (bridge/outbound/metrics.py): None or 0, off.
     metrics_port: int | None = None
@@ -383,6 +390,13 @@ def validate(settings: Settings) -> None:
     for name in ("concurrency", "batch_size", "max_attempts", "lease_seconds"):
         if getattr(settings.bridge, name) < 1:
             raise ConfigError(f"{where('bridge', name)}: must be at least 1")
+    for name in ("sync_interval_minutes", "sync_limit", "optout_sync_lookback_days"):
+        if getattr(settings.bridge, name) < 1:
+            raise ConfigError(f"{where('bridge', name)}: must be at least 1")
+    if settings.bridge.optout_sync_interval_minutes < 0:
+        raise ConfigError(
+            f"{where('bridge', 'optout_sync_interval_minutes')}: must be 0 (off) or more"
+        )
     # A claim must outlive its create, or recovery reconciles a request still in flight. The
     # worker claims only what free send threads can start at once (capacity = concurrency -
     # in flight), so a claimed row waits only for its batch's preparation (local lookups), not

@@ -21,15 +21,18 @@ from types import FrameType
 import schedule
 
 from bridge.config import Settings
+from bridge.domain.optout_history import HistoryChange
 from bridge.hr import certs as hr_certs
 from bridge.mail.notify import Notifier
 from bridge.mail.transport import make_transport
 from bridge.outbound import activity
 from bridge.outbound import metrics as outbound_metrics
-from bridge.outbound.gateway import TwilioGateway
+from bridge.outbound.background import BackgroundJob
+from bridge.outbound.gateway import TwilioCheckError, TwilioGateway
 from bridge.outbound.recovery import reconcile, sync
 from bridge.outbound.worker import Worker
 from bridge.replies.dispatcher import Dispatcher
+from bridge.replies.optout_sync import sync_optouts
 from bridge.replies.processing import replay_spool
 from bridge.store import Store
 
@@ -74,6 +77,11 @@ class Runner:
         self.scheduler = schedule.Scheduler()
         # Why the last step failed (None: it did not); --once stops on it.
         self._step_failure: str | None = None
+        # Opt-outs/ins this worker's opt-out sync wrote since its last error digest.
+        self.history_changes: list[HistoryChange] = []
+        # On a thread of its own: a first run reads up to 13 months of history (minutes).
+        self.optout_job = BackgroundJob("optout-sync", lambda: self.guarded(self.optout_sync))
+        self._twilio_checked = False
 
     # -- jobs ----------------------------------------------------------------------------
 
@@ -99,16 +107,51 @@ class Runner:
             self.gateway,
             self.clock(),
             older_than=timedelta(minutes=self.settings.bridge.sync_after_minutes),
+            limit=self.settings.bridge.sync_limit,
         )
         if moved:
             log.info("sync: %d message(s) moved forward", moved)
 
     def digest(self) -> None:
         every = timedelta(minutes=self.settings.mail.error_digest_minutes)
+
+        def send(since: datetime, now: datetime) -> bool:
+            history = list(self.history_changes)
+            sent = self.notifier.error_digest(self.store, since, now, history)
+            if sent:
+                del self.history_changes[: len(history)]
+            return sent
+
+        self.once_for_all_workers("error_digest", every, send)
+
+    def optout_sync(self) -> None:
+        """Twilio's history of inbound STOP/START (bridge/replies/optout_sync.py), once for all
+        workers: the first run reads ``optout_sync_lookback_days`` back, later ones from the
+        last run. Twilio unreachable: a warning, and the next run covers this window too."""
+        cfg = self.settings.bridge
+        every = timedelta(minutes=cfg.optout_sync_interval_minutes)
+
+        def work(since: datetime, now: datetime) -> bool:
+            try:
+                result = sync_optouts(
+                    self.store,
+                    self.gateway.inbound_since,
+                    lambda: self.gateway.clock_offset(self.clock),
+                    since,
+                )
+            except TwilioCheckError as exc:
+                log.warning("optout sync: %s; the next run covers %s onwards", exc, since)
+                self.store.give_back_job_run("optout_sync", since, now)
+                return True
+            self.history_changes.extend(result.changes)
+            log.info("%s", result.line())
+            return True
+
         self.once_for_all_workers(
-            "error_digest",
+            "optout_sync",
             every,
-            lambda since, now: self.notifier.error_digest(self.store, since, now),
+            work,
+            first_since=self.clock() - timedelta(days=cfg.optout_sync_lookback_days),
         )
 
     def manager_digests(self) -> None:
@@ -120,13 +163,18 @@ class Runner:
         self.once_for_all_workers("manager_digests", timedelta(days=1), send)
 
     def once_for_all_workers(
-        self, job: str, every: timedelta, work: Callable[[datetime, datetime], object]
+        self,
+        job: str,
+        every: timedelta,
+        work: Callable[[datetime, datetime], object],
+        *,
+        first_since: datetime | None = None,
     ) -> None:
         """Run a digest job in one worker only, over the window since its last run by any
         worker (a restart or a missed day loses nothing); given back if no mail went out
         because the mail server failed, so the next run covers that window too."""
         now = self.clock()
-        since = self.store.take_job_run(job, now, every, self.name)
+        since = self.store.take_job_run(job, now, every, self.name, first_since=first_since)
         if since is None:
             return  # another worker ran it
         self.notifier.send_failed = False
@@ -156,6 +204,59 @@ class Runner:
         if report.applied or report.rejected:
             log.info("spool: %s", report)
 
+    def check_twilio(self) -> int | None:
+        """The start check, once (IncomingPhoneNumbers): None to start, or the exit code.
+
+        Credentials Twilio rejects (401/403, 20003/20005: what stops sending) stop the worker
+        before it claims anything: one line, the credentials alert (rate-limited for all
+        workers and restarts by the ``credentials_alert`` row of sms_job_runs, since systemd
+        restarts a failed worker), exit 1. A missing account SID or token raises the
+        ConfigError (exit 2). Twilio unreachable (timeout, DNS, refused, 5xx): one warning and
+        the worker starts, since it handles Twilio being down."""
+        if self._twilio_checked:
+            return None
+        self._twilio_checked = True
+        try:
+            self.gateway.check()
+        except TwilioCheckError as exc:
+            if not exc.rejected:
+                log.warning("Twilio start check failed: %s; starting anyway", exc)
+                return None
+            log.error(
+                "run stopped before claiming: Twilio rejected the credentials of account %s"
+                " (%s): set [twilio] auth_token (SMS_BRIDGE_TWILIO_AUTH_TOKEN) to that account's"
+                " auth token, or fix [twilio] account_sid",
+                self.settings.twilio.account_sid,
+                exc.refusal,
+            )
+            self._credentials_alert(str(exc))
+            return 1
+        return None
+
+    def _credentials_alert(self, answer: str) -> None:
+        now = self.clock()
+        every = timedelta(minutes=self.settings.mail.alert_min_interval_minutes)
+        try:
+            due = self.store.take_job_run(
+                "credentials_alert", now, every, self.name, first_since=now - every
+            )
+        except Exception as exc:  # the database is down too: alert anyway
+            log.warning("credentials alert: sms_job_runs unreadable (%s)", exc)
+            due = now
+        if due is None:
+            return  # another worker, or this one before a restart, alerted recently
+        level, self.notifier.alert_log_level = self.notifier.alert_log_level, logging.INFO
+        try:
+            self.notifier.alert(
+                "twilio-credentials",
+                "Twilio rejected the bridge's credentials: sending stopped",
+                f"{answer}. The worker checked them as it started and exited before claiming"
+                " anything (exit status 1); every message stays queued for the next run. Fix"
+                " [twilio] account_sid / auth_token and start it again.",
+            )
+        finally:
+            self.notifier.alert_log_level = level
+
     def recheck_credentials(self) -> None:
         if not self.worker.credentials_broken:
             return
@@ -170,7 +271,12 @@ class Runner:
     def schedule_jobs(self) -> None:
         cfg = self.settings
         self.scheduler.every(15).seconds.do(self.recover)
-        self.scheduler.every(5).minutes.do(self.sync)
+        self.scheduler.every(cfg.bridge.sync_interval_minutes).minutes.do(self.sync)
+        if cfg.bridge.optout_sync_interval_minutes:
+            # Asked often, run when due: sms_job_runs knows when any worker last ran it, so the
+            # first run comes minutes after the first start, not a day later.
+            poll = min(cfg.bridge.optout_sync_interval_minutes, 5)
+            self.scheduler.every(poll).minutes.do(self.optout_job)
         self.scheduler.every(cfg.mail.error_digest_minutes).minutes.do(self.digest)
         self.scheduler.every(1).minutes.do(self.recheck_credentials)
         # Sender profiles (number, service, quiet hours, zone) are cached by the worker; an
@@ -240,6 +346,9 @@ class Runner:
         --once is run by cron or an operator. Claims made so far stay leased and are
         reconciled by the next run.
         """
+        code = self.check_twilio()
+        if code is not None:
+            return code
         if self.worker.stop_event.is_set():
             self.worker = self.new_worker()
         self.worker.rechecks_credentials = False
@@ -281,6 +390,9 @@ class Runner:
         return 0
 
     def forever(self) -> int:
+        code = self.check_twilio()
+        if code is not None:
+            return code
         self.install_signal_handlers()
         outbound_metrics.WORKER.watch_credentials(lambda: self.worker.credentials_broken)
         outbound_metrics.serve(self.settings.bridge.metrics_port)

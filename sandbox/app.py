@@ -13,6 +13,7 @@ import os
 import socket
 import struct
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,6 +21,7 @@ import falcon
 
 from sandbox.errors import error_body
 from sandbox.faults import FaultSettings
+from sandbox.lookup import LOOKUPS_PREFIX, LookupResource
 from sandbox.service import ApiAnswer, Sandbox
 from sandbox.shapes import message_json
 from sandbox.state import new_sid
@@ -194,11 +196,16 @@ class ControlReplyResource(_Api):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         data = _body(req)
         try:
+            sent = data.get("date_sent")
             result = self.sb.reply(
                 str(data.get("from", "")),
                 str(data.get("to", "")),
                 str(data.get("body", "")),
                 data.get("url"),
+                date_sent=datetime.fromisoformat(str(sent).replace("Z", "+00:00"))
+                if sent
+                else None,
+                webhook=data.get("webhook", True) is not False,
             )
         except ValueError as exc:
             return _bad(resp, str(exc))
@@ -286,6 +293,7 @@ def create_falcon_app(sandbox: Sandbox) -> falcon.App[falcon.Request, falcon.Res
     app.add_route(f"{root}/Messages.json", MessagesResource(sandbox))
     app.add_route(root + "/Messages/{sid}.json", MessageResource(sandbox))
     app.add_route(f"{root}/IncomingPhoneNumbers.json", NumbersResource(sandbox))
+    app.add_route(LOOKUPS_PREFIX + "/v2/PhoneNumbers/{number}", LookupResource(sandbox))
     app.add_route("/_sandbox/health", HealthResource(sandbox))
     app.add_route("/_sandbox/messages", ControlMessagesResource(sandbox))
     app.add_route("/_sandbox/requests", ControlRequestsResource(sandbox))

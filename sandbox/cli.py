@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sandbox.faults import FaultSettings, apply_patch
+from sandbox.lookup import DEFAULT_LINE_TYPES, parse_line_type
 from sandbox.rules import E164, parse_magic
 from sandbox.settings import (
     DEFAULT_ACCOUNT_SID,
@@ -140,6 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-default-magic", action="store_true", help="start without the built-in magic numbers"
     )
     g.add_argument(
+        "--line-type",
+        action="append",
+        default=[],
+        metavar="E164=TYPE",
+        help="Lookup v2's line_type_intelligence.type for a number (landline, mobile, "
+        "fixedVoip, nonFixedVoip, tollFree, ..., or error:CODE); others are mobile "
+        "(defaults: see docs/sandbox.md)",
+    )
+    g.add_argument(
+        "--no-default-line-types",
+        action="store_true",
+        help="start without the built-in Lookup line types (every number mobile)",
+    )
+    g.add_argument(
         "--callback-workers", type=int, default=8, help="threads POSTing status callbacks"
     )
     g.add_argument(
@@ -255,6 +270,12 @@ def settings_from_args(args: argparse.Namespace) -> tuple[SandboxSettings, Fault
             raise ValueError(f"--magic number must be E.164: {spec}")
         parse_magic(outcome)
         magic[number] = outcome
+    line_types = {} if args.no_default_line_types else dict(DEFAULT_LINE_TYPES)
+    for spec in args.line_type:
+        number, _, kind = spec.partition("=")
+        if not E164.fullmatch(number):
+            raise ValueError(f"--line-type number must be E.164: {spec}")
+        line_types[number] = parse_line_type(kind)
     try:
         price = Decimal(args.price_per_segment)
     except InvalidOperation:
@@ -275,6 +296,7 @@ def settings_from_args(args: argparse.Namespace) -> tuple[SandboxSettings, Fault
         ),
         mps=args.mps,
         magic_numbers=magic,
+        line_types=line_types,
         price_per_segment=price,
         seed=args.seed,
         callback_workers=args.callback_workers,

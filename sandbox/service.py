@@ -267,14 +267,34 @@ class Sandbox:
         return self.store.is_opted_out(handset, scope)
 
     # -- handsets -------------------------------------------------------------------------
-    def reply(self, from_: str, to: str, body: str, url: str | None) -> dict[str, Any]:
-        """A handset texts one of our numbers: record it, apply STOP/START, POST the webhook."""
+    def reply(
+        self,
+        from_: str,
+        to: str,
+        body: str,
+        url: str | None,
+        *,
+        date_sent: datetime | None = None,
+        webhook: bool = True,
+    ) -> dict[str, Any]:
+        """A handset texts one of our numbers: record it, apply STOP/START, POST the webhook.
+
+        ``date_sent``: the handset texted then (on the sandbox's Twilio clock, not after now),
+        e.g. before the bridge existed. ``webhook=False``: no webhook is POSTed (ours was
+        down); the message is only in the Messages list."""
         if not E164.fullmatch(from_):
             raise ValueError(f"'from' must be an E.164 number, not {from_!r}")
         if to not in self.settings.numbers:
             owned = list(self.settings.numbers)
             raise ValueError(f"'to' must be one of the account's numbers {owned}")
         now = self._wall()
+        backdated = date_sent is not None
+        if date_sent is not None:
+            if date_sent.tzinfo is None:
+                raise ValueError("'date_sent' needs a time zone, e.g. 2026-01-01T09:00:00Z")
+            if date_sent > now:
+                raise ValueError("'date_sent' must not be in the future")
+            now = date_sent.astimezone(UTC)
         service = self.settings.service_of(to)
         message = Message(
             seq=self.store.next_seq(),
@@ -294,11 +314,14 @@ class Sandbox:
             price=self.settings.price_per_segment * count_segments(body).segments,
             history=[("received", now)],
         )
-        self.store.add_message(message)
+        if backdated:
+            self.store.add_backdated(message)
+        else:
+            self.store.add_message(message)
         keyword = keyword_of(body)
         change = self._apply_keyword(from_, service or to, keyword, now)
         params = inbound_params(message, keyword)
-        target = url or self.settings.inbound_url
+        target = (url or self.settings.inbound_url) if webhook else None
         result: dict[str, Any] = {
             "message": message_json(message),
             "params": params,
@@ -356,6 +379,7 @@ class Sandbox:
             "messaging_services": {k: list(v) for k, v in self.settings.messaging_services.items()},
             "inbound_url": self.settings.inbound_url,
             "magic_numbers": dict(self.settings.magic_numbers),
+            "line_types": dict(self.settings.line_types),
             "faults": self.faults.settings.to_json(),
             "messages": self.store.message_count(),
             "pending_steps": self.lifecycle.pending(),

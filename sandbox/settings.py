@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from sandbox.lookup import DEFAULT_LINE_TYPES
+
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 DEFAULT_AUTH_TOKEN = "sandbox-auth-token"
 DEFAULT_NUMBER = "+15005550006"  # Twilio's own "valid From" test number
@@ -49,6 +51,8 @@ class SandboxSettings:
     timings: Timings = field(default_factory=Timings)
     mps: float = 0.0  # segments per second per sender number; 0 = unlimited (no queueing)
     magic_numbers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MAGIC_NUMBERS))
+    # Lookup v2 (sandbox/lookup.py): number -> line type or "error:CODE"; others are mobile.
+    line_types: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LINE_TYPES))
     price_per_segment: Decimal = DEFAULT_PRICE_PER_SEGMENT
     seed: int | None = None
     callback_workers: int = 8

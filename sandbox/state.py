@@ -94,6 +94,16 @@ class Store:
             self._messages[message.sid] = message
             self._order.append(message)
 
+    def add_backdated(self, message: Message) -> None:
+        """A message dated before others already held (a handset's text from the past): placed
+        by date_created, as Twilio lists newest first by date."""
+        with self.lock:
+            self._messages[message.sid] = message
+            at = len(self._order)
+            while at > 0 and self._order[at - 1].date_created > message.date_created:
+                at -= 1
+            self._order.insert(at, message)
+
     def get(self, sid: str) -> Message | None:
         with self.lock:
             return self._messages.get(sid)

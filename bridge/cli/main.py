@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bridge import errors, logsetup
-from bridge.cli import keywords, recipients
+from bridge.cli import keywords, optouts, recipients
 from bridge.cli.inbound import (  # the exit codes are defined there, for both modules
     EXIT_INPUT,
     EXIT_OK,
@@ -169,6 +169,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="no new messages for this sender",
     )
     active.add_argument("--active", dest="active", action="store_true", default=None)
+    lookup = sender.add_mutually_exclusive_group()
+    lookup.add_argument(
+        "--line-type-lookup",
+        dest="line_type_lookup",
+        action="store_true",
+        default=None,
+        help="ask Twilio Lookup (line type, cached 30 days) before the first send to a +1"
+        " number; a landline is INVALID without a send (each new number costs a lookup)",
+    )
+    lookup.add_argument(
+        "--no-line-type-lookup", dest="line_type_lookup", action="store_false", default=None
+    )
     sender.set_defaults(handler=cmd_sender)
 
     hr = sub.add_parser("hr", help="the certification-reminder use case (embedded mode)")
@@ -189,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     recipients.add_parsers(sub)
     keywords.add_parsers(sub)
+    optouts.add_parsers(sub)
 
     # -- inbound service (owned with inbound/) -------------------------------------------
     serve = sub.add_parser("serve", help="run the inbound service (gunicorn + Falcon)")
@@ -378,6 +391,7 @@ def cmd_sender(args: argparse.Namespace, settings: Settings, store: Store) -> in
             "help_text": args.help_text,
             "active": args.active,
             "validity_seconds": args.validity,
+            "line_type_lookup": args.line_type_lookup,
         }.items()
         if value is not None
     }

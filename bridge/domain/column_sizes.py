@@ -200,6 +200,11 @@ COLUMNS: Mapping[str, Mapping[str, Column]] = {
         "reply_text": Column("NVARCHAR2", 2000, CHAR, nullable=True),
         "active": Column("VARCHAR2", 1, BYTE, nullable=False),
     },
+    "sms_number_lookups": {
+        "phone_number": Column("VARCHAR2", 32, BYTE, nullable=False),
+        "line_type": Column("VARCHAR2", 20, BYTE, nullable=False),
+        "carrier": Column("VARCHAR2", 200, CHAR, nullable=True),
+    },
     "sms_optouts": {
         "phone_number": Column("VARCHAR2", 32, BYTE, nullable=False),
         "scope": Column("VARCHAR2", 40, BYTE, nullable=False),
@@ -239,6 +244,7 @@ COLUMNS: Mapping[str, Mapping[str, Column]] = {
         "default_time_zone": Column("VARCHAR2", 64, BYTE, nullable=False),
         "help_text": Column("NVARCHAR2", 2000, CHAR, nullable=True),
         "active": Column("VARCHAR2", 1, BYTE, nullable=False),
+        "line_type_lookup": Column("VARCHAR2", 1, BYTE, nullable=False),
     },
 }
 # END GENERATED

@@ -41,6 +41,9 @@ class Sender:
     # Twilio's ValidityPeriod for this sender's messages without an expiry of their own (and
     # the upper bound for those with one): seconds, 1-36,000; None is Twilio's 36,000.
     validity_seconds: int | None = None
+    # Ask Twilio Lookup v2 whether a +1 number is a landline before the first send to it
+    # (cached, bridge.domain.line_types): a landline is INVALID without spending a send.
+    line_type_lookup: bool = False
 
     @property
     def optout_scope(self) -> str:

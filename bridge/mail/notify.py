@@ -6,10 +6,11 @@ import html
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bridge.config import MailSettings
+from bridge.domain.optout_history import HistoryChange
 from bridge.mail.digests import error_digest
 from bridge.mail.manager_digest import manager_digests, unaddressed_digest
 from bridge.mail.transport import Transport, compose
@@ -64,8 +65,23 @@ class Notifier:
             f"<p>{html.escape(text)}</p></body></html>",
         )
 
-    def error_digest(self, store: Store, since: datetime, until: datetime) -> bool:
-        digest = error_digest(store.errors_since(since, until), since, until)
+    def error_digest(
+        self,
+        store: Store,
+        since: datetime,
+        until: datetime,
+        history: Sequence[HistoryChange] = (),
+    ) -> bool:
+        """The window's error digest, with what the status sync moved in it (from sms_events)
+        and the opt-outs/ins ``history`` lists (this worker's opt-out sync runs since its last
+        digest)."""
+        digest = error_digest(
+            store.errors_since(since, until),
+            since,
+            until,
+            sync_moves=store.sync_moves_since(since, until),
+            history=history,
+        )
         if digest is None:
             return False
         return self._send(digest.subject, digest.text, digest.html)

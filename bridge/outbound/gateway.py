@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -19,6 +19,8 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from bridge.config import TwilioSettings
+from bridge.domain.line_types import LineType, from_lookup
+from bridge.domain.optout_history import HistoryMessage
 from bridge.domain.policy import Action, Outcome, classify_http, classify_transport
 from bridge.errors import BridgeError, ConfigError
 from bridge.outbound.twilio_http import make_twilio_client
@@ -100,6 +102,23 @@ class TwilioGateway:
     def fetch(self, sid: str) -> RemoteMessage:
         return _remote(self.client.messages(sid).fetch())
 
+    def lookup_line_type(self, number: str, now: datetime) -> LineType | str:
+        """Twilio Lookup v2's line type of ``number`` (stamped ``now``, the store's clock), or
+        one line saying why there is none (HTTP error, timeout, connection): the caller sends
+        without it. Never retried here: a lookup is billed per request."""
+        try:
+            found = self.client.lookups.v2.phone_numbers(number).fetch(
+                fields="line_type_intelligence"
+            )
+        except TwilioRestException as exc:
+            code = f", error {exc.code}" if exc.code else ""
+            return f"Twilio Lookup answered HTTP {exc.status}{code}: {_short(exc.msg, 200)}"
+        except requests.RequestException as exc:
+            return f"Twilio Lookup: {explain_transport(exc, self.settings)}"
+        except TwilioException as exc:  # an answer the library could not read
+            return f"Twilio Lookup: {_short(str(exc), 200)}"
+        return from_lookup(number, found.line_type_intelligence, now)
+
     def find_created(
         self,
         *,
@@ -172,19 +191,67 @@ class TwilioGateway:
         headers = getattr(self.client.http_client, "last_response_headers", None)
         return headers if headers is not None else {}
 
+    def inbound_since(
+        self, to: str, sent_after: datetime, *, page_size: int = 1000
+    ) -> Iterator[HistoryMessage]:
+        """Inbound messages ``to`` received since ``sent_after`` (Twilio's DateSent, its clock),
+        newest first, every page; the outbound ones of the list are skipped. Twilio's and
+        requests' errors become one TwilioCheckError line."""
+        try:
+            for item in self.client.messages.stream(
+                to=to, date_sent_after=sent_after, page_size=page_size
+            ):
+                if item.direction != "inbound":
+                    continue
+                yield HistoryMessage(
+                    sid=str(item.sid),
+                    from_number=str(item.from_ or ""),
+                    to_number=str(item.to or to),
+                    body=item.body or "",
+                    date_sent=item.date_sent,
+                    messaging_service_sid=item.messaging_service_sid,
+                )
+        except (TwilioException, requests.RequestException) as exc:
+            raise TwilioCheckError(explain(exc, self.settings)) from None
+
+    def clock_offset(self, clock: Callable[[], datetime]) -> timedelta | None:
+        """Twilio's clock minus ours (a lower bound), from the last answer's Date header."""
+        return twilio_clock_offset(self._last_headers().get("Date"), clock())
+
     def check(self) -> str:
         """One line: can we authenticate? (IncomingPhoneNumbers.json, as design §7 says)."""
         require_credentials(self.settings)
         try:
             numbers = self.client.incoming_phone_numbers.list(limit=20)
         except (TwilioException, requests.RequestException) as exc:
-            raise TwilioCheckError(explain(exc, self.settings)) from None
+            raise TwilioCheckError(
+                explain(exc, self.settings), refusal=credentials_refusal(exc)
+            ) from None
         owned = ", ".join(n.phone_number for n in numbers) or "none"
         return f"{len(numbers)} number(s) owned at {self.settings.base_url}: {owned}"
 
 
 class TwilioCheckError(BridgeError):
-    """Twilio could not be reached or refused us; the message says which, in one line."""
+    """Twilio could not be reached or refused us; the message says which, in one line.
+    ``refusal`` ("HTTP 401, error 20003"): Twilio refused the credentials, as a send's answer
+    that stops the worker would (bridge.domain.policy: 401/403, 20003/20005)."""
+
+    def __init__(self, message: str, *, refusal: str | None = None) -> None:
+        super().__init__(message)
+        self.refusal = refusal
+
+    @property
+    def rejected(self) -> bool:
+        return self.refusal is not None
+
+
+def credentials_refusal(exc: BaseException) -> str | None:
+    """ "HTTP 401, error 20003" when Twilio's answer means our credentials are refused (the
+    answer that stops sending), else None (a network failure, a 5xx, another error)."""
+    status, code, _ = _http_error(exc)
+    if status is None or classify_http(status, code) is not Action.STOP:
+        return None
+    return f"HTTP {status}" + (f", error {code}" if code else "")
 
 
 def require_credentials(settings: TwilioSettings) -> None:

@@ -2,7 +2,8 @@
 
 ``RewritingHttpClient`` is a ``TwilioHttpClient`` — the library's documented extension point for
 transport — that sends every ``https://api.twilio.com`` request to a configured base URL instead
-(the sandbox in demo, tests and benchmarks) and keeps the headers of the last response.
+(the sandbox in demo, tests and benchmarks), ``https://lookups.twilio.com`` (Lookup v2) to the
+same base URL under ``/lookups``, and keeps the headers of the last response.
 
 Retries: the library can retry through ``max_retries`` (urllib3 retries on the session). It must
 never be used for message creation: Twilio has no idempotency key on Messages.json, so a POST
@@ -25,6 +26,10 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 TWILIO_API = "https://api.twilio.com"
+TWILIO_LOOKUPS = "https://lookups.twilio.com"
+# Twilio origins a base URL stands in for -> the path prefix they get under it. Lookup v2 has
+# its own host; under a prefix its /v2/... paths can never meet the REST API's /2010-04-01/...
+REWRITTEN_ORIGINS = {TWILIO_API: "", TWILIO_LOOKUPS: "/lookups"}
 DEFAULT_POOL_SIZE = 32
 
 
@@ -51,7 +56,8 @@ def _is_loopback(url: str) -> bool:
 
 
 class RewritingHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships no type hints
-    """A TwilioHttpClient that sends api.twilio.com requests to ``base_url``.
+    """A TwilioHttpClient that sends api.twilio.com requests to ``base_url`` (and
+    lookups.twilio.com ones to ``base_url/lookups``).
 
     ``base_url=None`` leaves URLs untouched (production). ``last_response_headers`` is kept per
     thread, so a client shared by worker threads never shows one thread another's headers.
@@ -84,12 +90,16 @@ class RewritingHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio shi
     def rewrite(self, url: str) -> str:
         if not self.base_url:
             return url
-        if url == TWILIO_API or url.startswith(TWILIO_API + "/"):
-            return self.base_url + url[len(TWILIO_API) :]
+        for origin, prefix in REWRITTEN_ORIGINS.items():
+            if url == origin or url.startswith(origin + "/"):
+                return self.base_url + prefix + url[len(origin) :]
         host = urlsplit(url).hostname or ""
         if host == "twilio.com" or host.endswith(".twilio.com"):
             # With a base URL configured nothing may leak to the real Twilio by another host.
-            raise ValueError(f"only {TWILIO_API} can be redirected to {self.base_url}: {url}")
+            raise ValueError(
+                f"only {TWILIO_API} and {TWILIO_LOOKUPS} can be redirected to {self.base_url}:"
+                f" {url}"
+            )
         return url
 
     def request(

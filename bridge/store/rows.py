@@ -34,6 +34,7 @@ def message_from_row(row: Row) -> Message:
 def sender_from_row(row: Row) -> Sender:
     row = dict(row)
     row["active"] = row.get("active") == "Y"
+    row["line_type_lookup"] = row.get("line_type_lookup") == "Y"
     row["mps"] = float(row["mps"])
     if row.get("validity_seconds") is not None:
         row["validity_seconds"] = int(row["validity_seconds"])

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS sms_senders (
     help_text              TEXT,
     active                 TEXT NOT NULL DEFAULT 'Y' CHECK (active IN ('Y', 'N')),
     validity_seconds       INTEGER CHECK (validity_seconds BETWEEN 1 AND 36000),
+    line_type_lookup       TEXT NOT NULL DEFAULT 'N' CHECK (line_type_lookup IN ('Y', 'N')),
     tokens                 REAL NOT NULL DEFAULT 0,
     tokens_at              TEXT,
     created_at             TEXT NOT NULL,
@@ -95,6 +96,7 @@ CREATE TABLE IF NOT EXISTS sms_events (
 );
 CREATE INDEX IF NOT EXISTS sms_events_outbound_ix ON sms_events (outbound_id, id);
 CREATE UNIQUE INDEX IF NOT EXISTS sms_events_callback_ux ON sms_events (callback_key);
+CREATE INDEX IF NOT EXISTS sms_events_source_ix ON sms_events (source, event_at);
 
 CREATE TABLE IF NOT EXISTS sms_inbound (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -175,4 +177,14 @@ CREATE TABLE IF NOT EXISTS sms_contacts (
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL,
     PRIMARY KEY (recipient_type, recipient_id)
+);
+
+-- Twilio Lookup v2 line types, by number (plsql/tables/sms_number_lookups.sql): a cache the
+-- worker reads before the first send to a +1 number of a sender with line_type_lookup = 'Y'.
+CREATE TABLE IF NOT EXISTS sms_number_lookups (
+    phone_number  TEXT PRIMARY KEY,
+    line_type     TEXT NOT NULL,
+    carrier       TEXT,
+    looked_up_at  TEXT NOT NULL,
+    error_code    INTEGER
 );

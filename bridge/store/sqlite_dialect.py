@@ -187,6 +187,12 @@ class SQLiteDialect(Dialect):
             "validity_seconds",
             "INTEGER CHECK (validity_seconds BETWEEN 1 AND 36000)",
         ),
+        # NOT NULL needs its DEFAULT here: ALTER TABLE fills the existing rows with it.
+        (
+            "sms_senders",
+            "line_type_lookup",
+            "TEXT NOT NULL DEFAULT 'N' CHECK (line_type_lookup IN ('Y', 'N'))",
+        ),
     )
 
     @staticmethod

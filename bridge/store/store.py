@@ -40,6 +40,7 @@ from bridge.store.contacts import ContactStoreMixin
 from bridge.store.dialect import Row
 from bridge.store.inbound_store import InboundStoreMixin
 from bridge.store.keyword_store import KeywordStoreMixin
+from bridge.store.lookup_store import LookupStoreMixin
 from bridge.store.metrics_store import MetricsStoreMixin
 from bridge.store.outcomes import OutcomeStoreMixin
 from bridge.store.rows import build, event_from_row, message_from_row, sender_from_row
@@ -67,6 +68,7 @@ class Store(
     ContactStoreMixin,
     ConsoleStoreMixin,
     MetricsStoreMixin,
+    LookupStoreMixin,
 ):
     @property
     def engine(self) -> str:
@@ -135,6 +137,7 @@ class Store(
     def save_sender(self, sender: Sender, now: datetime) -> None:
         params: dict[str, Any] = dataclasses.asdict(sender)
         params["active"] = "Y" if sender.active else "N"
+        params["line_type_lookup"] = "Y" if sender.line_type_lookup else "N"
         column_sizes.check("sms_senders", params)
         with self.dialect.transaction("sender") as tx:
             if tx.execute(queries.UPDATE_SENDER, params) == 0:
@@ -333,13 +336,20 @@ class Store(
     # -- jobs that run once for all workers ----------------------------------------------
 
     def take_job_run(
-        self, job: str, now: datetime, every: timedelta, worker: str
+        self,
+        job: str,
+        now: datetime,
+        every: timedelta,
+        worker: str,
+        *,
+        first_since: datetime | None = None,
     ) -> datetime | None:
         """If ``job`` is due (its last run, by any worker, is about ``every`` ago or older),
         take it and return when it last ran: the start of the window it covers. None: another
-        worker ran it (or is running it). The first run ever covers one interval."""
+        worker ran it (or is running it). The first run ever covers one interval, or starts at
+        ``first_since`` when given (the opt-out sync's look-back)."""
         with self.dialect.transaction("jobs") as tx:
-            self.dialect.ensure_job_run(tx, job, now - every)
+            self.dialect.ensure_job_run(tx, job, first_since or now - every)
             last = tx.scalar(queries.GET_JOB_RUN, {"job": job})
             # 10% slack: schedulers on several hosts fire a little apart.
             if last is None or last > now - every * 0.9:
@@ -393,6 +403,18 @@ class Store(
         with self.dialect.transaction("optout") as tx:
             self.dialect.upsert_optout(tx, params)
 
+    def get_optout(self, phone_number: str, scope: str) -> Row | None:
+        """The sms_optouts row of this number and scope exactly (state, keyword, source,
+        changed_at), or None."""
+        with self.dialect.transaction("optout", write=False) as tx:
+            return tx.row(_GET_OPTOUT, {"phone_number": phone_number, "scope": scope})
+
+    def sync_moves_since(self, since: datetime, until: datetime) -> list[Row]:
+        """Status changes the sync job applied in [since, until) (sms_events source 'sync'),
+        with the message's sender and number, for the error digest; oldest first."""
+        with self.dialect.transaction("digest", write=False) as tx:
+            return tx.rows(_SYNC_MOVES, {"since": since, "until": until})
+
     def is_opted_out(self, phone_number: str, sender_number: str | None) -> bool:
         """Opted out of this sender number, or of everything (scope ``*``).
 
@@ -407,6 +429,19 @@ class Store(
         latest = max(rows, key=lambda r: (r["changed_at"], r["scope"] != "*"))
         return bool(latest["state"] == "OPTED_OUT")
 
+
+_GET_OPTOUT = """
+SELECT phone_number, scope, state, keyword, source, changed_at FROM sms_optouts
+ WHERE phone_number = :phone_number AND scope = :scope
+"""
+
+_SYNC_MOVES = """
+SELECT e.outbound_id, e.event_at, e.status, e.provider_status, e.error_code,
+       o.sender_code, o.to_number
+  FROM sms_events e JOIN sms_outbound o ON o.id = e.outbound_id
+ WHERE e.source = 'sync' AND e.applied = 'Y' AND e.event_at >= :since AND e.event_at < :until
+ ORDER BY e.event_at, e.id
+"""
 
 # COUNTS_BY_STATUS_AND_SENDER of one creator (GET /stats for a key without admin).
 _COUNTS_BY_CREATOR = """

@@ -18,6 +18,9 @@ create table sms_senders (
     -- Twilio's ValidityPeriod (seconds a message may wait in Twilio's queue) for this sender's
     -- messages; a message's own expires_at shortens it. Null: Twilio's default, 36,000.
     validity_seconds       number(5),
+    -- 'Y': ask Twilio Lookup v2 (line_type_intelligence) before the first send to a +1 number
+    -- and make a landline INVALID without a send (answers cached in sms_number_lookups).
+    line_type_lookup       varchar2(1)     default 'N' not null,
     tokens                 number          default 0 not null,
     tokens_at              timestamp(6),
     created_at             timestamp(6)    not null,
@@ -25,6 +28,7 @@ create table sms_senders (
     constraint sms_senders_mps_ck check (mps > 0),
     constraint sms_senders_active_ck check (active in ('Y', 'N')),
     constraint sms_senders_validity_ck check (validity_seconds between 1 and 36000),
+    constraint sms_senders_lookup_ck check (line_type_lookup in ('Y', 'N')),
     constraint sms_senders_from_ck
         check (from_number is not null or messaging_service_sid is not null)
 );

@@ -100,16 +100,27 @@ def test_the_exporter_counts_claims_and_creates_as_the_database_has_them(env: En
 
 
 def test_rejected_credentials_raise_the_flag(env: Env, control: Control) -> None:
+    """Credentials refused at a send (revoked while the worker runs). Refused at start, the
+    worker exits before it sends (tests/outbound/test_start_check.py), so this one runs in
+    process, past its start check, and reads the exporter's registry."""
+    from prometheus_client import generate_latest
+
+    from bridge.config import load_settings
+    from bridge.outbound import metrics as outbound_metrics
+    from bridge.runner import Runner
+
     store = prepare_db(env.db_path)
     enqueue_many(store, 2)
-    port = free_port()
-    worker = env.popen_worker(bridge_metrics_port=str(port), twilio_auth_token="wrong-token")
+    runner = Runner(load_settings(None, env.environ(twilio_auth_token="wrong-token")), store)
+    runner._twilio_checked = True  # the check passed; the token was revoked since
+    outbound_metrics.WORKER.watch_credentials(lambda: runner.worker.credentials_broken)
     try:
-        parsed = scrape_until(
-            port, worker, lambda p: value(p, "sms_bridge_worker_credentials_broken") == 1
-        )
+        assert runner.drain() == 1
+        parsed = samples(generate_latest(outbound_metrics.WORKER.registry).decode())
+        assert value(parsed, "sms_bridge_worker_credentials_broken") == 1
     finally:
-        stop(worker)
+        outbound_metrics.WORKER.watch_credentials(lambda: False)
+        runner.worker.shutdown()
     creates = named(parsed, "sms_bridge_worker_creates_total")
     assert creates[(("error_code", "20003"), ("outcome", "credentials_rejected"))] >= 1
     assert control.messages() == []

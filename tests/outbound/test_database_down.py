@@ -66,6 +66,10 @@ def test_run_once_ends_with_an_error_during_an_outage(tmp_path: Path) -> None:
         "SMS_BRIDGE_MAIL_ADMINS": "ops@example.com",
         "SMS_BRIDGE_BRIDGE_POLL_MAX_SECONDS": "0.2",
         "SMS_BRIDGE_TWILIO_BASE_URL": "http://127.0.0.1:9",
+        # Credentials, or the start check stops the worker first (exit 2, a config error);
+        # the refused start check only warns.
+        "SMS_BRIDGE_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "SMS_BRIDGE_TWILIO_AUTH_TOKEN": "token",
     }
     blocker = sqlite3.connect(db, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")

@@ -69,7 +69,7 @@ def test_creates_carry_the_validity_and_a_message_kept_too_long_ends_expired(
     store.save_sender(replace(hr, code="IT", validity_seconds=1), now)  # same number
     short = enqueue("the IT sender keeps it 1 s", None, sender="IT")
     env.run_worker()
-    params = {r["params"]["Body"]: r["params"] for r in control.requests()}
+    params = {r["params"]["Body"]: r["params"] for r in control.requests(kind="create")}
     assert "ValidityPeriod" not in params["no expiry"]
     assert 3590 <= int(params["expires in an hour"]["ValidityPeriod"]) <= 3600
     assert params["the IT sender keeps it 1 s"]["ValidityPeriod"] == "1"

@@ -19,6 +19,7 @@ from bridge.domain.statuses import Status
 from bridge.outbound.gateway import TwilioGateway
 from bridge.outbound.recovery import sync
 from tests.outbound.support import (
+    ACCOUNT_SID,
     FROM,
     LANDLINE,
     UNREACHABLE,
@@ -97,7 +98,7 @@ def test_landlines_become_invalid(env: Env, control: Control) -> None:
     assert remote is not None and known is not None
     assert (remote.status, remote.error_code) == (Status.INVALID, 21614)
     assert known.status is Status.INVALID and "fixed line" in (known.status_reason or "")
-    assert [r["params"]["To"] for r in control.requests()] == [LANDLINE]
+    assert [r["params"]["To"] for r in control.requests(kind="create")] == [LANDLINE]
     store.close()
 
 
@@ -323,7 +324,7 @@ def test_sigterm_finishes_in_flight_and_releases_the_rest(env: Env, control: Con
     control.faults(latency_ms={"dist": "fixed", "value": 400})
     worker = env.popen_worker(bridge_concurrency="8")
     deadline = time.monotonic() + 30
-    while not control.requests() and time.monotonic() < deadline:
+    while not control.requests(kind="create") and time.monotonic() < deadline:
         time.sleep(0.05)
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(30) == 0
@@ -344,13 +345,17 @@ def test_bad_credentials_stop_sending_and_alert_once(env: Env, control: Control)
 
     store = prepare_db(env.db_path)
     ids = enqueue_many(store, 5)
-    # --once stops with one line and a non-zero exit (cron and the operator must see it).
+    # The start check (IncomingPhoneNumbers) stops --once before it claims anything: one
+    # line naming the account and the fix, a non-zero exit (cron and the operator see it).
     stderr = env.run_worker(twilio_auth_token="wrong-token", expect_exit=1)
     (line,) = stderr.strip().splitlines()
-    assert "run --once stopped: Twilio rejected the credentials" in line and "20003" in line
+    assert "run stopped before claiming: Twilio rejected the credentials" in line
+    assert ACCOUNT_SID in line and "20003" in line and "[twilio] auth_token" in line
     assert set(iter_statuses(store, ids)) == {"QUEUED"}  # nothing lost, nothing final
-    first = store.get(ids[0])
-    assert first is not None and first.error_code == 20003 and first.attempts == 0
+    for message in (store.get(i) for i in ids):
+        assert message is not None and message.attempts == 0 and message.error_code is None
+    assert control.requests(kind="create") == []  # not one send tried
+    assert [r["kind"] for r in control.requests()] == ["numbers"]
     box = mailbox.Maildir(env.maildir, create=False)
     (mail,) = list(box)
     assert mail["Subject"] == (
