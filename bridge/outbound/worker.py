@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bridge.config import Settings
-from bridge.domain import line_types, segments
+from bridge.domain import segments
 from bridge.domain.models import Message, Sender, SubmitResult
 from bridge.domain.phone import mask
 from bridge.domain.policy import Action, Outcome, backoff, validity_period
@@ -26,6 +26,7 @@ from bridge.domain.statuses import Status
 from bridge.errors import SendGateBusy
 from bridge.mail.notify import Notifier
 from bridge.outbound.gateway import TwilioGateway
+from bridge.outbound.line_type_screen import LineTypeScreen
 from bridge.outbound.metrics import WORKER as METRICS
 from bridge.outbound.prepare import Defer, Finish, Send, prepare
 from bridge.store import Store
@@ -92,8 +93,7 @@ class Worker:
         self.stats = Stats()
         self._senders: dict[str, Sender] = {}
         self._rounds = 0
-        self.line_type_ttl = line_types.DEFAULT_TTL
-        self._lookup_failing = False  # Twilio Lookup's last answer was a failure (logged once)
+        self.line_types = LineTypeScreen(store, gateway)
 
     # -- one step of the loop ------------------------------------------------------------
 
@@ -205,53 +205,15 @@ class Worker:
                 self.in_flight[self.pool.submit(METRICS.timed, self.send, flight)] = flight
 
     def screen_line_types(self, flights: list[Flight], now: datetime) -> list[Flight]:
-        """The flights left once landlines are INVALID (senders with ``line_type_lookup``).
-
-        Only +1 numbers are asked (bridge.domain.line_types): the cache first, in one read;
-        Twilio Lookup only for the numbers without a fresh answer, in parallel on the send pool.
-        A failed lookup (timeout, 429, 5xx) never holds a message back: it is sent as it would
-        be without the option, and the number is asked again next time.
-        """
-        numbers = {
-            f.to for f in flights if f.sender.line_type_lookup and line_types.wants_lookup(f.to)
-        }
-        if not numbers:
-            return flights
-        answers = {
-            number: answer
-            for number, answer in self.store.line_types(numbers).items()
-            if line_types.is_fresh(answer, now, self.line_type_ttl)
-        }
-        missing = sorted(numbers - answers.keys())
-        if missing:
-            found: list[line_types.LineType] = []
-            failures: list[tuple[str, str]] = []
-            for number, result in zip(
-                missing, self.pool.map(lambda n: self._lookup(n, now), missing), strict=True
-            ):
-                if isinstance(result, str):
-                    failures.append((number, result))
-                else:
-                    found.append(result)
-                    answers[number] = result
-            self.store.save_line_types(found)
-            if failures and not self._lookup_failing:
-                log.warning(
-                    "%s (%s and %d more): sent without a line type until Lookup answers again",
-                    failures[0][1],
-                    mask(failures[0][0]),
-                    len(failures) - 1,
-                )
-            elif found and self._lookup_failing and not failures:
-                log.info("Twilio Lookup answers again")
-            self._lookup_failing = bool(failures)
+        """The flights left once landlines are INVALID (senders with ``line_type_lookup``;
+        bridge.outbound.line_type_screen), before the send gate: no create, no twin hold."""
+        refused = self.line_types.refused(flights, now, self.pool)
         kept: list[Flight] = []
         for flight in flights:
-            answer = answers.get(flight.to) if flight.sender.line_type_lookup else None
-            if answer is None or not line_types.refuses(answer):
+            reason = refused.get(flight.to) if flight.sender.line_type_lookup else None
+            if reason is None:
                 kept.append(flight)
                 continue
-            reason = line_types.reason(answer)
             self.store.finalize(
                 flight.message.id,
                 Status.INVALID,
@@ -264,12 +226,6 @@ class Worker:
             self.stats.final(Status.INVALID)
             log.info("#%s %s: %s", flight.message.id, Status.INVALID, reason)
         return kept
-
-    def _lookup(self, number: str, now: datetime) -> line_types.LineType | str:
-        try:
-            return self.gateway.lookup_line_type(number, now)
-        except Exception as exc:  # never lose the claim over a lookup: send without it
-            return f"Twilio Lookup: {type(exc).__name__}: {exc}"
 
     def send(self, flight: Flight) -> Outcome:
         callback = (
