@@ -19,7 +19,7 @@ from bridge.domain.statuses import Status
 from bridge.store import console_queries as q
 from bridge.store import queries
 from bridge.store.dialect import Row, Tx
-from bridge.store.rows import StoreBase, message_from_row
+from bridge.store.rows import StoreBase, message_from_row, where_equal
 
 MAX_CONSOLE_PAGE = 200
 # Final rows an operator may send again, as a new message.
@@ -42,6 +42,16 @@ class ConsoleFilter:
     reference: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+
+
+_CONSOLE_FILTER_COLUMNS = (
+    "status",
+    "sender_code",
+    "recipient_type",
+    "recipient_id",
+    "to_number",
+    "reference",
+)
 
 
 @dataclass(frozen=True)
@@ -129,27 +139,8 @@ class ConsoleStoreMixin(StoreBase):
     def console_messages(self, filters: ConsoleFilter, limit: int, offset: int) -> Page:
         if not 1 <= limit <= MAX_CONSOLE_PAGE or offset < 0:
             raise ValueError(f"limit must be 1..{MAX_CONSOLE_PAGE} and offset >= 0")
-        clauses: list[str] = []
-        params: dict[str, Any] = {"limit": limit + 1, "offset": offset}
-        for column in (
-            "status",
-            "sender_code",
-            "recipient_type",
-            "recipient_id",
-            "to_number",
-            "reference",
-        ):
-            value = getattr(filters, column)
-            if value is not None:
-                clauses.append(f"{column} = :{column}")
-                params[column] = value
-        if filters.created_from is not None:
-            clauses.append("created_at >= :created_from")
-            params["created_from"] = filters.created_from
-        if filters.created_to is not None:
-            clauses.append("created_at < :created_to")
-            params["created_to"] = filters.created_to
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, params = where_equal(filters, _CONSOLE_FILTER_COLUMNS)
+        params.update(limit=limit + 1, offset=offset)
         sql = f"SELECT * FROM sms_outbound{where} ORDER BY id DESC {self.dialect.page_clause}"
         with self.dialect.transaction("console", write=False) as tx:
             rows = tx.rows(sql, params)

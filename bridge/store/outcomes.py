@@ -185,33 +185,21 @@ class OutcomeStoreMixin(StoreBase):
                 )
                 == 1
             )
+            event = event_row(
+                int(row["id"]),
+                status,
+                source,
+                now,
+                provider_status=provider_status,
+                error_code=error_code,
+                applied=applied,
+                detail=detail,
+            )
             if callback_key is None:
-                self._event(
-                    tx,
-                    int(row["id"]),
-                    status,
-                    source,
-                    now,
-                    provider_status=provider_status,
-                    error_code=error_code,
-                    applied=applied,
-                    detail=detail,
-                )
+                tx.execute(queries.INSERT_EVENT, event)
             elif not self.dialect.insert_callback_event(
                 tx,
-                {
-                    **event_row(
-                        int(row["id"]),
-                        status,
-                        source,
-                        now,
-                        provider_status=provider_status,
-                        error_code=error_code,
-                        applied=applied,
-                        detail=detail,
-                    ),
-                    "callback_key": callback_key,  # checked by record_status
-                },
+                {**event, "callback_key": callback_key},  # the key: checked by record_status
             ):
                 raise _DuplicateCallback(int(row["id"]))  # undoes the move above
             updated = tx.row(queries.GET_MESSAGE, {"id": row["id"]})

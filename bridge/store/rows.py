@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from bridge.domain.column_sizes import fit
 from bridge.domain.models import Event, Message, Sender
@@ -144,3 +144,33 @@ class StoreBase:
             queries.INSERT_EVENT,
             [event_row(i, s, source, now, error_code=code, detail=detail) for i, s, code in items],
         )
+
+
+class DatedFilter(Protocol):
+    """A filter of messages: exact-match fields (named by the caller) and a created range."""
+
+    @property
+    def created_from(self) -> datetime | None: ...
+
+    @property
+    def created_to(self) -> datetime | None: ...
+
+
+def where_equal(filters: DatedFilter, columns: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """`` WHERE col = :col AND ... AND created_at >= :created_from ...`` of the filter's fields
+    that are set (``columns`` matched exactly, ``created_from``/``created_to`` as a half-open
+    range), with its binds; ``""`` when none is set. Shared by GET /sms and the console."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    for column in columns:
+        value = getattr(filters, column)
+        if value is not None:
+            clauses.append(f"{column} = :{column}")
+            params[column] = value
+    if filters.created_from is not None:
+        clauses.append("created_at >= :created_from")
+        params["created_from"] = filters.created_from
+    if filters.created_to is not None:
+        clauses.append("created_at < :created_to")
+        params["created_to"] = filters.created_to
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params

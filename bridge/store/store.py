@@ -43,7 +43,13 @@ from bridge.store.keyword_store import KeywordStoreMixin
 from bridge.store.lookup_store import LookupStoreMixin
 from bridge.store.metrics_store import MetricsStoreMixin
 from bridge.store.outcomes import OutcomeStoreMixin
-from bridge.store.rows import build, event_from_row, message_from_row, sender_from_row
+from bridge.store.rows import (
+    build,
+    event_from_row,
+    message_from_row,
+    sender_from_row,
+    where_equal,
+)
 from bridge.store.send_gate import SendGateStoreMixin
 from bridge.store.token_bucket import TokenBucket
 
@@ -465,17 +471,4 @@ _FILTER_COLUMNS = (
 
 
 def _where(filters: MessageFilter) -> tuple[str, dict[str, Any]]:
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
-    for column in _FILTER_COLUMNS:
-        value = getattr(filters, column)
-        if value is not None:
-            clauses.append(f"{column} = :{column}")
-            params[column] = value
-    if filters.created_from is not None:
-        clauses.append("created_at >= :created_from")
-        params["created_from"] = filters.created_from
-    if filters.created_to is not None:
-        clauses.append("created_at < :created_to")
-        params["created_to"] = filters.created_to
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+    return where_equal(filters, _FILTER_COLUMNS)
