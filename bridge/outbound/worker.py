@@ -43,7 +43,6 @@ class Flight:
     to: str
     segments: int
     encoding: str
-    validity: int | None = None  # Twilio's ValidityPeriod, seconds from the launch
 
 
 @dataclass
@@ -153,11 +152,8 @@ class Worker:
                 is_opted_out=self.store.is_opted_out,
             )
             if isinstance(decision, Send):
-                validity = validity_period(now, message.expires_at, sender.validity_seconds)
                 flights.append(
-                    Flight(
-                        message, sender, decision.to, decision.segments, decision.encoding, validity
-                    )
+                    Flight(message, sender, decision.to, decision.segments, decision.encoding)
                 )
             elif isinstance(decision, Finish):
                 self.store.finalize(
@@ -237,7 +233,11 @@ class Worker:
             from_number=flight.sender.from_number,
             messaging_service_sid=flight.sender.messaging_service_sid,
             status_callback=callback,
-            validity_period=flight.validity,
+            # Counted from now, on the store's clock: Twilio counts it from the create it
+            # receives, after the line-type look-ups and the send gate.
+            validity_period=validity_period(
+                self.clock(), flight.message.expires_at, flight.sender.validity_seconds
+            ),
         )
 
     # -- recording -----------------------------------------------------------------------

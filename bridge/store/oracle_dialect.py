@@ -605,9 +605,12 @@ class OracleDialect(Dialect):
                     )
         except self._oracledb.DatabaseError as exc:
             error = exc.args[0] if exc.args else None
-            if str(getattr(error, "full_code", "") or "") == "ORA-30006":
+            # ORA-30006: WAIT 5 ran out. DPY-4024: the call timed out first ([database]
+            # call_timeout_ms under 5 s, or a bounded caller's budget): a busy gate all the
+            # same, so the round's claims are given back rather than left to their leases.
+            if str(getattr(error, "full_code", "") or "") in ("ORA-30006", "DPY-4024"):
                 raise errors.SendGateBusy(
-                    "the identical-twin gate (sms_job_runs 'send-gate') stayed locked 5 s"
+                    "the identical-twin gate (sms_job_runs 'send-gate') was not free in time"
                 ) from None
             raise
 

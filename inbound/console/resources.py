@@ -23,7 +23,7 @@ from jinja2 import Environment
 from bridge import errors
 from bridge.apikeys import ApiKey, Scope, hash_key, looks_like_key
 from bridge.config import Settings
-from bridge.domain import segments
+from bridge.domain import column_sizes, segments
 from bridge.domain.models import Message
 from bridge.domain.phone import Normalized, normalize
 from bridge.domain.statuses import Status
@@ -584,7 +584,8 @@ class Optouts(Page):
             self.flash_to(resp, "/optouts", problem="Unknown scope.")
             return
         opted_out = data.get("action") != "opt-in"
-        source = operator(op.name)[:30]  # sms_optouts.source is VARCHAR2(30)
+        # sms_optouts.source is VARCHAR2(30) bytes: cut by the column, never mid-character.
+        source = column_sizes.fit("sms_optouts", "source", operator(op.name)) or "console"
         self.c.store.set_optout(number, scope, opted_out, self.c.clock(), source=source)
         what = "opted out" if opted_out else "opted in again"
         log.info("console: %s: %s %s (scope %s)", op.name, op.numbers.number(number), what, scope)

@@ -87,3 +87,36 @@ def test_creates_carry_the_validity_and_a_message_kept_too_long_ends_expired(
         row = store.get(waiting)
         assert row is not None and row.status in (Status.SUBMITTED, Status.SENT)
     store.close()
+
+
+def test_the_validity_is_counted_when_the_create_leaves_not_when_the_batch_was_claimed(
+    tmp_path: Path,
+) -> None:
+    # Between the claim and the create the worker may spend seconds (line-type look-ups,
+    # the send gate): Twilio counts ValidityPeriod from the create it receives.
+    from bridge.config import Settings
+    from bridge.outbound.worker import Flight, Worker
+
+    store = prepare_db(tmp_path / "v.db")
+    claimed = datetime.now(UTC)
+    request = EnqueueRequest(
+        sender_code="HR", body="x", to_number="+14155550100",
+        expires_at=claimed + timedelta(seconds=100),
+    )  # fmt: skip
+    (message,) = (store.get(store.enqueue(request, claimed)),)
+    sender = store.get_sender("HR")
+    assert message is not None and sender is not None
+    seen: list[int | None] = []
+
+    class Gateway:
+        def send(self, **kw: object) -> None:
+            seen.append(kw["validity_period"])  # type: ignore[arg-type]
+
+    later = claimed + timedelta(seconds=30)
+    worker = Worker(Settings(), store, Gateway(), None, clock=lambda: later, name="w")  # type: ignore[arg-type]
+    try:
+        worker.send(Flight(message, sender, "+14155550100", 1, "GSM-7"))
+    finally:
+        worker.pool.shutdown()
+    assert seen == [70]
+    store.close()

@@ -635,9 +635,10 @@ def test_a_callback_key_too_long_for_its_column_never_reaches_the_driver() -> No
     assert pool.acquired == 0  # 102 bytes: refused before any UPDATE or INSERT
 
 
-def test_a_send_gate_held_too_long_is_send_gate_busy_not_an_outage() -> None:
+@pytest.mark.parametrize("code", ["ORA-30006", "DPY-4024"])  # WAIT 5, or the call timeout first
+def test_a_send_gate_held_too_long_is_send_gate_busy_not_an_outage(code: str) -> None:
     dialect, pool = make_dialect()
-    pool.conn.execute_error = oracledb.DatabaseError(SimpleNamespace(full_code="ORA-30006"))
+    pool.conn.execute_error = oracledb.DatabaseError(SimpleNamespace(full_code=code))
     with pytest.raises(errors.SendGateBusy), dialect.transaction("prepared") as tx:
         dialect.lock_send_gate(tx, NOW)
     calls = [c for cursor in pool.conn.cursors for c in cursor.calls]
