@@ -159,6 +159,11 @@ COLUMNS: Mapping[str, Mapping[str, Column]] = {
         "key_hash": Column("VARCHAR2", 128, BYTE, nullable=False),
         "scopes": Column("VARCHAR2", 400, BYTE, nullable=False),
     },
+    "sms_batches": {
+        "source": Column("VARCHAR2", 10, BYTE, nullable=False),
+        "label": Column("VARCHAR2", 200, CHAR, nullable=True),
+        "created_by": Column("VARCHAR2", 128, BYTE, nullable=True),
+    },
     "sms_contacts": {
         "recipient_type": Column("VARCHAR2", 30, BYTE, nullable=False),
         "recipient_id": Column("VARCHAR2", 64, BYTE, nullable=False),
@@ -230,6 +235,7 @@ COLUMNS: Mapping[str, Mapping[str, Column]] = {
         "error_message": Column("VARCHAR2", 1000, CHAR, nullable=True),
         "encoding": Column("VARCHAR2", 10, BYTE, nullable=True),
         "created_by": Column("VARCHAR2", 128, BYTE, nullable=True),
+        "price_unit": Column("VARCHAR2", 3, BYTE, nullable=True),
     },
     "sms_schema_version": {
         "description": Column("VARCHAR2", 200, CHAR, nullable=False),
@@ -245,6 +251,7 @@ COLUMNS: Mapping[str, Mapping[str, Column]] = {
         "help_text": Column("NVARCHAR2", 2000, CHAR, nullable=True),
         "active": Column("VARCHAR2", 1, BYTE, nullable=False),
         "line_type_lookup": Column("VARCHAR2", 1, BYTE, nullable=False),
+        "twilio_account": Column("VARCHAR2", 30, BYTE, nullable=True),
     },
 }
 # END GENERATED

@@ -44,6 +44,11 @@ class Sender:
     # Ask Twilio Lookup v2 whether a +1 number is a landline before the first send to it
     # (cached, bridge.domain.line_types): a landline is INVALID without spending a send.
     line_type_lookup: bool = False
+    # The Twilio account ([twilio.accounts.NAME]) this sender sends through; None: [twilio].
+    twilio_account: str | None = None
+    # The same text to the same number from this sender within this many seconds is not sent
+    # again (SUPPRESSED, duplicate_of the earlier one); None: no dedupe.
+    dedupe_window_seconds: int | None = None
 
     @property
     def optout_scope(self) -> str:
@@ -96,6 +101,11 @@ class Message:
     created_by: str | None = None
     submitted_at: datetime | None = None
     final_at: datetime | None = None
+    batch_id: int | None = None
+    duplicate_of: int | None = None
+    price: float | None = None
+    price_unit: str | None = None
+    purged_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ TIMESTAMP_COLUMNS = frozenset(
         "tokens_at",
         "last_run_at",
         "looked_up_at",
+        "purged_at",
     }
 )
 

@@ -22,10 +22,12 @@ LIST_SENDERS = "SELECT * FROM sms_senders ORDER BY code"
 INSERT_SENDER = """
 INSERT INTO sms_senders (code, description, from_number, messaging_service_sid, mps,
                          quiet_start, quiet_end, default_time_zone, help_text, active,
-                         validity_seconds, line_type_lookup, tokens, tokens_at, created_at)
+                         validity_seconds, line_type_lookup, twilio_account,
+                         dedupe_window_seconds, tokens, tokens_at, created_at)
 VALUES (:code, :description, :from_number, :messaging_service_sid, :mps,
         :quiet_start, :quiet_end, :default_time_zone, :help_text, :active,
-        :validity_seconds, :line_type_lookup, 0, NULL, :now)
+        :validity_seconds, :line_type_lookup, :twilio_account,
+        :dedupe_window_seconds, 0, NULL, :now)
 """
 
 UPDATE_SENDER = """
@@ -34,7 +36,8 @@ UPDATE sms_senders
        messaging_service_sid = :messaging_service_sid, mps = :mps,
        quiet_start = :quiet_start, quiet_end = :quiet_end,
        default_time_zone = :default_time_zone, help_text = :help_text, active = :active,
-       validity_seconds = :validity_seconds, line_type_lookup = :line_type_lookup
+       validity_seconds = :validity_seconds, line_type_lookup = :line_type_lookup,
+       twilio_account = :twilio_account, dedupe_window_seconds = :dedupe_window_seconds
  WHERE code = :code
 """
 

@@ -36,8 +36,9 @@ def sender_from_row(row: Row) -> Sender:
     row["active"] = row.get("active") == "Y"
     row["line_type_lookup"] = row.get("line_type_lookup") == "Y"
     row["mps"] = float(row["mps"])
-    if row.get("validity_seconds") is not None:
-        row["validity_seconds"] = int(row["validity_seconds"])
+    for name in ("validity_seconds", "dedupe_window_seconds"):
+        if row.get(name) is not None:
+            row[name] = int(row[name])
     return build(Sender, row)
 
 

@@ -22,10 +22,21 @@ CREATE TABLE IF NOT EXISTS sms_senders (
     active                 TEXT NOT NULL DEFAULT 'Y' CHECK (active IN ('Y', 'N')),
     validity_seconds       INTEGER CHECK (validity_seconds BETWEEN 1 AND 36000),
     line_type_lookup       TEXT NOT NULL DEFAULT 'N' CHECK (line_type_lookup IN ('Y', 'N')),
+    twilio_account         TEXT,
+    dedupe_window_seconds  INTEGER CHECK (dedupe_window_seconds BETWEEN 1 AND 2592000),
     tokens                 REAL NOT NULL DEFAULT 0,
     tokens_at              TEXT,
     created_at             TEXT NOT NULL,
     CHECK (from_number IS NOT NULL OR messaging_service_sid IS NOT NULL)
+);
+
+CREATE TABLE IF NOT EXISTS sms_batches (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    source       TEXT NOT NULL CHECK (source IN ('PLSQL', 'CSV', 'REST')),
+    label        TEXT,
+    created_by   TEXT,
+    rejected     INTEGER NOT NULL DEFAULT 0 CHECK (rejected >= 0),
+    created_at   TEXT NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS sms_outbound (
@@ -62,6 +73,11 @@ CREATE TABLE IF NOT EXISTS sms_outbound (
     updated_at       TEXT NOT NULL,
     submitted_at     TEXT,
     final_at         TEXT,
+    batch_id         INTEGER REFERENCES sms_batches (id),
+    duplicate_of     INTEGER,
+    price            REAL,
+    price_unit       TEXT,
+    purged_at        TEXT,
     CHECK ((recipient_type IS NULL) = (recipient_id IS NULL)),
     CHECK (recipient_id IS NOT NULL OR to_number IS NOT NULL),
     CHECK ((source_system IS NULL) = (correlation_key IS NULL)),
@@ -81,6 +97,7 @@ CREATE INDEX IF NOT EXISTS sms_outbound_to_ix ON sms_outbound (to_number, create
 CREATE INDEX IF NOT EXISTS sms_outbound_reply_code_ix ON sms_outbound (reply_code);
 CREATE INDEX IF NOT EXISTS sms_outbound_created_ix ON sms_outbound (created_at);
 CREATE INDEX IF NOT EXISTS sms_outbound_creator_ix ON sms_outbound (created_by, id);
+CREATE INDEX IF NOT EXISTS sms_outbound_batch_ix ON sms_outbound (batch_id, status);
 
 CREATE TABLE IF NOT EXISTS sms_events (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -116,7 +133,8 @@ CREATE TABLE IF NOT EXISTS sms_inbound (
     error_message    TEXT,
     raw_payload      TEXT,
     received_at      TEXT NOT NULL,
-    processed_at     TEXT
+    processed_at     TEXT,
+    purged_at        TEXT
 );
 CREATE INDEX IF NOT EXISTS sms_inbound_status_ix ON sms_inbound (status, id);
 CREATE INDEX IF NOT EXISTS sms_inbound_outbound_ix ON sms_inbound (outbound_id);

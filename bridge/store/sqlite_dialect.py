@@ -193,6 +193,19 @@ class SQLiteDialect(Dialect):
             "line_type_lookup",
             "TEXT NOT NULL DEFAULT 'N' CHECK (line_type_lookup IN ('Y', 'N'))",
         ),
+        ("sms_senders", "twilio_account", "TEXT"),
+        (
+            "sms_senders",
+            "dedupe_window_seconds",
+            "INTEGER CHECK (dedupe_window_seconds BETWEEN 1 AND 2592000)",
+        ),
+        # sms_batches itself comes from the script (CREATE TABLE IF NOT EXISTS) right after.
+        ("sms_outbound", "batch_id", "INTEGER REFERENCES sms_batches (id)"),
+        ("sms_outbound", "duplicate_of", "INTEGER"),
+        ("sms_outbound", "price", "REAL"),
+        ("sms_outbound", "price_unit", "TEXT"),
+        ("sms_outbound", "purged_at", "TEXT"),
+        ("sms_inbound", "purged_at", "TEXT"),
     )
 
     @staticmethod

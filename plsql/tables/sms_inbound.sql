@@ -22,6 +22,8 @@ create table sms_inbound (
     raw_payload      clob,
     received_at      timestamp(6)     not null,
     processed_at     timestamp(6),
+    -- When the retention job removed the body, the sender's number and the raw payload.
+    purged_at        timestamp(6),
     constraint sms_inbound_pk primary key (id),
     constraint sms_inbound_message_sid_uk unique (message_sid),
     constraint sms_inbound_outbound_fk foreign key (outbound_id) references sms_outbound (id),

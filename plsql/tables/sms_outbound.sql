@@ -40,8 +40,21 @@ create table sms_outbound (
     updated_at       timestamp(6)     not null,
     submitted_at     timestamp(6),
     final_at         timestamp(6),
+    -- The batch (sms_batches) a PL/SQL run, a CSV import or a REST batch queued it in.
+    batch_id         number,
+    -- SUPPRESSED by the sender's dedupe window: the earlier message with the same text to the
+    -- same number (null for every other status, and for opt-out suppressions).
+    duplicate_of     number,
+    -- What Twilio charged, as its API reports it once the message is final (negative: a
+    -- charge), and the ISO 4217 currency; from the sync job or a look-up.
+    price            number(12,5),
+    price_unit       varchar2(3),
+    -- When the retention job removed the body and number (sms-bridge purge); the status, the
+    -- counts and the price stay.
+    purged_at        timestamp(6),
     constraint sms_outbound_pk primary key (id),
     constraint sms_outbound_sender_fk foreign key (sender_code) references sms_senders (code),
+    constraint sms_outbound_batch_fk foreign key (batch_id) references sms_batches (id),
     constraint sms_outbound_priority_ck check (priority between 1 and 3),
     constraint sms_outbound_status_ck check (status in (
         'QUEUED', 'SENDING', 'SUBMITTED', 'SENT', 'DELIVERED', 'UNDELIVERED',

@@ -21,6 +21,12 @@ create table sms_senders (
     -- 'Y': ask Twilio Lookup v2 (line_type_intelligence) before the first send to a +1 number
     -- and make a landline INVALID without a send (answers cached in sms_number_lookups).
     line_type_lookup       varchar2(1)     default 'N' not null,
+    -- The Twilio account (a name of [twilio.accounts.NAME] in the bridge's settings) this
+    -- sender's messages go through; null: the default account of [twilio].
+    twilio_account         varchar2(30),
+    -- Seconds within which the same text to the same number from this sender is not sent
+    -- again (SUPPRESSED with duplicate_of, no Twilio call); null: no dedupe.
+    dedupe_window_seconds  number(7),
     tokens                 number          default 0 not null,
     tokens_at              timestamp(6),
     created_at             timestamp(6)    not null,
@@ -29,6 +35,7 @@ create table sms_senders (
     constraint sms_senders_active_ck check (active in ('Y', 'N')),
     constraint sms_senders_validity_ck check (validity_seconds between 1 and 36000),
     constraint sms_senders_lookup_ck check (line_type_lookup in ('Y', 'N')),
+    constraint sms_senders_dedupe_ck check (dedupe_window_seconds between 1 and 2592000),
     constraint sms_senders_from_ck
         check (from_number is not null or messaging_service_sid is not null)
 );

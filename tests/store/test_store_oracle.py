@@ -38,6 +38,7 @@ TABLES_CHILD_FIRST = [
     "sms_events",
     "sms_inbound",
     "sms_outbound",
+    "sms_batches",
     "sms_optouts",
     "sms_keywords",
     "sms_api_keys",
