@@ -81,6 +81,8 @@ ERROR_SPECS: tuple[ErrorSpec, ...] = (
         -20016,
         "source system %s is reserved for the REST API (api:...): use another source system",
     ),
+    # A message queued into a batch (sms_batches) that does not exist.
+    ErrorSpec("unknown_batch", -20017, "unknown batch %s"),
 )
 
 SPECS_BY_NAME = {spec.name: spec for spec in ERROR_SPECS}
@@ -150,6 +152,7 @@ BadReplyCodeError = _error_class(SPECS_BY_NAME["bad_reply_code"])
 ValueTooLongError = _error_class(SPECS_BY_NAME["value_too_long"], ColumnValueError)
 MissingValueError = _error_class(SPECS_BY_NAME["missing_value"], ColumnValueError)
 ReservedSourceSystemError = _error_class(SPECS_BY_NAME["reserved_source_system"])
+UnknownBatchError = _error_class(SPECS_BY_NAME["unknown_batch"])
 
 ERROR_CLASSES: dict[int, type[SmsError]] = {
     cls.spec.number: cls
@@ -170,6 +173,7 @@ ERROR_CLASSES: dict[int, type[SmsError]] = {
         ValueTooLongError,
         MissingValueError,
         ReservedSourceSystemError,
+        UnknownBatchError,
     )
 }
 

@@ -8,6 +8,7 @@ errors as ``sms_api.enqueue`` in PL/SQL, mapped to HTTP statuses with the field 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -166,6 +167,78 @@ def _priority(data: dict[str, Any]) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class Head:
+    """What is read of a queue request before its idempotency check: the recipient (and the
+    field that named it) and the correlation key."""
+
+    field: str
+    kind: str | None
+    ident: str | None
+    to_number: str | None
+    correlation_key: str | None
+
+
+def parse_head(data: dict[str, Any], key: ApiKey) -> Head:
+    only_known(data, POST_FIELDS)
+    field, kind, ident, to_number = recipient(data, key)
+    return Head(field, kind, ident, to_number, _text(data, "correlationKey"))
+
+
+def build_request(
+    data: dict[str, Any], key: ApiKey, head: Head, default: Callable[[], str]
+) -> EnqueueRequest:
+    """The EnqueueRequest of POST /sms (and of each item of POST /sms/batch)."""
+    # Idempotency is per API key, in the API's own namespace of source systems
+    # ("api:<name>"), never an ERP system's even when the key has that system's name.
+    source_system = apikeys.source_system(key.name) if head.correlation_key else None
+    if head.correlation_key and source_system is None:
+        raise invalid(
+            "correlationKey",
+            f"correlationKey needs an API key name of at most {apikeys.MAX_NAME_CHARS}"
+            f" characters; {key.name!r} has {len(key.name)}: ask for a key with a shorter name",
+        )
+    return EnqueueRequest(
+        sender_code=(_text(data, "sender") or default()).upper(),
+        body=_text(data, "message", required=True) or "",
+        recipient_type=head.kind,
+        recipient_id=head.ident,
+        to_number=head.to_number,
+        priority=_priority(data),
+        send_after=_instant(data, "sendAfter"),
+        expires_at=_instant(data, "expiresAt"),
+        reference=_text(data, "reference"),
+        reply_code=_text(data, "replyCode"),  # checked by the store (bad_reply_code)
+        source_system=source_system,
+        correlation_key=head.correlation_key,
+        created_by=apikeys.created_by(key.name),
+    )
+
+
+def earlier_row(store: Store, key: ApiKey, correlation_key: str | None) -> Message | None:
+    """A row this key queued with this correlationKey before the API had its own namespace
+    (source_system was the key's name): a retry must still get it back, not a second SMS.
+    Only the key's own row (created_by), never an ERP system's of the same name."""
+    if not correlation_key:
+        return None
+    page = store.list_messages(
+        MessageFilter(
+            source_system=key.name,
+            correlation_key=correlation_key,
+            created_by=apikeys.created_by(key.name),
+        ),
+        limit=1,
+    )
+    return page.items[0] if page.items else None
+
+
+def default_sender(store: Store) -> str:
+    active = [s.code for s in store.list_senders() if s.active]
+    if len(active) != 1:
+        raise invalid("sender", "sender is required when there is not exactly one sender")
+    return active[0]
+
+
 class SmsCollection:
     """POST /sms (queue one message), GET /sms (list with filters)."""
 
@@ -196,44 +269,18 @@ class SmsCollection:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         key: ApiKey = req.context.api_key
         data = read_json_object(req, self.max_body_bytes)
-        only_known(data, POST_FIELDS)
-        field, kind, ident, to_number = recipient(data, key)
-        correlation_key = _text(data, "correlationKey")
-        # Idempotency is per API key, in the API's own namespace of source systems
-        # ("api:<name>"), never an ERP system's even when the key has that system's name.
-        owner = apikeys.created_by(key.name)
-        source_system = apikeys.source_system(key.name) if correlation_key else None
-        earlier = self._earlier_row(key.name, owner, correlation_key) if correlation_key else None
+        head = parse_head(data, key)
+        earlier = earlier_row(self.store, key, head.correlation_key)
         if earlier is not None:
             resp.status = falcon.HTTP_202
             resp.location = f"{self.base_url}/sms/{earlier.id}"
             resp.media = status_json(earlier.id, earlier.status)
             return
-        if correlation_key and source_system is None:
-            raise invalid(
-                "correlationKey",
-                f"correlationKey needs an API key name of at most {apikeys.MAX_NAME_CHARS}"
-                f" characters; {key.name!r} has {len(key.name)}: ask for a key with a shorter name",
-            )
-        request = EnqueueRequest(
-            sender_code=(_text(data, "sender") or self._default_sender()).upper(),
-            body=_text(data, "message", required=True) or "",
-            recipient_type=kind,
-            recipient_id=ident,
-            to_number=to_number,
-            priority=_priority(data),
-            send_after=_instant(data, "sendAfter"),
-            expires_at=_instant(data, "expiresAt"),
-            reference=_text(data, "reference"),
-            reply_code=_text(data, "replyCode"),  # checked by the store (bad_reply_code)
-            source_system=source_system,
-            correlation_key=correlation_key,
-            created_by=owner,
-        )
+        request = build_request(data, key, head, lambda: default_sender(self.store))
         try:
             new_id = self.store.enqueue(request, self.clock())
         except errors.SmsError as exc:
-            raise sms_error(exc, field) from None
+            raise sms_error(exc, head.field) from None
         message = self.store.get(new_id)  # its own: the namespace is the key's
         resp.status = falcon.HTTP_202
         resp.location = f"{self.base_url}/sms/{new_id}"
@@ -252,22 +299,6 @@ class SmsCollection:
         resp.media = collection(
             req, self.base_url, items, limit=limit, offset=offset, has_more=page.has_more
         )
-
-    def _earlier_row(self, name: str, owner: str, correlation_key: str) -> Message | None:
-        """A row this key queued with this correlationKey before the API had its own namespace
-        (source_system was the key's name): a retry must still get it back, not a second SMS.
-        Only the key's own row (created_by), never an ERP system's of the same name."""
-        page = self.store.list_messages(
-            MessageFilter(source_system=name, correlation_key=correlation_key, created_by=owner),
-            limit=1,
-        )
-        return page.items[0] if page.items else None
-
-    def _default_sender(self) -> str:
-        active = [s.code for s in self.store.list_senders() if s.active]
-        if len(active) != 1:
-            raise invalid("sender", "sender is required when there is not exactly one sender")
-        return active[0]
 
 
 class SmsItem:

@@ -20,6 +20,7 @@ from bridge.config import Settings, config_path, load_settings, validate
 from bridge.errors import ConfigError
 from bridge.replies.spool import Spool
 from bridge.store import Store, open_store
+from inbound.api_batches import BatchItem, SmsBatch
 from inbound.api_misc import Health, InboundCollection, OpenApiDocument, Stats
 from inbound.api_sms import SmsCancel, SmsCollection, SmsItem
 from inbound.auth import ApiKeyAuth
@@ -94,6 +95,8 @@ def create_app(
         "/twilio/status", StatusWebhook(*webhook_args, account_sid=account, breaker=breaker)
     )
     app.add_route("/sms", SmsCollection(store, base_url, inbound.max_body_bytes, clock))
+    app.add_route("/sms/batch", SmsBatch(store, base_url, clock))
+    app.add_route("/batches/{batch_id:int(min=1, max=999999999999999)}", BatchItem(store, base_url))
     app.add_route("/sms/{message_id:int(min=1, max=999999999999999)}", SmsItem(store, base_url))
     app.add_route(
         "/sms/{message_id:int(min=1, max=999999999999999)}/cancel", SmsCancel(store, clock)

@@ -108,14 +108,14 @@ def read_json_object(req: falcon.Request, max_bytes: int) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise invalid(None, "the body must be a JSON object")
     for name, value in data.items():
-        if not _is_unicode(name):
+        if not is_unicode(name):
             raise invalid(None, "a member name is not valid Unicode (a lone surrogate escape)")
-        if not _is_unicode(value):
+        if not is_unicode(value):
             raise invalid(name, f"{name} is not valid Unicode text (a lone surrogate escape)")
     return data
 
 
-def _is_unicode(value: Any) -> bool:
+def is_unicode(value: Any) -> bool:
     """False for text holding a lone surrogate (JSON's ``"\\ud800"`` escape decodes to one):
     no UTF-8 or UTF-16 encoder takes it, so it fails wherever it is counted, bound or logged."""
     if isinstance(value, str):
@@ -125,9 +125,9 @@ def _is_unicode(value: Any) -> bool:
             return False
         return True
     if isinstance(value, list):
-        return all(_is_unicode(v) for v in value)
+        return all(is_unicode(v) for v in value)
     if isinstance(value, dict):
-        return all(_is_unicode(k) and _is_unicode(v) for k, v in value.items())
+        return all(is_unicode(k) and is_unicode(v) for k, v in value.items())
     return True
 
 

@@ -24,6 +24,7 @@ class EnqueueRequest:
     source_system: str | None = None
     correlation_key: str | None = None
     created_by: str | None = None
+    batch_id: int | None = None  # sms_batches.id (Store.create_batch, sms_api.begin_batch)
 
 
 @dataclass(frozen=True)

@@ -193,12 +193,21 @@ class Worker:
             return
         for hold in gate.holds:
             log.info("#%s waits for #%s: the same text to the same number", hold.id, hold.blocker)
+        for duplicate, earlier in gate.duplicates:
+            self.stats.final(Status.SUPPRESSED)
+            log.info("#%s SUPPRESSED: duplicate of #%s (dedupe window)", duplicate, earlier)
         for gone in gate.gone:
             log.warning("#%s is no longer this worker's claim (recovery took it): not sent", gone)
         withheld = gate.withheld
         for flight in flights:
             if flight.message.id not in withheld:
-                self.in_flight[self.pool.submit(METRICS.timed, self.send, flight)] = flight
+                self.in_flight[self.dispatch(flight)] = flight
+
+    def dispatch(self, flight: Flight) -> Future[Outcome]:
+        """Start the create of ``flight``: on the event loop, or on a send thread."""
+        if self.loop is not None:
+            return self.loop.submit(METRICS.timed_async(self.send_async(flight)))
+        return self.pool.submit(METRICS.timed, self.send, flight)
 
     def screen_line_types(self, flights: list[Flight], now: datetime) -> list[Flight]:
         """The flights left once landlines are INVALID (senders with ``line_type_lookup``;

@@ -18,6 +18,7 @@ from typing import Any
 
 from bridge import errors
 from bridge.domain.models import EnqueueRequest, InstallReport
+from bridge.errors import SmsError
 
 Row = dict[str, Any]
 Params = Mapping[str, Any]
@@ -151,6 +152,19 @@ class Dialect(abc.ABC):
 
     @abc.abstractmethod
     def enqueue(self, tx: Tx, request: EnqueueRequest, now: datetime) -> int: ...
+
+    @abc.abstractmethod
+    def enqueue_many(
+        self, tx: Tx, requests: Sequence[EnqueueRequest], now: datetime
+    ) -> list[int | SmsError]:
+        """Each request as ``enqueue`` would queue it, in one transaction: its id, or the named
+        error that refused it (and nothing of it written); one refusal stops no other."""
+
+    @abc.abstractmethod
+    def begin_batch(
+        self, tx: Tx, source: str, label: str | None, created_by: str | None, now: datetime
+    ) -> int:
+        """A new sms_batches row (sms_api.begin_batch on Oracle); its id."""
 
     @abc.abstractmethod
     def insert_returning_id(self, tx: Tx, sql: str, params: Params) -> int:

@@ -179,6 +179,46 @@ def _bind(params: Params | None) -> dict[str, Any]:
 NATIONAL_TEXT_BINDS = frozenset({"body", "help_text", "reply_text", "flagged_reason"})
 
 
+# One item of Store.enqueue_many (executed many times, one round trip). The savepoint takes
+# back what a refused item wrote (sms_api.queue inserts the row, then its event); SQLCODE and
+# SQLERRM are read before the rollback, while they still describe the item's error.
+# sms_api's named errors are -20001 .. -20017.
+ENQUEUE_ITEM_BLOCK = """
+declare
+    l_code  number;
+    l_text  varchar2(2000);
+begin
+    savepoint sms_batch_item;
+    if :to_number is not null then
+        :new_id := sms_api.enqueue_number(
+            p_sender_code => :sender_code, p_to_number => :to_number, p_body => :body,
+            p_priority => :priority, p_send_after => :send_after, p_expires_at => :expires_at,
+            p_reference => :reference, p_reply_code => :reply_code,
+            p_source_system => :source_system, p_correlation_key => :correlation_key,
+            p_created_by => :created_by, p_batch_id => :batch_id);
+    else
+        :new_id := sms_api.enqueue(
+            p_sender_code => :sender_code, p_body => :body,
+            p_recipient_type => :recipient_type, p_recipient_id => :recipient_id,
+            p_priority => :priority, p_send_after => :send_after, p_expires_at => :expires_at,
+            p_reference => :reference, p_reply_code => :reply_code,
+            p_source_system => :source_system, p_correlation_key => :correlation_key,
+            p_created_by => :created_by, p_batch_id => :batch_id);
+    end if;
+    :err_code := null;
+    :err_text := null;
+exception
+    when others then
+        l_code := sqlcode;
+        l_text := substr(sqlerrm, 1, 2000);
+        rollback to sms_batch_item;
+        :new_id := null;
+        :err_code := l_code;
+        :err_text := l_text;
+end;
+"""
+
+
 def _national_sizes(cursor: Any, names: Any, nvarchar: Any) -> None:
     sizes = {name: nvarchar for name in names if name in NATIONAL_TEXT_BINDS}
     if sizes:
@@ -486,6 +526,8 @@ class OracleDialect(Dialect):
             "p_correlation_key": request.correlation_key,
             "p_created_by": request.created_by,
         }
+        if request.batch_id is not None:  # else its default: no untyped None for a NUMBER
+            kwargs["p_batch_id"] = request.batch_id
         by_reference = request.recipient_type is not None or request.recipient_id is not None
         if request.to_number is not None and by_reference:
             # Both kinds of recipient (as on SQLite): sms_api has no call taking both, and
@@ -516,6 +558,112 @@ class OracleDialect(Dialect):
             if mapped is not None:
                 raise mapped from None
             raise
+        return int(new_id)
+
+    def enqueue_many(
+        self, tx: Tx, requests: Sequence[EnqueueRequest], now: datetime
+    ) -> list[int | errors.SmsError]:
+        """One round trip for the lot: ``executemany`` over ENQUEUE_ITEM_BLOCK, which calls
+        sms_api.enqueue (or enqueue_number) per item under a savepoint and hands back each
+        id or error. Not ``batcherrors=True``: Oracle's array DML error handling covers
+        INSERT/UPDATE/DELETE/MERGE only, and a PL/SQL block executed many times stops at its
+        first unhandled error; the block handles its own, so every item gets its answer."""
+        assert isinstance(tx, OracleTx)
+        if not requests:
+            return []
+        db = self._oracledb
+        for request in requests:
+            if request.to_number is not None and (
+                request.recipient_type is not None or request.recipient_id is not None
+            ):
+                raise errors.RecipientCountError()
+        cursor = tx.cursor
+        n = len(requests)
+        new_id = cursor.var(db.DB_TYPE_NUMBER, arraysize=n)
+        err_code = cursor.var(db.DB_TYPE_NUMBER, arraysize=n)
+        err_text = cursor.var(db.DB_TYPE_VARCHAR, 2000, arraysize=n)
+        # Every bind typed and sized for the longest value of its column: thin mode would
+        # take a column whose first rows are None for VARCHAR2 (its type for None) when later
+        # rows carry numbers or timestamps. Texts as sized VARCHAR2, the body as national
+        # text (NVARCHAR2, as in enqueue).
+        def longest(values: Iterator[str | None]) -> int:
+            return max([1, *(len(v) for v in values if v)])
+
+        texts = (
+            "sender_code",
+            "recipient_type",
+            "recipient_id",
+            "to_number",
+            "reference",
+            "reply_code",
+            "source_system",
+            "correlation_key",
+            "created_by",
+        )
+        sizes: dict[str, Any] = {
+            name: longest(getattr(r, name) for r in requests) for name in texts
+        }
+        body = cursor.var(db.DB_TYPE_NVARCHAR, longest(r.body for r in requests), arraysize=n)
+        cursor.setinputsizes(
+            **sizes,
+            body=body,
+            priority=db.DB_TYPE_NUMBER,
+            send_after=db.DB_TYPE_TIMESTAMP,
+            expires_at=db.DB_TYPE_TIMESTAMP,
+            batch_id=db.DB_TYPE_NUMBER,
+            new_id=new_id,
+            err_code=err_code,
+            err_text=err_text,
+        )
+        rows = [
+            {
+                "sender_code": r.sender_code,
+                "body": r.body,
+                "recipient_type": r.recipient_type,
+                "recipient_id": r.recipient_id,
+                "to_number": r.to_number,
+                "priority": r.priority,
+                "send_after": to_db(r.send_after),
+                "expires_at": to_db(r.expires_at),
+                "reference": r.reference,
+                "reply_code": r.reply_code,
+                "source_system": r.source_system,
+                "correlation_key": r.correlation_key,
+                "created_by": r.created_by,
+                "batch_id": r.batch_id,
+            }
+            for r in requests
+        ]
+        tx.bound_call()
+        cursor.executemany(ENQUEUE_ITEM_BLOCK, rows)
+        results: list[int | errors.SmsError] = []
+        for i in range(n):
+            code = err_code.getvalue(i)
+            if code is None:
+                results.append(int(new_id.getvalue(i)))
+                continue
+            text = str(err_text.getvalue(i) or "")
+            mapped = errors.from_oracle(-int(code), text)
+            if mapped is None:
+                # Not one of sms_api's named errors (ORA-00001 on an identity, a lost
+                # privilege): a fault of the installation, not of the item.
+                raise errors.BridgeError(f"sms_api.enqueue failed for item {i}: {text}")
+            results.append(mapped)
+        return results
+
+    def begin_batch(
+        self, tx: Tx, source: str, label: str | None, created_by: str | None, now: datetime
+    ) -> int:
+        assert isinstance(tx, OracleTx)
+        kwargs: dict[str, Any] = {"p_source": source}
+        if label is not None:
+            kwargs["p_label"] = label
+        if created_by is not None:
+            kwargs["p_created_by"] = created_by
+        tx.bound_call()
+        new_id = tx.cursor.callfunc(
+            "sms_api.begin_batch", self._oracledb.DB_TYPE_NUMBER, keyword_parameters=kwargs
+        )
         return int(new_id)
 
     def insert_returning_id(self, tx: Tx, sql: str, params: Params) -> int:

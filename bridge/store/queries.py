@@ -17,6 +17,33 @@ SELECT id FROM sms_outbound
 
 GET_SENDER = "SELECT * FROM sms_senders WHERE code = :code"
 
+BATCH_EXISTS = "SELECT id FROM sms_batches WHERE id = :id"
+
+INSERT_BATCH = """
+INSERT INTO sms_batches (source, label, created_by, rejected, created_at)
+VALUES (:source, :label, :created_by, 0, :now)
+"""
+
+GET_BATCH = "SELECT * FROM sms_batches WHERE id = :id"
+
+ADD_BATCH_REJECTED = (
+    "UPDATE sms_batches SET rejected = rejected + CAST(:n AS NUMBER) WHERE id = :id"
+)
+
+# A batch's messages grouped by where they ended (bridge.domain.batches.summarize); read
+# through sms_outbound_batch_ix.
+BATCH_STATUS_COUNTS = """
+SELECT status,
+       CASE WHEN duplicate_of IS NULL THEN 0 ELSE 1 END AS duplicate,
+       CASE WHEN provider_sid IS NULL THEN 0 ELSE 1 END AS has_sid,
+       COUNT(*) AS n
+  FROM sms_outbound
+ WHERE batch_id = :id
+ GROUP BY status,
+          CASE WHEN duplicate_of IS NULL THEN 0 ELSE 1 END,
+          CASE WHEN provider_sid IS NULL THEN 0 ELSE 1 END
+"""
+
 LIST_SENDERS = "SELECT * FROM sms_senders ORDER BY code"
 
 INSERT_SENDER = """
@@ -61,10 +88,10 @@ INSERT_OUTBOUND = """
 INSERT INTO sms_outbound (sender_code, recipient_type, recipient_id, to_number, body, priority,
                           status, reference, reply_code, source_system, correlation_key,
                           send_after, expires_at, next_attempt_at, attempts, created_by,
-                          created_at, updated_at)
+                          created_at, updated_at, batch_id)
 VALUES (:sender_code, :recipient_type, :recipient_id, :to_number, :body, :priority,
         'QUEUED', :reference, :reply_code, :source_system, :correlation_key,
-        :send_after, :expires_at, :next_attempt_at, 0, :created_by, :now, :now)
+        :send_after, :expires_at, :next_attempt_at, 0, :created_by, :now, :now, :batch_id)
 """
 
 INSERT_EVENT = """
@@ -245,6 +272,23 @@ RECORD_PREPARED = """
 UPDATE sms_outbound
    SET to_number = :to_number, num_segments = :num_segments, encoding = :encoding,
        updated_at = :now
+ WHERE id = :id AND status = 'SENDING' AND claimed_by = :worker
+"""
+
+# The sender's dedupe window (bridge.store.send_gate): the earliest message of this sender
+# with the same number and text that Twilio accepted within the window (and did not refuse).
+DEDUPE_EARLIER = """
+SELECT MIN(id) AS id
+  FROM sms_outbound
+ WHERE to_number = :to_number AND sender_code = :sender_code AND id <> :id
+   AND status IN ('SUBMITTED', 'SENT', 'DELIVERED')
+   AND submitted_at >= :since AND body = :body
+"""
+
+DEDUPE_SUPPRESS = """
+UPDATE sms_outbound
+   SET status = 'SUPPRESSED', status_reason = :reason, duplicate_of = :duplicate_of,
+       final_at = :now, lease_until = NULL, updated_at = :now
  WHERE id = :id AND status = 'SENDING' AND claimed_by = :worker
 """
 

@@ -9,10 +9,11 @@ messages only one is ever in doubt. Mixed into ``Store``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from bridge.domain.batches import dedupe_reason
 from bridge.domain.column_sizes import fit
 from bridge.domain.statuses import Status
 from bridge.domain.twins import Hold, Prepared, Unresolved, hold_twins
@@ -31,20 +32,31 @@ class GateResult:
 
     holds: list[Hold]
     gone: list[int]
+    # (id, earlier id): SUPPRESSED by the sender's dedupe window, final, never sent.
+    duplicates: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def withheld(self) -> set[int]:
-        return {h.id for h in self.holds} | set(self.gone)
+        return {h.id for h in self.holds} | set(self.gone) | {d for d, _ in self.duplicates}
 
 
 class SendGateStoreMixin(StoreBase):
     def record_prepared(
-        self, prepared: Sequence[tuple[int, str, int, str]], now: datetime, *, worker: str
+        self,
+        prepared: Sequence[tuple[int, str, int, str]],
+        now: datetime,
+        *,
+        worker: str,
+        dedupe: Mapping[int, tuple[str, int]] | None = None,
     ) -> GateResult:
         """Store the resolved number and segments of each ``(id, to, segments, encoding)``
         before the create, for the claims that are still ``worker``'s; hold back twins.
 
-        ``prepared`` is in claim order: of two twins in it, the first goes.
+        ``prepared`` is in claim order: of two twins in it, the first goes. ``dedupe`` maps
+        the id of a message whose sender has a dedupe window to (sender code, seconds): one
+        whose text Twilio already accepted for that number from that sender within the
+        window is SUPPRESSED (``duplicate_of`` the earlier one) instead of sent. Under the
+        gate, so two workers cannot both find no earlier message and both send.
         """
         if not prepared:
             return GateResult([], [])
@@ -78,7 +90,60 @@ class SendGateStoreMixin(StoreBase):
             gone = [i for i, _, _, _ in prepared if i not in going]
             holds = hold_twins(batch, unresolved, now)
             self._hold(tx, holds, now)
-        return GateResult(holds, gone)
+            held = {h.id for h in holds}
+            duplicates = self._suppress_duplicates(
+                tx, [p for p in batch if p.id not in held], dedupe or {}, now, worker
+            )
+        return GateResult(holds, gone, duplicates)
+
+    def _suppress_duplicates(
+        self,
+        tx: Tx,
+        going: Sequence[Prepared],
+        dedupe: Mapping[int, tuple[str, int]],
+        now: datetime,
+        worker: str,
+    ) -> list[tuple[int, int]]:
+        found: list[tuple[int, int, str]] = []
+        for p in going:
+            if p.id not in dedupe:
+                continue
+            sender_code, seconds = dedupe[p.id]
+            earlier = tx.scalar(
+                queries.DEDUPE_EARLIER,
+                {
+                    "to_number": p.to_number,
+                    "sender_code": sender_code,
+                    "id": p.id,
+                    "since": now - timedelta(seconds=seconds),
+                    "body": p.body,
+                },
+            )
+            if earlier is not None:
+                found.append((p.id, int(earlier), dedupe_reason(int(earlier), seconds)))
+        if not found:
+            return []
+        tx.executemany(
+            queries.DEDUPE_SUPPRESS,
+            [
+                {
+                    "id": i,
+                    "duplicate_of": earlier,
+                    "reason": fit(OUT, "status_reason", reason),
+                    "now": now,
+                    "worker": worker,
+                }
+                for i, earlier, reason in found
+            ],
+        )
+        tx.executemany(
+            queries.INSERT_EVENT,
+            [
+                event_row(i, Status.SUPPRESSED, "bridge", now, detail=reason)
+                for i, _, reason in found
+            ],
+        )
+        return [(i, earlier) for i, earlier, _ in found]
 
     def _unresolved(self, tx: Tx) -> list[Unresolved]:
         return [

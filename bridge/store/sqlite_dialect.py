@@ -277,6 +277,10 @@ class SQLiteDialect(Dialect):
             )
             if found is None:
                 raise errors.UnknownRecipientError(request.recipient_type, request.recipient_id)
+        if request.batch_id is not None and tx.row(
+            queries.BATCH_EXISTS, {"id": request.batch_id}
+        ) is None:
+            raise errors.UnknownBatchError(request.batch_id)
         new_id = self.insert_returning_id(
             tx,
             queries.INSERT_OUTBOUND,
@@ -297,6 +301,7 @@ class SQLiteDialect(Dialect):
                 "next_attempt_at": request.send_after or now,
                 "created_by": request.created_by,
                 "now": now,
+                "batch_id": request.batch_id,
             },
         )
         tx.execute(
@@ -313,6 +318,31 @@ class SQLiteDialect(Dialect):
             },
         )
         return new_id
+
+    def enqueue_many(
+        self, tx: Tx, requests: Sequence[EnqueueRequest], now: datetime
+    ) -> list[int | errors.SmsError]:
+        # A savepoint per item: a refusal (raised before or after its insert) takes back only
+        # what that item wrote.
+        results: list[int | errors.SmsError] = []
+        for request in requests:
+            tx.execute("SAVEPOINT sms_batch_item")
+            try:
+                results.append(self.enqueue(tx, request, now))
+            except errors.SmsError as exc:
+                tx.execute("ROLLBACK TO sms_batch_item")
+                results.append(exc)
+            tx.execute("RELEASE sms_batch_item")
+        return results
+
+    def begin_batch(
+        self, tx: Tx, source: str, label: str | None, created_by: str | None, now: datetime
+    ) -> int:
+        return self.insert_returning_id(
+            tx,
+            queries.INSERT_BATCH,
+            {"source": source, "label": label, "created_by": created_by, "now": now},
+        )
 
     def insert_returning_id(self, tx: Tx, sql: str, params: Params) -> int:
         found = tx.row(sql.rstrip() + " RETURNING id", params)

@@ -35,6 +35,7 @@ from bridge.domain.models import (
 )
 from bridge.domain.statuses import Status
 from bridge.store import queries
+from bridge.store.batch_store import BatchStoreMixin
 from bridge.store.console_store import ConsoleStoreMixin
 from bridge.store.contacts import ContactStoreMixin
 from bridge.store.dialect import Row
@@ -67,6 +68,7 @@ class _ProbeRolledBack(Exception):
 
 
 class Store(
+    BatchStoreMixin,
     OutcomeStoreMixin,
     SendGateStoreMixin,
     InboundStoreMixin,

@@ -125,6 +125,19 @@ as
         end if;
     end check_recipient;
 
+    procedure check_batch(p_batch_id in number)
+    is
+        l_found pls_integer;
+    begin
+        select count(*)
+          into l_found
+          from sms_batches
+         where id = p_batch_id;
+        if l_found = 0 then
+            sms_err.raise_error(sms_err.c_unknown_batch, to_char(p_batch_id));
+        end if;
+    end check_batch;
+
     -- Steps 2 and 3 and the insert, shared by enqueue and enqueue_number (their arguments are
     -- checked by then; exactly one of the recipient pair and p_to_number is set).
     function queue(
@@ -140,7 +153,8 @@ as
         p_reply_code       in varchar2,
         p_source_system    in varchar2,
         p_correlation_key  in varchar2,
-        p_created_by       in varchar2
+        p_created_by       in varchar2,
+        p_batch_id         in number
     ) return number
     is
         l_id   sms_outbound.id%type := existing_id(p_source_system, p_correlation_key);
@@ -153,17 +167,21 @@ as
         if p_recipient_id is not null then
             check_recipient(p_recipient_type, p_recipient_id);
         end if;
+        if p_batch_id is not null then
+            check_batch(p_batch_id);
+        end if;
 
         begin
             insert into sms_outbound (
                 sender_code, recipient_type, recipient_id, to_number, body, priority, status,
                 reference, reply_code, source_system, correlation_key, send_after, expires_at,
-                next_attempt_at, attempts, created_by, created_at, updated_at
+                next_attempt_at, attempts, created_by, created_at, updated_at, batch_id
             ) values (
                 p_sender_code, p_recipient_type, p_recipient_id, p_to_number, p_body, p_priority,
                 'QUEUED', p_reference, upper(p_reply_code), p_source_system, p_correlation_key,
                 p_send_after, p_expires_at, nvl(p_send_after, l_now), 0,
-                nvl(p_created_by, sys_context('userenv', 'session_user')), l_now, l_now
+                nvl(p_created_by, sys_context('userenv', 'session_user')), l_now, l_now,
+                p_batch_id
             )
             returning id into l_id;
         exception
@@ -198,7 +216,8 @@ as
         p_reply_code       in varchar2 default null,
         p_source_system    in varchar2 default null,
         p_correlation_key  in varchar2 default null,
-        p_created_by       in varchar2 default null
+        p_created_by       in varchar2 default null,
+        p_batch_id         in number default null
     ) return number
     is
     begin
@@ -220,7 +239,7 @@ as
             p_expires_at => sys_extract_utc(p_expires_at),
             p_reference => p_reference, p_reply_code => p_reply_code,
             p_source_system => p_source_system, p_correlation_key => p_correlation_key,
-            p_created_by => p_created_by);
+            p_created_by => p_created_by, p_batch_id => p_batch_id);
     end enqueue;
 
     function enqueue_number(
@@ -234,7 +253,8 @@ as
         p_reply_code       in varchar2 default null,
         p_source_system    in varchar2 default null,
         p_correlation_key  in varchar2 default null,
-        p_created_by       in varchar2 default null
+        p_created_by       in varchar2 default null,
+        p_batch_id         in number default null
     ) return number
     is
     begin
@@ -259,8 +279,28 @@ as
             p_expires_at => sys_extract_utc(p_expires_at),
             p_reference => p_reference, p_reply_code => p_reply_code,
             p_source_system => p_source_system, p_correlation_key => p_correlation_key,
-            p_created_by => p_created_by);
+            p_created_by => p_created_by, p_batch_id => p_batch_id);
     end enqueue_number;
+
+    function begin_batch(
+        p_label       in varchar2 default null,
+        p_source      in varchar2 default 'PLSQL',
+        p_created_by  in varchar2 default null
+    ) return number
+    is
+        l_id   sms_batches.id%type;
+        -- A local: a body-only function cannot be called from SQL (PLS-00231).
+        l_now  timestamp := utc_now;
+    begin
+        if lengthc(p_label) > 200 then
+            sms_err.raise_error(sms_err.c_value_too_long, 'p_label', '200 characters');
+        end if;
+        insert into sms_batches (source, label, created_by, rejected, created_at)
+        values (nvl(p_source, 'PLSQL'), p_label,
+                nvl(p_created_by, sys_context('userenv', 'session_user')), 0, l_now)
+        returning id into l_id;
+        return l_id;
+    end begin_batch;
 
     procedure cancel(
         p_id      in number,

@@ -20,7 +20,7 @@ as
     -- TIMESTAMP or DATE without a zone is read in the session's time zone (Oracle's implicit
     -- conversion), so prefer values with a zone.
     --
-    -- Errors (named in sms_err, numbers -20001 .. -20016), checked in this order:
+    -- Errors (named in sms_err, numbers -20001 .. -20017), checked in this order:
     --   1. arguments alone: recipient_count, bad_number (enqueue_number), empty_body (null or
     --      only white space), body_too_long (more than 1600 characters, counted as SMS
     --      counts them: UTF-16 units, an emoji is two), bad_priority, bad_window, correlation_incomplete,
@@ -30,7 +30,8 @@ as
     --   2. idempotency: when (p_source_system, p_correlation_key) already names a row, its id is
     --      returned and nothing else is checked or written, so a retried call gets the same
     --      answer even if the sender or the recipient changed in between;
-    --   3. data: unknown_sender, inactive_sender, unknown_recipient (not in sms_recipients_v).
+    --   3. data: unknown_sender, inactive_sender, unknown_recipient (not in sms_recipients_v),
+    --      unknown_batch (p_batch_id not returned by begin_batch).
     -- A call that raises has inserted nothing.
 
     -- Queue a message to a recipient of sms_recipients_v (recipient type + id); the mobile
@@ -51,7 +52,8 @@ as
         p_reply_code       in varchar2 default null,
         p_source_system    in varchar2 default null,
         p_correlation_key  in varchar2 default null,
-        p_created_by       in varchar2 default null
+        p_created_by       in varchar2 default null,
+        p_batch_id         in number default null
     ) return number;
 
     -- Queue a message to a raw E.164 number ('+' and 7 to 15 digits). For trusted callers
@@ -67,7 +69,21 @@ as
         p_reply_code       in varchar2 default null,
         p_source_system    in varchar2 default null,
         p_correlation_key  in varchar2 default null,
-        p_created_by       in varchar2 default null
+        p_created_by       in varchar2 default null,
+        p_batch_id         in number default null
+    ) return number;
+
+    -- Open a batch: the messages a run queues with p_batch_id => the returned id are counted
+    -- together (sms-bridge report --batch ID, GET /batches/{id}: attempted, submitted,
+    -- delivered, invalid, unsubscribed, duplicate, failed). Like enqueue it commits nothing and
+    -- locks nothing but its own new row; the batch and its messages appear when the caller
+    -- commits. p_source: 'PLSQL' (the default), 'CSV' or 'REST' (the bridge's own imports).
+    -- p_label: free text shown with the summary (e.g. the concurrent request id), up to 200
+    -- characters. p_created_by defaults to the session user.
+    function begin_batch(
+        p_label       in varchar2 default null,
+        p_source      in varchar2 default 'PLSQL',
+        p_created_by  in varchar2 default null
     ) return number;
 
     -- Cancel a QUEUED message (status CANCELED, final, with an event). A message the bridge

@@ -20,6 +20,7 @@ as
             when c_value_too_long         then m_value_too_long
             when c_missing_value          then m_missing_value
             when c_reserved_source_system then m_reserved_source_system
+            when c_unknown_batch          then m_unknown_batch
         end;
     end message_of;
 

@@ -106,6 +106,12 @@ as
     m_reserved_source_system  constant varchar2(200) :=
         'source system %s is reserved for the REST API (api:...): use another source system';
 
+    -- p_batch_id names no row of sms_batches (sms_api.begin_batch returns the ids).
+    c_unknown_batch           constant pls_integer := -20017;
+    e_unknown_batch           exception;
+    pragma exception_init(e_unknown_batch, -20017);
+    m_unknown_batch           constant varchar2(200) := 'unknown batch %s';
+
     -- The message template of an error number above; null for any other number.
     function message_of(p_number in pls_integer) return varchar2;
 

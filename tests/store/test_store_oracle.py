@@ -14,6 +14,7 @@ import pytest
 
 from bridge.config import DatabaseSettings
 from bridge.store import Store, open_store
+from tests.store.batch_contract import BatchContract
 from tests.store.store_contract import StoreContract
 
 DSN = os.environ.get("SMS_BRIDGE_TEST_ORACLE_DSN", "")
@@ -71,4 +72,8 @@ def store(installed_store: Store) -> Store:
 
 
 class TestOracleStore(StoreContract):
+    pass
+
+
+class TestOracleBatches(BatchContract):
     pass

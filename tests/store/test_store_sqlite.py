@@ -13,6 +13,7 @@ from bridge.domain.models import EnqueueRequest
 from bridge.store import Store, open_store
 from bridge.store.dialect import Tx
 from bridge.store.sqlite_dialect import SQLiteDialect
+from tests.store.batch_contract import BatchContract
 from tests.store.store_contract import StoreContract, contract_now
 
 
@@ -22,6 +23,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
     store.install(datetime.now(UTC))
     yield store
     store.close()
+
+
+class TestSQLiteBatches(BatchContract):
+    pass
 
 
 class TestSQLiteStore(StoreContract):

@@ -1,0 +1,112 @@
+"""Batches: opening one, queuing many items into it, and its summary. Mixed into ``Store``.
+
+The items of a batch are queued as ``sms_api.enqueue`` queues one (Oracle: the package itself,
+many items a round trip; SQLite: the same checks in Python), each with its own answer: an id,
+or the named error that refused it, nothing of it written. The batch's ``rejected`` count
+grows in the same transaction, so the summary's ``attempted`` is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from bridge import errors
+from bridge.domain import column_sizes, enqueue_rules
+from bridge.domain.batches import SOURCES, BatchSummary, StatusCount, summarize
+from bridge.domain.models import EnqueueRequest
+from bridge.domain.statuses import Status
+from bridge.store import queries
+from bridge.store.rows import StoreBase
+
+# Items per transaction: a CSV of 10,000 lines is queued in chunks this size, so a lock is
+# never held for the whole file and a failure leaves whole chunks behind it.
+CHUNK = 500
+
+ItemResult = int | errors.BridgeError
+
+
+class BatchStoreMixin(StoreBase):
+    def create_batch(
+        self,
+        source: str,
+        now: datetime,
+        *,
+        label: str | None = None,
+        created_by: str | None = None,
+    ) -> int:
+        if source not in SOURCES:
+            raise errors.ConfigError(f"batch source {source!r}: expected one of {SOURCES}")
+        column_sizes.check("sms_batches", {"label": label, "created_by": created_by})
+        with self.dialect.transaction("batch") as tx:
+            return self.dialect.begin_batch(tx, source, label, created_by, now)
+
+    def enqueue_many(
+        self,
+        requests: Sequence[EnqueueRequest],
+        now: datetime,
+        *,
+        batch_id: int | None = None,
+        rejected_before: int = 0,
+    ) -> list[ItemResult]:
+        """Queue each request (into ``batch_id`` when given): one answer per request, in order.
+
+        ``rejected_before`` counts items the caller refused itself (a malformed line or item)
+        into the batch's ``rejected``, in the same transaction as the first chunk.
+        """
+        results: list[ItemResult] = []
+        extra = rejected_before
+        for start in range(0, max(len(requests), 1), CHUNK):
+            chunk = [
+                r if batch_id is None else _with_batch(r, batch_id)
+                for r in requests[start : start + CHUNK]
+            ]
+            answers: list[ItemResult | None] = []
+            sendable: list[EnqueueRequest] = []
+            for request in chunk:
+                try:
+                    # Sizes before binding, as Store.enqueue does (Oracle would say ORA-12899).
+                    enqueue_rules.check_lengths(request)
+                except errors.SmsError as exc:
+                    answers.append(exc)
+                    continue
+                answers.append(None)
+                sendable.append(request)
+            with self.dialect.transaction("enqueue") as tx:
+                queued = iter(self.dialect.enqueue_many(tx, sendable, now))
+                filled = [a if a is not None else next(queued) for a in answers]
+                refused = sum(1 for a in filled if not isinstance(a, int)) + extra
+                if batch_id is not None and refused:
+                    tx.execute(queries.ADD_BATCH_REJECTED, {"id": batch_id, "n": refused})
+            extra = 0
+            results.extend(filled)
+        return results
+
+    def batch_summary(self, batch_id: int) -> BatchSummary | None:
+        with self.dialect.transaction("batch", write=False) as tx:
+            batch = tx.row(queries.GET_BATCH, {"id": batch_id})
+            if batch is None:
+                return None
+            groups = [
+                StatusCount(
+                    Status(str(r["status"])),
+                    bool(int(r["duplicate"])),
+                    bool(int(r["has_sid"])),
+                    int(r["n"]),
+                )
+                for r in tx.rows(queries.BATCH_STATUS_COUNTS, {"id": batch_id})
+            ]
+        return summarize(
+            batch_id,
+            source=str(batch["source"]),
+            created_at=batch["created_at"],
+            rejected=int(batch["rejected"]),
+            groups=groups,
+            label=batch.get("label"),
+            created_by=batch.get("created_by"),
+        )
+
+
+def _with_batch(request: EnqueueRequest, batch_id: int) -> EnqueueRequest:
+    return replace(request, batch_id=batch_id)
