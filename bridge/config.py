@@ -159,12 +159,25 @@ class BridgeSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    # The purge of personal data (bridge/domain/retention.py; sms-bridge purge): bodies,
+    # numbers and raw payloads of messages final for outbound_days, and of replies processed
+    # for inbound_days. Opt-outs are never purged.
+    enabled: bool = True  # the worker's daily job; `sms-bridge purge` works either way
+    outbound_days: int = 90
+    inbound_days: int = 90
+    run_at: str = "03:30"  # daily, HH:MM in the worker host's local time
+    batch_rows: int = 500  # rows per transaction (1 to 1000)
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     inbound: InboundSettings = field(default_factory=InboundSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     bridge: BridgeSettings = field(default_factory=BridgeSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     source: str = "<defaults>"  # the file the settings came from, for messages
     # Where each value set came from ("section.key" -> "environment variable X" or
     # "[section] key in FILE"), so a later check names the variable that is wrong.
@@ -180,6 +193,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "inbound": InboundSettings,
     "mail": MailSettings,
     "bridge": BridgeSettings,
+    "retention": RetentionSettings,
 }
 
 
@@ -360,6 +374,25 @@ def redact_url(url: str) -> str:
     return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:********@", url)
 
 
+def _validate_retention(settings: Settings) -> None:
+    where, retention = settings.where, settings.retention
+    for name in ("outbound_days", "inbound_days"):
+        if getattr(retention, name) < 1:
+            raise ConfigError(f"{where('retention', name)}: must be at least 1 (days)")
+    # A reply threads to its message by the number the message went to: purged, it is masked.
+    window = settings.inbound.thread_window_hours
+    if retention.outbound_days * 24 < window:
+        raise ConfigError(
+            f"{where('retention', 'outbound_days')}: {retention.outbound_days} day(s) is shorter"
+            f" than {where('inbound', 'thread_window_hours')} = {window:g} h: replies within the"
+            " window could no longer be threaded to a purged message"
+        )
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", retention.run_at):
+        raise ConfigError(f"{where('retention', 'run_at')}: expected HH:MM (24-hour)")
+    if not 1 <= retention.batch_rows <= 1000:
+        raise ConfigError(f"{where('retention', 'batch_rows')}: must be between 1 and 1000")
+
+
 def validate(settings: Settings) -> None:
     """Refuse settings that contradict themselves (load_settings calls it; so does the inbound
     app, for settings built in code). Nothing here depends on what a command needs."""
@@ -387,6 +420,7 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{where('mail', 'smtp_security')}: must be 'none', 'starttls' or 'ssl'")
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", settings.mail.manager_digest_at):
         raise ConfigError(f"{where('mail', 'manager_digest_at')}: expected HH:MM (24-hour)")
+    _validate_retention(settings)
     for name in ("concurrency", "batch_size", "max_attempts", "lease_seconds"):
         if getattr(settings.bridge, name) < 1:
             raise ConfigError(f"{where('bridge', name)}: must be at least 1")

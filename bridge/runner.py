@@ -22,6 +22,7 @@ import schedule
 
 from bridge.config import Settings
 from bridge.domain.optout_history import HistoryChange
+from bridge.domain.retention import cutoff
 from bridge.hr import certs as hr_certs
 from bridge.mail.notify import Notifier
 from bridge.mail.transport import make_transport
@@ -81,6 +82,8 @@ class Runner:
         self.history_changes: list[HistoryChange] = []
         # On a thread of its own: a first run reads up to 13 months of history (minutes).
         self.optout_job = BackgroundJob("optout-sync", lambda: self.guarded(self.optout_sync))
+        # The daily purge (a first one may walk years of rows, chunk by chunk): its own thread.
+        self.retention_job = BackgroundJob("retention", lambda: self.guarded(self.retention))
         self._twilio_checked = False
 
     # -- jobs ----------------------------------------------------------------------------
@@ -153,6 +156,29 @@ class Runner:
             work,
             first_since=self.clock() - timedelta(days=cfg.optout_sync_lookback_days),
         )
+
+    def retention(self) -> None:
+        """The daily purge of personal data ([retention], bridge/store/retention_store.py),
+        once for all workers (the ``retention`` row of sms_job_runs); its counts in the log."""
+        cfg, now = self.settings.retention, self.clock()
+        since = self.store.take_job_run("retention", now, timedelta(days=1), self.name)
+        if since is None:
+            return  # another worker ran it today
+        try:
+            result = self.store.purge(
+                now,
+                outbound_before=cutoff(now, cfg.outbound_days),
+                inbound_before=cutoff(now, cfg.inbound_days),
+                chunk=cfg.batch_rows,
+            )
+        except BaseException:
+            # What was committed stays purged; the give-back lets the next run start at once.
+            try:
+                self.store.give_back_job_run("retention", since, now)
+            except Exception as exc:
+                log.error("retention: could not give the run back (%s)", exc)
+            raise
+        log.info("%s", result.line())
 
     def manager_digests(self) -> None:
         def send(since: datetime, now: datetime) -> bool:
@@ -285,6 +311,8 @@ class Runner:
         self.scheduler.every(5).seconds.do(self.dispatch_replies)
         self.scheduler.every(30).seconds.do(self.replay_spool)
         self.scheduler.every().day.at(cfg.mail.manager_digest_at).do(self.manager_digests)
+        if cfg.retention.enabled:
+            self.scheduler.every().day.at(cfg.retention.run_at).do(self.retention_job)
         self.scheduler.every(1).minutes.do(self.summarise)
 
     # -- what the operator sees ----------------------------------------------------------

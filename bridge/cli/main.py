@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bridge import errors, logsetup
-from bridge.cli import keywords, optouts, recipients
+from bridge.cli import batch, keywords, optouts, purge, recipients
 from bridge.cli.inbound import (  # the exit codes are defined there, for both modules
     EXIT_INPUT,
     EXIT_OK,
@@ -101,13 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     check = db_sub.add_parser("check", help="connect and report the schema version")
     check.set_defaults(handler=cmd_db_check)
 
-    enqueue = sub.add_parser("enqueue", help="queue one SMS")
-    enqueue.add_argument("--sender", required=True, help="sender code, e.g. HR")
+    enqueue = sub.add_parser("enqueue", help="queue one SMS, or every line of a CSV file")
+    enqueue.add_argument("--sender", help="sender code, e.g. HR (with --csv: lines without one)")
     # Not an argparse exclusive group: both (or neither) is the named recipient_count error,
     # one line as from PL/SQL and the API, not a usage message.
     enqueue.add_argument("--recipient", type=_recipient, help="TYPE:ID from sms_recipients_v")
     enqueue.add_argument("--to", help="raw E.164 number (trusted operators only)")
-    enqueue.add_argument("--body", required=True)
+    enqueue.add_argument("--body")
     enqueue.add_argument("--priority", type=int, default=2, help="1 urgent, 2 (default), 3 bulk")
     enqueue.add_argument(
         "--send-after", type=_instant, help="ISO-8601 with a zone, e.g. 2030-01-01T09:00:00Z"
@@ -118,6 +118,16 @@ def build_parser() -> argparse.ArgumentParser:
     enqueue.add_argument("--source-system")
     enqueue.add_argument("--correlation-key")
     enqueue.add_argument("--json", action="store_true", help="print the queued message as JSON")
+    enqueue.add_argument(
+        "--csv", metavar="FILE", help="queue every line of a CSV file as one batch"
+    )
+    enqueue.add_argument(
+        "--batch", type=_positive, metavar="ID", help="--csv only: add to this batch, not a new one"
+    )
+    enqueue.add_argument("--label", help="--csv only: the new batch's label (default: file name)")
+    enqueue.add_argument(
+        "--quiet", action="store_true", help="--csv only: print only refused lines and the total"
+    )
     enqueue.set_defaults(handler=cmd_enqueue)
 
     status = sub.add_parser("status", help="show one message and its events")
@@ -136,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--days", type=_positive, default=7, help="UTC days, today included (default 7)"
     )
     report.add_argument("--json", action="store_true")
+    report.add_argument(
+        "--batch", type=_positive, metavar="ID", help="one batch: what became of its messages"
+    )
     report.set_defaults(handler=cmd_report)
 
     sender = sub.add_parser(
@@ -153,6 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
     sender.add_argument("--quiet-end", help="HH:MM in the recipient's zone")
     sender.add_argument("--time-zone", help="default zone (new sender: UTC)")
     sender.add_argument("--help-text")
+    sender.add_argument(
+        "--dedupe-window",
+        type=int,
+        metavar="SECONDS",
+        help="do not send the same text to the same number twice within this many seconds"
+        " (1-2592000; the later one is SUPPRESSED as a duplicate; 0 clears: no dedupe)",
+    )
     sender.add_argument(
         "--validity",
         type=int,
@@ -202,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     recipients.add_parsers(sub)
     keywords.add_parsers(sub)
     optouts.add_parsers(sub)
+    purge.add_parsers(sub)
 
     # -- inbound service (owned with inbound/) -------------------------------------------
     serve = sub.add_parser("serve", help="run the inbound service (gunicorn + Falcon)")
@@ -268,6 +289,11 @@ def cmd_db_check(args: argparse.Namespace, settings: Settings, store: Store) -> 
 
 
 def cmd_enqueue(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    if args.csv is not None:
+        return batch.cmd_enqueue_csv(args, settings, store)
+    for flag, value in (("--sender", args.sender), ("--body", args.body)):
+        if value is None:
+            raise errors.ConfigError(f"enqueue needs {flag} (or --csv FILE)")
     kind, ident = args.recipient if args.recipient else (None, None)
     new_id = store.enqueue(
         EnqueueRequest(
@@ -363,6 +389,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings, store: Store) -> in
 
     from bridge.report import daily_rows, render_daily
 
+    if args.batch is not None:
+        return batch.cmd_report_batch(args, settings, store)
     today = store.now().replace(hour=0, minute=0, second=0, microsecond=0)
     counts = store.daily_counts(today - timedelta(days=max(0, args.days - 1)))
     if args.json:
@@ -392,11 +420,13 @@ def cmd_sender(args: argparse.Namespace, settings: Settings, store: Store) -> in
             "active": args.active,
             "validity_seconds": args.validity,
             "line_type_lookup": args.line_type_lookup,
+            "dedupe_window_seconds": args.dedupe_window,
         }.items()
         if value is not None
     }
-    if changes.get("validity_seconds") == 0:
-        changes["validity_seconds"] = None
+    for name in ("validity_seconds", "dedupe_window_seconds"):
+        if changes.get(name) == 0:
+            changes[name] = None
     updated = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
     if not updated.from_number and not updated.messaging_service_sid:
         raise errors.ConfigError(f"sender {code} needs --from-number or --messaging-service-sid")
@@ -409,6 +439,11 @@ def cmd_sender(args: argparse.Namespace, settings: Settings, store: Store) -> in
     if updated.validity_seconds is not None and not 1 <= updated.validity_seconds <= 36_000:
         raise errors.ConfigError(
             f"--validity {updated.validity_seconds}: expected 1 to 36000 seconds (0 clears)"
+        )
+    window = updated.dedupe_window_seconds
+    if window is not None and not 1 <= window <= 2_592_000:
+        raise errors.ConfigError(
+            f"--dedupe-window {window}: expected 1 to 2592000 seconds (30 days; 0 clears)"
         )
     store.save_sender(updated, store.now())
     print(f"sender {code} saved")

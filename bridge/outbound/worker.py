@@ -181,6 +181,11 @@ class Worker:
                 [(f.message.id, f.to, f.segments, f.encoding) for f in flights],
                 now,
                 worker=self.name,
+                dedupe={
+                    f.message.id: (f.sender.code, f.sender.dedupe_window_seconds)
+                    for f in flights
+                    if f.sender.dedupe_window_seconds
+                },
             )
         except SendGateBusy as exc:  # nothing was written: give the claims back, unspent
             self.store.release(
@@ -201,13 +206,7 @@ class Worker:
         withheld = gate.withheld
         for flight in flights:
             if flight.message.id not in withheld:
-                self.in_flight[self.dispatch(flight)] = flight
-
-    def dispatch(self, flight: Flight) -> Future[Outcome]:
-        """Start the create of ``flight``: on the event loop, or on a send thread."""
-        if self.loop is not None:
-            return self.loop.submit(METRICS.timed_async(self.send_async(flight)))
-        return self.pool.submit(METRICS.timed, self.send, flight)
+                self.in_flight[self.pool.submit(METRICS.timed, self.send, flight)] = flight
 
     def screen_line_types(self, flights: list[Flight], now: datetime) -> list[Flight]:
         """The flights left once landlines are INVALID (senders with ``line_type_lookup``;

@@ -8,7 +8,7 @@ grows in the same transaction, so the summary's ``attempted`` is exact.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -49,11 +49,13 @@ class BatchStoreMixin(StoreBase):
         *,
         batch_id: int | None = None,
         rejected_before: int = 0,
+        progress: Callable[[int], None] | None = None,
     ) -> list[ItemResult]:
         """Queue each request (into ``batch_id`` when given): one answer per request, in order.
 
         ``rejected_before`` counts items the caller refused itself (a malformed line or item)
         into the batch's ``rejected``, in the same transaction as the first chunk.
+        ``progress`` is told how many requests are done after each chunk's commit.
         """
         results: list[ItemResult] = []
         extra = rejected_before
@@ -81,6 +83,8 @@ class BatchStoreMixin(StoreBase):
                     tx.execute(queries.ADD_BATCH_REJECTED, {"id": batch_id, "n": refused})
             extra = 0
             results.extend(filled)
+            if progress is not None:
+                progress(len(results))
         return results
 
     def batch_summary(self, batch_id: int) -> BatchSummary | None:

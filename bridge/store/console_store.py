@@ -261,6 +261,11 @@ class ConsoleStoreMixin(StoreBase):
                     f"message {message_id} is {old.status.value}: only FAILED, UNDELIVERED or"
                     " EXPIRED messages can be sent again"
                 )
+            if old.purged_at is not None:
+                # Its text is "[purged]" and its number a mask (bridge/domain/retention.py).
+                raise ValueError(
+                    f"message {message_id} was purged (retention): its text and number are gone"
+                )
             request = EnqueueRequest(
                 sender_code=old.sender_code,
                 body=old.body,

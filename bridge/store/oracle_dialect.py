@@ -582,6 +582,7 @@ class OracleDialect(Dialect):
         new_id = cursor.var(db.DB_TYPE_NUMBER, arraysize=n)
         err_code = cursor.var(db.DB_TYPE_NUMBER, arraysize=n)
         err_text = cursor.var(db.DB_TYPE_VARCHAR, 2000, arraysize=n)
+
         # Every bind typed and sized for the longest value of its column: thin mode would
         # take a column whose first rows are None for VARCHAR2 (its type for None) when later
         # rows carry numbers or timestamps. Texts as sized VARCHAR2, the body as national

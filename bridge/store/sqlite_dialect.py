@@ -277,9 +277,10 @@ class SQLiteDialect(Dialect):
             )
             if found is None:
                 raise errors.UnknownRecipientError(request.recipient_type, request.recipient_id)
-        if request.batch_id is not None and tx.row(
-            queries.BATCH_EXISTS, {"id": request.batch_id}
-        ) is None:
+        if (
+            request.batch_id is not None
+            and tx.row(queries.BATCH_EXISTS, {"id": request.batch_id}) is None
+        ):
             raise errors.UnknownBatchError(request.batch_id)
         new_id = self.insert_returning_id(
             tx,

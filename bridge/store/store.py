@@ -44,6 +44,7 @@ from bridge.store.keyword_store import KeywordStoreMixin
 from bridge.store.lookup_store import LookupStoreMixin
 from bridge.store.metrics_store import MetricsStoreMixin
 from bridge.store.outcomes import OutcomeStoreMixin
+from bridge.store.retention_store import RetentionStoreMixin
 from bridge.store.rows import (
     build,
     event_from_row,
@@ -77,6 +78,7 @@ class Store(
     ConsoleStoreMixin,
     MetricsStoreMixin,
     LookupStoreMixin,
+    RetentionStoreMixin,
 ):
     @property
     def engine(self) -> str:

@@ -389,7 +389,7 @@ class MessageItem(Page):
             replies=self.c.store.replies_for(message_id),
             info=info,
             cancelable=message.status == Status.QUEUED,
-            requeueable=message.status in REQUEUEABLE,
+            requeueable=message.status in REQUEUEABLE and message.purged_at is None,
             **flash(req),
         )
 

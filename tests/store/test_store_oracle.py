@@ -15,6 +15,7 @@ import pytest
 from bridge.config import DatabaseSettings
 from bridge.store import Store, open_store
 from tests.store.batch_contract import BatchContract
+from tests.store.retention_contract import RetentionContract
 from tests.store.store_contract import StoreContract
 
 DSN = os.environ.get("SMS_BRIDGE_TEST_ORACLE_DSN", "")
@@ -76,4 +77,8 @@ class TestOracleStore(StoreContract):
 
 
 class TestOracleBatches(BatchContract):
+    pass
+
+
+class TestOracleRetention(RetentionContract):
     pass
