@@ -644,7 +644,8 @@ class OracleDialect(Dialect):
                 results.append(int(new_id.getvalue(i)))
                 continue
             text = str(err_text.getvalue(i) or "")
-            mapped = errors.from_oracle(-int(code), text)
+            # SQLCODE is already negative (-20002), as from_oracle takes it.
+            mapped = errors.from_oracle(int(code), text)
             if mapped is None:
                 # Not one of sms_api's named errors (ORA-00001 on an identity, a lost
                 # privilege): a fault of the installation, not of the item.

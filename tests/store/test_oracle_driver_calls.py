@@ -645,3 +645,68 @@ def test_a_send_gate_held_too_long_is_send_gate_busy_not_an_outage(code: str) ->
     (statement,) = [a[0] for n, a in calls if n == "execute"]
     assert statement.rstrip().endswith("FOR UPDATE WAIT 5")
     assert not dialect.is_unavailable(errors.SendGateBusy("x"))
+
+
+def test_enqueue_many_is_one_executemany_with_every_bind_typed_and_each_answer_read() -> None:
+    # Store.enqueue_many on Oracle: one round trip over the item block, each item's id or the
+    # named error its SQLCODE (negative, as PL/SQL reports it) stands for.
+    dialect, pool = make_dialect()
+    requests = [
+        EnqueueRequest(sender_code="HR", body="a", to_number="+14155550100"),
+        EnqueueRequest(
+            sender_code="NOPE",
+            body="Café ☕ long body",
+            recipient_type="EMPLOYEE",
+            recipient_id="1001",
+            send_after=NOW,
+            batch_id=3,
+        ),
+    ]
+
+    def run(sql: str, rows: list[dict[str, Any]]) -> None:
+        cursor = pool.conn.cursors[-1]
+        cursor.calls.append(("executemany", (sql, rows, dict(cursor.named_input_sizes))))
+        sizes = cursor.named_input_sizes
+        sizes["new_id"].setvalue(0, 41)
+        sizes["err_code"].setvalue(1, -20002)
+        sizes["err_text"].setvalue(1, "ORA-20002: unknown sender NOPE\nORA-06512: at line 5")
+
+    with dialect.transaction("enqueue") as tx:
+        tx.cursor.executemany = run  # type: ignore[attr-defined]
+        results = dialect.enqueue_many(tx, requests, NOW)
+    assert results[0] == 41
+    assert isinstance(results[1], errors.UnknownSenderError)
+    assert str(results[1]) == "unknown sender NOPE"
+    (cursor,) = pool.conn.cursors
+    ((sql, rows, sizes),) = [c[1] for c in cursor.calls if c[0] == "executemany"]
+    assert "sms_api.enqueue_number(" in sql and "sms_api.enqueue(" in sql
+    assert "rollback to sms_batch_item" in sql
+    binds = set(re.findall(r":(\w+)", sql))
+    assert binds == set(rows[0]) | {"new_id", "err_code", "err_text"}
+    assert binds <= set(sizes), binds - set(sizes)  # nothing left for thin mode to guess
+    assert sizes["body"].dbtype is oracledb.DB_TYPE_NVARCHAR
+    assert sizes["body"].size >= len("Café ☕ long body") and sizes["body"].arraysize == 2
+    assert sizes["send_after"] is oracledb.DB_TYPE_TIMESTAMP
+    assert sizes["batch_id"] is oracledb.DB_TYPE_NUMBER
+    assert sizes["sender_code"] >= 4 and sizes["to_number"] >= len("+14155550100")
+    assert rows[1]["send_after"] == NOW.replace(tzinfo=None)
+    declared, _ = plsql_parameters("enqueue")
+    assert {f"p_{n}" for n in re.findall(r"p_(\w+) =>", sql)} <= declared | {"p_to_number"}
+
+
+def test_enqueue_many_refuses_an_item_with_both_recipients_before_any_bind() -> None:
+    dialect, pool = make_dialect()
+    both = EnqueueRequest(sender_code="IT", body="x", to_number="+1415", recipient_id="1001")
+    with pytest.raises(errors.RecipientCountError), dialect.transaction("enqueue") as tx:
+        dialect.enqueue_many(tx, [both], NOW)
+    assert not [c for c in pool.conn.cursors[0].calls if c[0] == "executemany"]
+
+
+def test_begin_batch_calls_its_declared_parameters() -> None:
+    dialect, pool = make_dialect()
+    with dialect.transaction("batch") as tx:
+        assert dialect.begin_batch(tx, "CSV", "july.csv", "cli", NOW) == 7
+    (_, (name, _, kwargs, _)) = next(c for c in pool.conn.cursors[0].calls if c[0] == "callfunc")
+    declared, required = plsql_parameters("begin_batch")
+    assert name == "sms_api.begin_batch" and required <= set(kwargs) <= declared
+    assert kwargs == {"p_source": "CSV", "p_label": "july.csv", "p_created_by": "cli"}
