@@ -422,5 +422,36 @@ as
     begin
         l_status := sms_api.status_of(-1);
     end status_of_unknown;
+
+    procedure batch_ties_its_messages
+    is
+        l_batch   number;
+        l_id      number;
+        l_row     sms_batches%rowtype;
+        l_filed   number;
+    begin
+        l_batch := sms_api.begin_batch(p_label => 'ut nightly run');
+        l_id := sms_api.enqueue(
+            p_sender_code => c_sender, p_body => 'batched',
+            p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+            p_batch_id => l_batch);
+        select * into l_row from sms_batches where id = l_batch;
+        ut.expect(l_row.source).to_equal('PLSQL');
+        ut.expect(l_row.label).to_equal('ut nightly run');
+        ut.expect(l_row.created_by).to_equal(sys_context('userenv', 'session_user'));
+        ut.expect(l_row.rejected).to_equal(0);
+        select batch_id into l_filed from sms_outbound where id = l_id;
+        ut.expect(l_filed).to_equal(l_batch);
+    end batch_ties_its_messages;
+
+    procedure unknown_batch
+    is
+        l_id number;
+    begin
+        l_id := sms_api.enqueue(
+            p_sender_code => c_sender, p_body => 'x',
+            p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+            p_batch_id => -1);
+    end unknown_batch;
 end test_sms_api;
 /

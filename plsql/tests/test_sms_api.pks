@@ -129,5 +129,12 @@ as
     --%test(status_of an unknown id: not_found)
     --%throws(sms_err.e_not_found)
     procedure status_of_unknown;
+
+    --%test(begin_batch opens a PLSQL batch; enqueue with p_batch_id files the row under it)
+    procedure batch_ties_its_messages;
+
+    --%test(enqueue into a batch that does not exist: unknown_batch, nothing inserted)
+    --%throws(sms_err.e_unknown_batch)
+    procedure unknown_batch;
 end test_sms_api;
 /
