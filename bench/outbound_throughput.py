@@ -1,7 +1,8 @@
 """Outbound throughput: how fast does `sms-bridge run --once` drain a queue against slow Twilio?
 
     .venv/bin/python -m bench.outbound_throughput [--messages 5000] [--sequential-messages 200]
-                                                  [--latency-ms 100] [--also-concurrency 64]
+                                                  [--latency-ms 100] [--also-concurrency 100]
+                                                  [--io async --io threads] [--no-bare]
 
 Starts the sandbox as a subprocess on loopback with ``--latency-ms`` of fixed injected latency
 on every API request, then, each on a fresh SQLite queue (sender mps 100,000 so metering never
@@ -9,21 +10,35 @@ caps the run):
   1. baseline    a sequential sender (``[bridge] concurrency = 1``) draining
                  ``--sequential-messages`` (fewer than the main run, to keep it short; the
                  figure is a rate, so the sizes need not match)
-  2. default     the default concurrency draining ``--messages``
-  3. optional    each ``--also-concurrency`` value draining ``--messages``, and
-                 ``--also-processes`` N worker processes (default concurrency each) sharing
-                 one queue (``conc`` is then per process; CPU is summed, RSS the largest)
+  2. default     the default concurrency draining ``--messages``, once per ``--io`` path
+                 (``[bridge] io``: async, the default, and threads)
+  3. optional    each ``--also-concurrency`` value draining ``--messages`` (each I/O path),
+                 and ``--also-processes`` N worker processes (default concurrency each)
+                 sharing one queue (``conc`` is then per process; CPU is summed, RSS the
+                 largest)
+  4. bare        the twilio library alone, no database (bench._bare_clients, a subprocess),
+                 at each concurrency of 2-3: ``sync`` (create from threads, the bridge's
+                 requests client), ``async`` (create_async on one event loop, the bridge's
+                 aiohttp client) and ``light`` (create from threads over a minimal
+                 http.client HttpClient, the other candidate): ``--messages`` creates each
 The worker runs as a subprocess (``python -m bridge.cli run --once --quiet``). Wall time runs
 from spawning the worker to its exit, which happens after every row is SUBMITTED; the "active"
 rate excludes interpreter start-up (first claimed_at to last submitted_at, from the rows).
 Prints msg/s, the speed-up over the baseline (goal >= 30x and >= 300 msg/s), the worker's CPU
 (user+sys, psutil) and peak RSS, the sandbox's CPU (to show it is not the bottleneck) and the
-sandbox-side request duration. Figures only; bounded by --timeout per phase.
+sandbox-side request duration; then every run against the physical limit at its concurrency
+(concurrency / latency: 64 in flight at 100 ms is 640 msg/s) and as a ratio of the bare
+synchronous library at the same concurrency, with CPU ms per message (goal for the default
+worker: >= 85 % of the limit and >= 1.3x bare sync). Figures only; bounded by --timeout per
+phase.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -31,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._outbound_support import (
+    REPO,
     Sampler,
     Sandbox,
     enqueue_bulk,
@@ -48,13 +64,15 @@ from bridge.config import BridgeSettings
 
 def drain(
     sandbox: Sandbox, tmp: Path, label: str, messages: int, concurrency: int | None,
-    latency_ms: float, timeout: float, processes: int = 1,
+    latency_ms: float, timeout: float, processes: int = 1, io: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     sandbox.reset(latency_ms)
     db = tmp / f"{label}.db"
     store = make_db(db)
     loaded = enqueue_bulk(store, messages, tag=label)
     overrides = {} if concurrency is None else {"BRIDGE_CONCURRENCY": str(concurrency)}
+    if io is not None:
+        overrides["BRIDGE_IO"] = io
     env = worker_env(db, sandbox.url, **overrides)
     load_before = load_note()
     with tempfile.TemporaryFile(mode="w+") as log:
@@ -94,6 +112,8 @@ def drain(
     durations = [float(r["duration_ms"]) for r in created]
     return {
         "phase": label,
+        "io": io or BridgeSettings().io,
+        "processes": processes,
         "concurrency": concurrency or BridgeSettings().concurrency,
         "messages": messages,
         "submitted": counts.get("SUBMITTED", 0),
@@ -133,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
         "--also-processes", type=int, action="append", default=[],
         help="extra runs with this many worker processes at the default concurrency (repeatable)",
     )  # fmt: skip
+    p.add_argument(
+        "--io", action="append", choices=["async", "threads"], default=[],
+        help="I/O paths of the concurrent runs (repeatable; default both, async first)",
+    )  # fmt: skip
+    p.add_argument("--no-bare", action="store_true", help="skip the bare-library runs")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per phase at most")
     p.add_argument("--dir", type=Path, default=None, help="where the SQLite files go (temp)")
     args = p.parse_args(argv)
@@ -142,22 +167,40 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     try:
         with tempfile.TemporaryDirectory(prefix="outbound-throughput-", dir=args.dir) as tmp:
-            phases: list[tuple[str, int, int | None, int]] = [
-                ("sequential", args.sequential_messages, 1, 1),
-                ("default", args.messages, None, 1),
-                *((f"c{c}", args.messages, c, 1) for c in args.also_concurrency),
-                *((f"{n} procs", args.messages, None, n) for n in args.also_processes),
+            paths = args.io or ["async", "threads"]
+            first = paths[0]
+            phases: list[tuple[str, int, int | None, int, str]] = [
+                ("sequential", args.sequential_messages, 1, 1, first),
+                ("default", args.messages, None, 1, first),
+                *((io, args.messages, None, 1, io) for io in paths[1:]),
+                *(
+                    (f"c{c} {io}", args.messages, c, 1, io)
+                    for c in args.also_concurrency
+                    for io in paths
+                ),
+                *((f"{n} procs", args.messages, None, n, first) for n in args.also_processes),
             ]
-            for label, messages, concurrency, processes in phases:
+            for label, messages, concurrency, processes, io in phases:
                 row = drain(
                     sandbox, Path(tmp), label.replace(" ", "-"), messages, concurrency,
-                    args.latency_ms, args.timeout, processes,
+                    args.latency_ms, args.timeout, processes, io,
                 )  # fmt: skip
                 row["phase"] = label
                 rows.append(row)
                 print(
                     f"  {label}: {messages} msgs in {row['wall_s']:.1f} s "
                     f"({row['load_before']} before, {row['load_after']} after)"
+                )
+        bare: dict[tuple[str, int], dict[str, float]] = {}
+        levels = sorted({r["concurrency"] for r in rows if r["concurrency"] > 1})
+        for concurrency in [] if args.no_bare else levels:
+            for kind in BARE_KINDS:
+                bare[kind, concurrency] = bare_run(
+                    sandbox, kind, concurrency, args.messages, args.latency_ms, args.timeout
+                )
+                print(
+                    f"  bare {kind} c{concurrency}: {bare[kind, concurrency]['rate']:.0f} msg/s"
+                    f" ({load_note()})"
                 )
     finally:
         sandbox.stop()
@@ -204,8 +247,79 @@ def main(argv: list[str] | None = None) -> int:
         f"worker CPU per message (default run, incl. start-up): {per_msg_ms:.2f} ms; "
         f"ceiling at 100% of one core ~ {1000 / per_msg_ms:.0f} msg/s"
     )
+    print()
+    print_against_limits(rows, bare, args.latency_ms)
     print(f"({load_note()})")
     return 0
+
+
+BARE_KINDS = ("sync", "async", "light")
+
+
+def bare_run(
+    sandbox: Sandbox, kind: str, concurrency: int, messages: int, latency_ms: float,
+    timeout: float,
+) -> dict[str, float]:  # fmt: skip
+    """The bare library (bench._bare_clients) in a process of its own, against the sandbox."""
+    sandbox.reset(latency_ms)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench._bare_clients", sandbox.url, kind, str(concurrency),
+         str(messages)],
+        cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    if done.returncode:
+        raise SystemExit(f"bare {kind} exited {done.returncode}: {done.stderr[-1500:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def print_against_limits(
+    rows: list[dict[str, Any]], bare: dict[tuple[str, int], dict[str, float]], latency_ms: float
+) -> None:
+    """Each run against concurrency / latency and the bare sync library at its concurrency."""
+    print(
+        f"against the physical limit (concurrency / {latency_ms:g} ms) and the bare synchronous"
+        " library at the same concurrency (x bare); 'active' excludes interpreter start-up:"
+    )
+    print(
+        f"  {'run':<16}{'conc':>5}{'msg/s':>8}{'active/s':>9}{'% limit':>8}{'act %':>7}"
+        f"{'x bare':>8}{'act x':>7}{'CPU ms/msg':>11}"
+    )
+    limit_of = {c: c / (latency_ms / 1000) for c in {r["concurrency"] for r in rows}}
+    for r in rows:
+        if r["processes"] != 1:
+            continue
+        c = r["concurrency"]
+        sync = bare.get(("sync", c))
+        vs = (
+            f"{r['rate'] / sync['rate']:>8.2f}{r['active_rate'] / sync['rate']:>7.2f}"
+            if sync
+            else f"{'-':>8}{'-':>7}"
+        )
+        print(
+            f"  {'worker ' + r['phase']:<16}{c:>5}{r['rate']:>8.0f}{r['active_rate']:>9.0f}"
+            f"{r['rate'] / limit_of[c] * 100:>7.0f}%{r['active_rate'] / limit_of[c] * 100:>6.0f}%"
+            f"{vs}{r['worker_cpu_s'] / r['messages'] * 1000:>11.2f}"
+        )
+    for (kind, c), b in sorted(bare.items(), key=lambda item: (item[0][1], item[0][0])):
+        sync = bare[("sync", c)]
+        limit = c / (latency_ms / 1000)
+        print(
+            f"  {'bare ' + kind:<16}{c:>5}{b['rate']:>8.0f}{'':>9}{b['rate'] / limit * 100:>7.0f}%"
+            f"{'':>7}{b['rate'] / sync['rate']:>8.2f}{'':>7}{b['cpu_ms']:>11.2f}"
+            + (f"  ({int(b['errors'])} errors)" if b["errors"] else "")
+        )
+    default = next((r for r in rows if r["phase"] == "default"), None)
+    sync = bare.get(("sync", default["concurrency"])) if default else None
+    if default and sync:
+        limit = limit_of[default["concurrency"]]
+        print(
+            f"goal (default worker, {default['io']}): >= 85 % of {limit:.0f} msg/s and >= 1.3x"
+            f" bare sync ({sync['rate']:.0f} msg/s) -> {default['rate'] / limit * 100:.0f} %"
+            f" wall / {default['active_rate'] / limit * 100:.0f} % active,"
+            f" {default['rate'] / sync['rate']:.2f}x wall / "
+            f"{default['active_rate'] / sync['rate']:.2f}x active"
+        )
 
 
 if __name__ == "__main__":

@@ -94,11 +94,35 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class TwilioAccount:
+    """A named Twilio account or subaccount, ``[twilio.accounts.NAME]`` (a business unit's),
+    that senders may send through (``sms_senders.twilio_account``); its secret follows the
+    rules of ``[twilio] auth_token`` (SMS_BRIDGE_TWILIO_ACCOUNTS_<NAME>_AUTH_TOKEN[_FILE])."""
+
+    account_sid: str = ""
+    auth_token: Secret = field(default_factory=lambda: Secret(""))
+
+
+@dataclass(frozen=True)
 class TwilioSettings:
     account_sid: str = ""
     auth_token: Secret = field(default_factory=lambda: Secret(""))
     base_url: str = "https://api.twilio.com"
     timeout: float = 10.0
+    # [twilio.accounts.NAME] tables, by name (the default account is [twilio] itself); base_url
+    # and timeout are every account's.
+    accounts: Mapping[str, TwilioAccount] = field(default_factory=dict)
+
+    def account_sids(self) -> frozenset[str]:
+        """The SIDs of every configured account, the default's included (when set)."""
+        sids = {a.account_sid for a in self.accounts.values()}
+        return frozenset(sids | ({self.account_sid} if self.account_sid else set()))
+
+    def tokens_by_sid(self) -> dict[str, str]:
+        """AccountSid -> auth token, of every account with both (the webhooks' keys)."""
+        pairs = [(self.account_sid, self.auth_token)]
+        pairs += [(a.account_sid, a.auth_token) for a in self.accounts.values()]
+        return {sid: token.reveal() for sid, token in pairs if sid and token}
 
 
 @dataclass(frozen=True)
@@ -133,6 +157,9 @@ class MailSettings:
     alert_min_interval_minutes: int = 30
 
 
+IO_PATHS = ("async", "threads")
+
+
 @dataclass(frozen=True)
 class BridgeSettings:
     default_region: str = "US"
@@ -156,6 +183,10 @@ class BridgeSettings:
     worker_name: str = ""
     # The worker's Prometheus exporter (bridge/outbound/metrics.py): None or 0, off.
     metrics_port: int | None = None
+    # How the worker's creates reach Twilio: "async" (the twilio library's create_async on one
+    # event loop; bridge/outbound/async_http.py) or "threads" (one send thread per create in
+    # flight). docs/benchmarks.md, "I/O path", has the figures behind the default.
+    io: str = "async"
 
 
 @dataclass(frozen=True)
@@ -186,6 +217,15 @@ class Settings:
     def where(self, section: str, key: str) -> str:
         return self.origins.get(f"{section}.{key}", f"[{section}] {key} in {self.source}")
 
+
+# Fields that are tables of their own, not keys: [twilio.accounts.NAME] (_build_accounts).
+_NESTED_TABLES = frozenset({"accounts"})
+# A named account: what sms_senders.twilio_account (varchar2(30)) holds, and its variables.
+ACCOUNT_NAME = re.compile(r"[a-z][a-z0-9_]{0,29}")
+ACCOUNT_ENV = re.compile(
+    ENV_PREFIX + r"TWILIO_ACCOUNTS_(?P<name>[A-Z][A-Z0-9_]*?)_(?:ACCOUNT_SID|AUTH_TOKEN(?:_FILE)?)"
+)
+ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
 
 _SECTIONS: dict[str, type[Any]] = {
     "database": DatabaseSettings,
@@ -230,25 +270,68 @@ def load_settings(
             raise ConfigError(f"[{section}] in {source} must be a table")
     _check_environment_names(environ)
     origins: dict[str, str] = {}
+    twilio_raw = dict(raw.get("twilio", {}))
+    accounts_raw = twilio_raw.pop("accounts", {})
+    raw = {**raw, "twilio": twilio_raw}
     built = {
         name: _build_section(name, cls, raw.get(name, {}), environ, source, origins)
         for name, cls in _SECTIONS.items()
     }
+    accounts = _build_accounts(accounts_raw, environ, source, origins)
+    built["twilio"] = dataclasses.replace(built["twilio"], accounts=accounts)
     settings = Settings(source=source, origins=origins, **built)
     validate(settings)
     return settings
 
 
 def _env_name(section: str, key: str) -> str:
-    return f"{ENV_PREFIX}{section}_{key}".upper()
+    """SMS_BRIDGE_<SECTION>_<KEY>; a nested table's dots are underscores there."""
+    return f"{ENV_PREFIX}{section}_{key}".upper().replace(".", "_")
+
+
+def _build_accounts(
+    tables: Any, environ: Mapping[str, str], source: str, origins: dict[str, str]
+) -> dict[str, TwilioAccount]:
+    """The [twilio.accounts.NAME] tables, each key overridable (or given: an account may be
+    the environment's alone) by SMS_BRIDGE_TWILIO_ACCOUNTS_<NAME>_<KEY>."""
+    if not isinstance(tables, dict):
+        raise ConfigError(f"[twilio] accounts in {source} must be tables [twilio.accounts.NAME]")
+    # Where each account is defined (a misspelt variable's NAME is an account without a SID).
+    defined = {name: f"[twilio.accounts.{name}] in {source}" for name in tables}
+    for variable in sorted(environ):
+        found = ACCOUNT_ENV.fullmatch(variable)
+        if found:
+            defined.setdefault(found.group("name").lower(), f"environment variable {variable}")
+    accounts: dict[str, TwilioAccount] = {}
+    for name in sorted(defined):
+        section = f"twilio.accounts.{name}"
+        origins[section] = defined[name]
+        if not ACCOUNT_NAME.fullmatch(name):
+            raise ConfigError(
+                f"[{section}] in {source}: {name!r} is not an account name (lowercase letters,"
+                " digits and _, starting with a letter, at most 30: sms_senders.twilio_account)"
+            )
+        values = tables.get(name, {})
+        if not isinstance(values, dict):
+            raise ConfigError(f"[{section}] in {source} must be a table")
+        accounts[name] = _build_section(section, TwilioAccount, values, environ, source, origins)
+    return accounts
+
+
+def _setting_fields(cls: type[Any]) -> list[dataclasses.Field[Any]]:
+    """A section's keys: its fields but the tables nested in it ([twilio.accounts.NAME])."""
+    return [f for f in dataclasses.fields(cls) if f.name not in _NESTED_TABLES]
 
 
 def setting_environment_variables() -> set[str]:
-    """Every SMS_BRIDGE_<SECTION>_<KEY> a setting is read from (and <KEY>_FILE of a secret)."""
+    """Every SMS_BRIDGE_<SECTION>_<KEY> a setting is read from (and <KEY>_FILE of a secret).
+
+    The variables of named Twilio accounts (SMS_BRIDGE_TWILIO_ACCOUNTS_<NAME>_<KEY>) are not
+    listed: any NAME is one (:data:`ACCOUNT_ENV`)."""
     names: set[str] = set()
     for section, cls in _SECTIONS.items():
         hints = get_type_hints(cls)
-        for item in dataclasses.fields(cls):
+        for item in _setting_fields(cls):
             names.add(_env_name(section, item.name))
             if hints[item.name] is Secret:
                 names.add(_env_name(section, item.name) + "_FILE")
@@ -258,7 +341,7 @@ def setting_environment_variables() -> set[str]:
 def _check_environment_names(environ: Mapping[str, str]) -> None:
     known = setting_environment_variables() | set(OTHER_ENVIRONMENT_VARIABLES)
     for name in sorted(environ):
-        if not name.startswith(ENV_PREFIX) or name in known:
+        if not name.startswith(ENV_PREFIX) or name in known or ACCOUNT_ENV.fullmatch(name):
             continue
         # Compared without the common prefix, which would make every name look alike.
         tails = {k.removeprefix(ENV_PREFIX): k for k in known}
@@ -280,7 +363,7 @@ def _build_section(
     origins: dict[str, str],
 ) -> Any:
     hints = get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = {f.name for f in _setting_fields(cls)}
     secret_files = {n + "_file" for n in names if hints[n] is Secret}
     for key in values:
         if key not in names and key not in secret_files:
@@ -393,10 +476,50 @@ def _validate_retention(settings: Settings) -> None:
         raise ConfigError(f"{where('retention', 'batch_rows')}: must be between 1 and 1000")
 
 
+def _validate_twilio_accounts(settings: Settings) -> None:
+    """Every [twilio.accounts.NAME] has a SID of Twilio's shape and a token, and no two
+    accounts (the default [twilio] one included) share a SID: a webhook's AccountSid must name
+    one account, whose token verifies it."""
+    where, twilio = settings.where, settings.twilio
+    seen: dict[str, str] = {}
+    if twilio.accounts and twilio.account_sid:
+        seen[twilio.account_sid] = where("twilio", "account_sid")
+    for name, account in sorted(twilio.accounts.items()):
+        section = f"twilio.accounts.{name}"
+        if not ACCOUNT_NAME.fullmatch(name):
+            raise ConfigError(f"[{section}] in {settings.source}: {name!r} is not an account name")
+        if not account.account_sid:
+            raise ConfigError(
+                f"[{section}] account_sid is not set (account {name}, defined by"
+                f" {settings.origins.get(section, settings.source)}): the AC... SID of that"
+                f" account ({_env_name(section, 'account_sid')})"
+            )
+        if not ACCOUNT_SID.fullmatch(account.account_sid):
+            raise ConfigError(
+                f"{where(section, 'account_sid')}: {account.account_sid!r} is not an account"
+                " SID (AC and 32 lowercase hex digits)"
+            )
+        if not account.auth_token:
+            raise ConfigError(
+                f"[{section}] auth_token is not set (account {name}, defined by"
+                f" {settings.origins.get(section, settings.source)}): its auth token, from"
+                f" [{section}] auth_token_file, {_env_name(section, 'auth_token')} or"
+                f" {_env_name(section, 'auth_token')}_FILE"
+            )
+        other = seen.get(account.account_sid)
+        if other is not None:
+            raise ConfigError(
+                f"{where(section, 'account_sid')}: {account.account_sid} is also {other}: each"
+                " account needs a SID of its own (a webhook's AccountSid chooses the token)"
+            )
+        seen[account.account_sid] = where(section, "account_sid")
+
+
 def validate(settings: Settings) -> None:
     """Refuse settings that contradict themselves (load_settings calls it; so does the inbound
     app, for settings built in code). Nothing here depends on what a command needs."""
     where = settings.where
+    _validate_twilio_accounts(settings)
     url = settings.database.url
     if not (url.startswith("sqlite:///") or url.startswith("oracle://")):
         raise ConfigError(
@@ -421,6 +544,10 @@ def validate(settings: Settings) -> None:
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", settings.mail.manager_digest_at):
         raise ConfigError(f"{where('mail', 'manager_digest_at')}: expected HH:MM (24-hour)")
     _validate_retention(settings)
+    if settings.bridge.io not in IO_PATHS:
+        raise ConfigError(
+            f"{where('bridge', 'io')}: {settings.bridge.io!r} must be 'async' or 'threads'"
+        )
     for name in ("concurrency", "batch_size", "max_attempts", "lease_seconds"):
         if getattr(settings.bridge, name) < 1:
             raise ConfigError(f"{where('bridge', name)}: must be at least 1")

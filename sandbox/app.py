@@ -226,6 +226,18 @@ class ControlFaultsResource(_Api):
         _json(resp, 200, {"faults": settings.to_json()})
 
 
+class ControlPricingResource(_Api):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        _json(resp, 200, {"pricing": self.sb.pricing.to_json()})
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        try:
+            pricing = self.sb.set_pricing(_body(req))
+        except ValueError as exc:
+            return _bad(resp, str(exc))
+        _json(resp, 200, {"pricing": pricing.to_json()})
+
+
 class ControlResetResource(_Api):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         _json(resp, 200, {"ok": True, "generation": self.sb.reset()})
@@ -300,6 +312,7 @@ def create_falcon_app(sandbox: Sandbox) -> falcon.App[falcon.Request, falcon.Res
     app.add_route("/_sandbox/callbacks", ControlCallbacksResource(sandbox))
     app.add_route("/_sandbox/reply", ControlReplyResource(sandbox))
     app.add_route("/_sandbox/faults", ControlFaultsResource(sandbox))
+    app.add_route("/_sandbox/pricing", ControlPricingResource(sandbox))
     app.add_route("/_sandbox/reset", ControlResetResource(sandbox))
     app.add_route("/_sandbox/optout", ControlOptOutResource(sandbox))
     return app

@@ -6,18 +6,24 @@ import argparse
 import ipaddress
 import re
 import sys
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sandbox.faults import FaultSettings, apply_patch
 from sandbox.lookup import DEFAULT_LINE_TYPES, parse_line_type
+from sandbox.pricing import (
+    DEFAULT_PRICE_PER_SEGMENT,
+    DEFAULT_PRICE_UNIT,
+    Pricing,
+    parse_delay,
+    parse_price,
+    parse_unit,
+)
 from sandbox.rules import E164, parse_magic
 from sandbox.settings import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_AUTH_TOKEN,
     DEFAULT_MAGIC_NUMBERS,
     DEFAULT_NUMBER,
-    DEFAULT_PRICE_PER_SEGMENT,
     SandboxSettings,
     Timings,
 )
@@ -127,7 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--price-per-segment",
         default=str(DEFAULT_PRICE_PER_SEGMENT),
-        help="USD charged per segment when a message is sent",
+        help="charged per segment of a delivered or undelivered message (failed: nothing)",
+    )
+    g.add_argument(
+        "--price-unit", default=DEFAULT_PRICE_UNIT, help="price_unit: the ISO 4217 currency"
+    )
+    g.add_argument(
+        "--price-delay",
+        type=float,
+        default=0.0,
+        help="seconds after the final status until the price shows (0: with it; Twilio: often"
+        " minutes)",
     )
     g.add_argument(
         "--magic",
@@ -276,10 +292,11 @@ def settings_from_args(args: argparse.Namespace) -> tuple[SandboxSettings, Fault
         if not E164.fullmatch(number):
             raise ValueError(f"--line-type number must be E.164: {spec}")
         line_types[number] = parse_line_type(kind)
-    try:
-        price = Decimal(args.price_per_segment)
-    except InvalidOperation:
-        raise ValueError(f"--price-per-segment is not a number: {args.price_per_segment}") from None
+    pricing = Pricing(
+        per_segment=parse_price(args.price_per_segment, "--price-per-segment"),
+        unit=parse_unit(args.price_unit),
+        delay_seconds=parse_delay(args.price_delay),
+    )
     if args.threads < 1 or args.port < 0:
         raise ValueError("--threads must be >= 1 and --port >= 0")
     settings = SandboxSettings(
@@ -297,7 +314,7 @@ def settings_from_args(args: argparse.Namespace) -> tuple[SandboxSettings, Fault
         mps=args.mps,
         magic_numbers=magic,
         line_types=line_types,
-        price_per_segment=price,
+        pricing=pricing,
         seed=args.seed,
         callback_workers=args.callback_workers,
         callback_timeout=args.callback_timeout,

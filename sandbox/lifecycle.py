@@ -2,7 +2,9 @@
 
 At create time each message gets a plan (when each step happens), so the clock thread only pops
 due steps from a heap. Plans follow Twilio: date_sent and the price appear when the message is
-sent; ``failed`` happens instead of sending (no date_sent); ``undelivered`` after it was sent. With
+sent, the price once it is delivered or undelivered (with the final status, or a "priced" step
+``Pricing.delay_seconds`` later, as Twilio often prices minutes after); ``failed`` happens
+instead of sending (no date_sent, no price); ``undelivered`` after it was sent. With
 ``mps`` set, each sender number releases at most that many segments per second (Twilio's per-sender
 queue), and a message still queued when its ValidityPeriod runs out fails with 30036.
 """
@@ -20,6 +22,7 @@ from datetime import UTC, datetime
 from sandbox.callbacks import CallbackJob, CallbackSender, make_job
 from sandbox.errors import DELIVERY_ERRORS
 from sandbox.faults import FaultInjector
+from sandbox.pricing import PRICED_STATUSES, Pricing
 from sandbox.rules import Final
 from sandbox.settings import SandboxSettings
 from sandbox.shapes import API_VERSION
@@ -53,9 +56,12 @@ class Lifecycle:
         callbacks: CallbackSender,
         wall: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
+        pricing: Callable[[], Pricing] | None = None,
     ) -> None:
         self._store = store
         self._settings = settings
+        # The current pricing (the control API can change it); the start-up one by default.
+        self._pricing = pricing or (lambda: settings.pricing)
         self._faults = faults
         self._callbacks = callbacks
         self._wall = wall
@@ -137,8 +143,18 @@ class Lifecycle:
             for step in due:  # outside the lock: applying a step may queue callbacks
                 self.apply(step)
 
+    def _push(self, step: Step) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, step)
+            self._cond.notify()
+
     def apply(self, step: Step) -> None:
         jobs: list[CallbackJob] = []
+        pricing = self._pricing()
+        if step.status == PRICED:
+            now = self._wall()
+            self._store.update(step.sid, step.generation, lambda m: _price(m, pricing, now))
+            return
 
         def change(m: Message) -> None:
             now = self._wall()
@@ -147,7 +163,8 @@ class Lifecycle:
             m.history.append((step.status, now))
             if step.status == "sent":
                 m.date_sent = now
-                m.price = self._settings.price_per_segment * m.segments.segments
+            if step.status in PRICED_STATUSES and pricing.delay_seconds <= 0:
+                _price(m, pricing, now)
             if step.error_code is not None:
                 m.error_code = step.error_code
                 m.error_message = DELIVERY_ERRORS.get(step.error_code)
@@ -168,6 +185,9 @@ class Lifecycle:
 
         if not self._store.update(step.sid, step.generation, change):
             return
+        if step.status in PRICED_STATUSES and pricing.delay_seconds > 0:
+            due = self._monotonic() + pricing.delay_seconds
+            self._push(Step(due, next(self._seq), step.sid, step.generation, PRICED))
         rate = self._faults.settings.callback_duplicate_rate
         for job in jobs:
             self._callbacks.submit(job)
@@ -184,6 +204,15 @@ class Lifecycle:
                         duplicate=True,
                     )
                 )
+
+
+PRICED = "priced"  # not a status: the step that sets the price of a final message
+
+
+def _price(m: Message, pricing: Pricing, now: datetime) -> None:
+    m.price = pricing.per_segment * m.segments.segments
+    m.price_unit = pricing.unit
+    m.date_updated = now
 
 
 def status_params(m: Message, now: datetime) -> dict[str, str]:

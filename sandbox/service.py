@@ -30,6 +30,7 @@ from sandbox.paging import (
     sent_at_or_before,
     sent_on_day,
 )
+from sandbox.pricing import Pricing, apply_pricing_patch
 from sandbox.rules import E164, OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS, keyword_of, validate_create
 from sandbox.segments import count_segments
 from sandbox.settings import SandboxSettings
@@ -65,8 +66,14 @@ class Sandbox:
             self.store, settings.auth_token, settings.callback_workers, settings.callback_timeout
         )
         self._host_wall = wall
+        self.pricing: Pricing = settings.pricing  # replaced whole: readers need no lock
         self.lifecycle = Lifecycle(
-            self.store, settings, self.faults, self.callbacks, wall=self._wall
+            self.store,
+            settings,
+            self.faults,
+            self.callbacks,
+            wall=self._wall,
+            pricing=lambda: self.pricing,
         )
         self.started = self._wall()
         self.stopping = threading.Event()  # wakes injected sleeps at shutdown
@@ -311,7 +318,8 @@ class Sandbox:
             date_updated=now,
             generation=self.store.generation,
             date_sent=now,
-            price=self.settings.price_per_segment * count_segments(body).segments,
+            price=self.pricing.per_segment * count_segments(body).segments,
+            price_unit=self.pricing.unit,
             history=[("received", now)],
         )
         if backdated:
@@ -362,10 +370,16 @@ class Sandbox:
         self.store.set_optout(entry, opted_out)
 
     # -- control --------------------------------------------------------------------------
+    def set_pricing(self, patch: dict[str, Any]) -> Pricing:
+        """Change the pricing of messages priced from now on; raises ValueError if invalid."""
+        self.pricing = apply_pricing_patch(self.pricing, patch)
+        return self.pricing
+
     def reset(self) -> int:
         generation = self.store.reset()
         self.lifecycle.reset()
         self.faults.reset()
+        self.pricing = self.settings.pricing
         with self._gauge:
             self.max_in_flight = self.in_flight
         return generation
@@ -381,6 +395,7 @@ class Sandbox:
             "magic_numbers": dict(self.settings.magic_numbers),
             "line_types": dict(self.settings.line_types),
             "faults": self.faults.settings.to_json(),
+            "pricing": self.pricing.to_json(),
             "messages": self.store.message_count(),
             "pending_steps": self.lifecycle.pending(),
             "pending_callbacks": self.callbacks.pending(),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from sandbox.lookup import DEFAULT_LINE_TYPES
+from sandbox.pricing import Pricing
 
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 DEFAULT_AUTH_TOKEN = "sandbox-auth-token"
@@ -26,9 +26,6 @@ DEFAULT_MAGIC_NUMBERS: dict[str, str] = {
     "+15005550013": "failed:30008",  # fails before it is sent
 }
 
-# Price per segment, Twilio-style: a negative decimal string with five places.
-DEFAULT_PRICE_PER_SEGMENT = Decimal("0.00790")
-
 
 @dataclass(frozen=True)
 class Timings:
@@ -36,7 +33,7 @@ class Timings:
 
     accepted: float = 0.2  # accepted -> queued (Messaging Service sends only)
     queued: float = 0.5  # queued -> sending
-    sending: float = 0.5  # sending -> sent (date_sent and price set here)
+    sending: float = 0.5  # sending -> sent (date_sent set here; the price once final)
     delivery: float = 1.0  # sent -> delivered / undelivered
 
 
@@ -53,7 +50,8 @@ class SandboxSettings:
     magic_numbers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MAGIC_NUMBERS))
     # Lookup v2 (sandbox/lookup.py): number -> line type or "error:CODE"; others are mobile.
     line_types: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LINE_TYPES))
-    price_per_segment: Decimal = DEFAULT_PRICE_PER_SEGMENT
+    # What a delivered/undelivered message costs and when the price shows (sandbox/pricing.py).
+    pricing: Pricing = field(default_factory=Pricing)
     seed: int | None = None
     callback_workers: int = 8
     callback_timeout: float = 5.0

@@ -43,7 +43,7 @@ def message_json(m: Message) -> dict[str, Any]:
         "num_media": "0",
         "num_segments": "0" if accepted else str(m.segments.segments),
         "price": price_text(m.price),
-        "price_unit": None if m.price is None else "USD",
+        "price_unit": None if m.price is None else m.price_unit,
         "sid": m.sid,
         "status": m.status,
         "subresource_uris": {

@@ -50,7 +50,8 @@ class Message:
     date_updated: datetime
     generation: int
     date_sent: datetime | None = None
-    price: Decimal | None = None
+    price: Decimal | None = None  # positive here; Twilio's JSON shows the charge negative
+    price_unit: str | None = None
     error_code: int | None = None
     error_message: str | None = None
     status_callback: str | None = None

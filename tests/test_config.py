@@ -143,6 +143,16 @@ def test_secret_file_from_environment(tmp_path: Path) -> None:
             {},
             r"^\[inbound\] max_body_bytes in .*sms-bridge.toml: must be at least 1024",
         ),
+        (
+            '[bridge]\nio = "asyncio"\n',
+            {},
+            r"^\[bridge\] io in .*sms-bridge.toml: 'asyncio' must be 'async' or 'threads'",
+        ),
+        (
+            "",
+            {"SMS_BRIDGE_BRIDGE_IO": "thread"},
+            "^environment variable SMS_BRIDGE_BRIDGE_IO: 'thread' must be 'async' or 'threads'",
+        ),
     ],
 )
 def test_errors_name_the_key_and_the_file(

@@ -26,6 +26,7 @@ def test_example_config_loads_and_documents_every_key() -> None:
     secrets = {
         "SMS_BRIDGE_DATABASE_PASSWORD": "x",
         "SMS_BRIDGE_TWILIO_AUTH_TOKEN": "x",
+        "SMS_BRIDGE_TWILIO_ACCOUNTS_PAYROLL_AUTH_TOKEN": "y",
         "SMS_BRIDGE_MAIL_SMTP_PASSWORD": "x",
     }
     settings = load_settings(path, secrets)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -17,12 +18,14 @@ from urllib.parse import urlsplit
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.rest import Client
 
 from bridge.config import TwilioSettings
 from bridge.domain.line_types import LineType, from_lookup
 from bridge.domain.optout_history import HistoryMessage
 from bridge.domain.policy import Action, Outcome, classify_http, classify_transport
 from bridge.errors import BridgeError, ConfigError
+from bridge.outbound import async_http
 from bridge.outbound.twilio_http import make_twilio_client
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,10 @@ class RemoteMessage:
     error_message: str | None
     date_created: datetime | None
     body: str
+    # What Twilio charged, as it reports it (negative: a charge), once the message is final:
+    # None until then. price_unit is the ISO 4217 code, upper case (the reference shows "usd").
+    price: float | None = None
+    price_unit: str | None = None
 
 
 def _request_was_sent(exc: requests.RequestException) -> bool:
@@ -69,6 +76,43 @@ class TwilioGateway:
             timeout=settings.timeout,
             environment=environment,
         )
+        # One client per named account ([twilio.accounts.NAME]; self.client is [twilio]'s):
+        # a sender's creates, look-ups, recovery and sync go through its account's.
+        self.named_clients: dict[str, Client] = {
+            name: make_twilio_client(
+                account.account_sid,
+                account.auth_token.reveal(),
+                base_url=settings.base_url,
+                timeout=settings.timeout,
+                environment=environment,
+            )
+            for name, account in settings.accounts.items()
+        }
+        # The asynchronous clients of send_async, per account (None: [twilio]), each made
+        # on first use: its aiohttp session belongs to the event loop that runs it.
+        self.environment = environment
+        self._async_clients: dict[str | None, Client] = {}
+
+    def accounts(self) -> list[str | None]:
+        """Every account: None ([twilio], the default) first, then the named ones."""
+        return [None, *sorted(self.named_clients)]
+
+    def account_settings(self, account: str | None) -> TwilioSettings:
+        """``settings`` with ``account``'s SID and token (None: [twilio] itself)."""
+        if account is None:
+            return self.settings
+        named = self.settings.accounts.get(account)
+        if named is None:
+            raise UnknownTwilioAccount(account)
+        return replace(self.settings, account_sid=named.account_sid, auth_token=named.auth_token)
+
+    def _client(self, account: str | None) -> Client:
+        if account is None:
+            return self.client
+        client = self.named_clients.get(account)
+        if client is None:
+            raise UnknownTwilioAccount(account)
+        return client
 
     def send(
         self,
@@ -79,6 +123,7 @@ class TwilioGateway:
         messaging_service_sid: str | None,
         status_callback: str | None,
         validity_period: int | None = None,
+        account: str | None = None,
     ) -> Outcome:
         params: dict[str, Any] = {"to": to, "body": body}
         if validity_period is not None:  # Twilio fails it with 30036 rather than send it late
@@ -89,8 +134,9 @@ class TwilioGateway:
             params["from_"] = from_number
         if status_callback:
             params["status_callback"] = status_callback
+        client = self._client(account)  # an unknown account raises before any request
         try:
-            created = self.client.messages.create(**params)
+            created = client.messages.create(**params)
         except TwilioRestException as exc:
             action = classify_http(int(exc.status), exc.code)
             return Outcome(action, code=exc.code or exc.status, message=_short(exc.msg))
@@ -99,17 +145,68 @@ class TwilioGateway:
             return Outcome(action, message=explain_transport(exc, self.settings))
         return Outcome(Action.SUBMITTED, sid=created.sid, provider_status=str(created.status))
 
-    def fetch(self, sid: str) -> RemoteMessage:
-        return _remote(self.client.messages(sid).fetch())
+    async def send_async(
+        self,
+        *,
+        to: str,
+        body: str,
+        from_number: str | None,
+        messaging_service_sid: str | None,
+        status_callback: str | None,
+        validity_period: int | None = None,
+        account: str | None = None,
+    ) -> Outcome:
+        """:meth:`send` through the library's ``create_async`` (bridge.outbound.async_http),
+        run on the worker's event loop: the same request, classified the same way. A failure
+        is RETRY only when the request provably never left (connect refused, connect
+        timeout, DNS); after it left, UNKNOWN, reconciled before any retry."""
+        params: dict[str, Any] = {"to": to, "body": body}
+        if validity_period is not None:
+            params["validity_period"] = validity_period
+        if messaging_service_sid:
+            params["messaging_service_sid"] = messaging_service_sid
+        else:
+            params["from_"] = from_number
+        if status_callback:
+            params["status_callback"] = status_callback
+        client = self._async_client(account)  # an unknown account raises before any request
+        try:
+            created = await client.messages.create_async(**params)
+        except TwilioRestException as exc:
+            action = classify_http(int(exc.status), exc.code)
+            return Outcome(action, code=exc.code or exc.status, message=_short(exc.msg))
+        except async_http.TRANSPORT_ERRORS as exc:
+            action = classify_transport(async_http.request_was_sent(exc))
+            return Outcome(action, message=async_http.explain_transport(exc, self.settings))
+        return Outcome(Action.SUBMITTED, sid=created.sid, provider_status=str(created.status))
 
-    def lookup_line_type(self, number: str, now: datetime) -> LineType | str:
+    def _async_client(self, account: str | None) -> Client:
+        client = self._async_clients.get(account)
+        if client is None:
+            client = async_http.make_async_twilio_client(
+                self.account_settings(account), environment=self.environment
+            )
+            self._async_clients[account] = client
+        return client
+
+    async def close_async(self) -> None:
+        """Close the asynchronous clients' sessions (on the loop they ran on)."""
+        clients, self._async_clients = list(self._async_clients.values()), {}
+        for client in clients:
+            await client.http_client.close()
+
+    def fetch(self, sid: str, *, account: str | None = None) -> RemoteMessage:
+        return _remote(self._client(account).messages(sid).fetch())
+
+    def lookup_line_type(
+        self, number: str, now: datetime, *, account: str | None = None
+    ) -> LineType | str:
         """Twilio Lookup v2's line type of ``number`` (stamped ``now``, the store's clock), or
         one line saying why there is none (HTTP error, timeout, connection): the caller sends
-        without it. Never retried here: a lookup is billed per request."""
+        without it. Never retried here: a lookup is billed per request (to ``account``)."""
+        client = self._client(account)
         try:
-            found = self.client.lookups.v2.phone_numbers(number).fetch(
-                fields="line_type_intelligence"
-            )
+            found = client.lookups.v2.phone_numbers(number).fetch(fields="line_type_intelligence")
         except TwilioRestException as exc:
             code = f", error {exc.code}" if exc.code else ""
             return f"Twilio Lookup answered HTTP {exc.status}{code}: {_short(exc.msg, 200)}"
@@ -129,6 +226,7 @@ class TwilioGateway:
         created_after: datetime,
         clock: Callable[[], datetime],
         taken: Callable[[str], bool] = lambda sid: False,
+        account: str | None = None,
     ) -> RemoteMessage | None:
         """The message a create with unknown outcome made, if Twilio has it.
 
@@ -144,16 +242,19 @@ class TwilioGateway:
         before it (a Date header from another clock, or none): other rows' messages of the same
         text are recognised by their SIDs, and the send gate (bridge.domain.twins) keeps every
         row but this one of that number and text resolved, so widening is safe.
+
+        Listed through ``account`` (the sender's): another account's messages are not there.
         """
+        client = self._client(account)
         filters: dict[str, Any] = {"to": to}
         if from_number and not messaging_service_sid:
             filters["from_"] = from_number
         after_claim: list[RemoteMessage] = []
         before_claim: list[RemoteMessage] = []
         bounds: tuple[datetime, datetime] | None = None
-        for item in self.client.messages.stream(page_size=50, **filters):
+        for item in client.messages.stream(page_size=50, **filters):
             if bounds is None:  # the first page has been fetched: its Date header is ours
-                bounds = self._creation_bounds(created_after, clock)
+                bounds = self._creation_bounds(created_after, clock, client)
             tight, wide = bounds
             remote = _remote(item)
             if remote.date_created is not None and (
@@ -175,10 +276,10 @@ class TwilioGateway:
         return before_claim[0] if before_claim else None  # the closest before it
 
     def _creation_bounds(
-        self, claimed_at: datetime, clock: Callable[[], datetime]
+        self, claimed_at: datetime, clock: Callable[[], datetime], client: Client
     ) -> tuple[datetime, datetime]:
         """(earliest date_created our create can have, where the look-up stops)."""
-        offset = twilio_clock_offset(self._last_headers().get("Date"), clock())
+        offset = twilio_clock_offset(_last_headers(client).get("Date"), clock())
         if offset is not None and abs(offset) >= SKEW_WARNING:
             log.warning(
                 "Twilio's clock is %+.0f s from ours (its Date header): matching allows for it",
@@ -187,18 +288,21 @@ class TwilioGateway:
         tight = claimed_at + (offset or timedelta(0)) - CREATION_SLACK
         return tight, min(tight, claimed_at - CREATION_SLACK) - WIDE_WINDOW
 
-    def _last_headers(self) -> Mapping[str, str]:
-        headers = getattr(self.client.http_client, "last_response_headers", None)
-        return headers if headers is not None else {}
-
     def inbound_since(
-        self, to: str, sent_after: datetime, *, page_size: int = 1000
+        self,
+        to: str,
+        sent_after: datetime,
+        account: str | None = None,
+        *,
+        page_size: int = 1000,
     ) -> Iterator[HistoryMessage]:
         """Inbound messages ``to`` received since ``sent_after`` (Twilio's DateSent, its clock),
-        newest first, every page; the outbound ones of the list are skipped. Twilio's and
-        requests' errors become one TwilioCheckError line."""
+        newest first, every page, listed through ``account`` (the number's sender's); the
+        outbound ones of the list are skipped. Twilio's and requests' errors become one
+        TwilioCheckError line."""
+        client = self._client(account)
         try:
-            for item in self.client.messages.stream(
+            for item in client.messages.stream(
                 to=to, date_sent_after=sent_after, page_size=page_size
             ):
                 if item.direction != "inbound":
@@ -212,23 +316,50 @@ class TwilioGateway:
                     messaging_service_sid=item.messaging_service_sid,
                 )
         except (TwilioException, requests.RequestException) as exc:
-            raise TwilioCheckError(explain(exc, self.settings)) from None
+            raise TwilioCheckError(explain(exc, self.settings, account=account)) from None
 
-    def clock_offset(self, clock: Callable[[], datetime]) -> timedelta | None:
-        """Twilio's clock minus ours (a lower bound), from the last answer's Date header."""
-        return twilio_clock_offset(self._last_headers().get("Date"), clock())
+    def clock_offset(
+        self, clock: Callable[[], datetime], account: str | None = None
+    ) -> timedelta | None:
+        """Twilio's clock minus ours (a lower bound), from the Date header of ``account``'s
+        client's last answer."""
+        return twilio_clock_offset(_last_headers(self._client(account)).get("Date"), clock())
 
-    def check(self) -> str:
-        """One line: can we authenticate? (IncomingPhoneNumbers.json, as design §7 says)."""
-        require_credentials(self.settings)
+    def check(self, account: str | None = None) -> str:
+        """One line: can we authenticate? (IncomingPhoneNumbers.json, as design §7 says), as
+        ``account`` (None: [twilio]); a named account's line names it (its SID and token
+        were checked by load_settings)."""
+        if account is None:
+            require_credentials(self.settings)
+        client = self._client(account)
         try:
-            numbers = self.client.incoming_phone_numbers.list(limit=20)
+            numbers = client.incoming_phone_numbers.list(limit=20)
         except (TwilioException, requests.RequestException) as exc:
             raise TwilioCheckError(
-                explain(exc, self.settings), refusal=credentials_refusal(exc)
+                explain(exc, self.settings, account=account), refusal=credentials_refusal(exc)
             ) from None
         owned = ", ".join(n.phone_number for n in numbers) or "none"
-        return f"{len(numbers)} number(s) owned at {self.settings.base_url}: {owned}"
+        line = f"{len(numbers)} number(s) owned at {self.settings.base_url}: {owned}"
+        if account is None:
+            return line
+        return f"account {account} ({self.settings.accounts[account].account_sid}): {line}"
+
+
+class UnknownTwilioAccount(ConfigError):
+    """A sender names a Twilio account the settings do not have ([twilio.accounts.NAME])."""
+
+    def __init__(self, account: str) -> None:
+        super().__init__(
+            f"Twilio account {account!r} is not configured: add [twilio.accounts.{account}]"
+            f" (account_sid, auth_token) to the settings, or move the sender to another account"
+            f" (sms-bridge sender CODE --account NAME, or --account '' for [twilio])"
+        )
+        self.account = account
+
+
+def _last_headers(client: Client) -> Mapping[str, str]:
+    headers = getattr(client.http_client, "last_response_headers", None)
+    return headers if headers is not None else {}
 
 
 class TwilioCheckError(BridgeError):
@@ -268,15 +399,19 @@ def require_credentials(settings: TwilioSettings) -> None:
         )
 
 
-def explain(exc: BaseException, settings: TwilioSettings) -> str:
-    """One line a person can act on, for what the twilio library or requests raised."""
+def explain(exc: BaseException, settings: TwilioSettings, *, account: str | None = None) -> str:
+    """One line a person can act on, for what the twilio library or requests raised (through
+    ``account``: None is [twilio], a name [twilio.accounts.NAME])."""
     if isinstance(exc, requests.RequestException):
         return explain_transport(exc, settings)
     status, code, text = _http_error(exc)
     if status == 401 or code == 20003:
+        named = settings.accounts.get(account) if account is not None else None
+        sid = named.account_sid if named is not None else settings.account_sid
+        table = f"[twilio.accounts.{account}]" if named is not None else "[twilio]"
         return (
-            f"Twilio rejected the account SID / auth token pair for {settings.account_sid}"
-            f" (HTTP 401{f', error {code}' if code else ''}): check [twilio] account_sid and"
+            f"Twilio rejected the account SID / auth token pair for {sid}"
+            f" (HTTP 401{f', error {code}' if code else ''}): check {table} account_sid and"
             " auth_token"
         )
     if status is not None:
@@ -360,7 +495,22 @@ def _remote(item: Any) -> RemoteMessage:
         error_message=item.error_message,
         date_created=item.date_created,
         body=item.body or "",
+        **parse_price(getattr(item, "price", None), getattr(item, "price_unit", None)),
     )
+
+
+def parse_price(price: Any, unit: Any) -> dict[str, Any]:
+    """Twilio's ``price`` (a decimal string, e.g. "-0.00750", or null) and ``price_unit`` as
+    RemoteMessage fields: both None unless the price is a finite number and the unit three
+    letters (a price in no known currency cannot be added to anything)."""
+    try:
+        value = None if price is None or price == "" else float(price)
+    except (TypeError, ValueError):
+        value = None
+    code = str(unit).strip().upper() if unit is not None else ""
+    if value is None or not math.isfinite(value) or not (len(code) == 3 and code.isalpha()):
+        return {"price": None, "price_unit": None}
+    return {"price": value, "price_unit": code}
 
 
 def _short(text: str | None, limit: int = 300) -> str:

@@ -45,10 +45,12 @@ class LineTypeScreen:
         self._failing = False  # Lookup's last answer was a failure (logged once)
 
     def refused(self, sends: Sequence[Addressed], now: datetime, pool: Executor) -> dict[str, str]:
-        """Number -> reason, for the numbers of ``sends`` that must not be sent to."""
-        numbers = {
-            s.to for s in sends if s.sender.line_type_lookup and line_types.wants_lookup(s.to)
-        }
+        """Number -> reason, for the numbers of ``sends`` that must not be sent to. A number is
+        looked up through the Twilio account of (the first of) its senders."""
+        numbers: dict[str, str | None] = {}
+        for s in sends:
+            if s.sender.line_type_lookup and line_types.wants_lookup(s.to):
+                numbers.setdefault(s.to, s.sender.twilio_account)
         if not numbers:
             return {}
         answers = {
@@ -56,9 +58,9 @@ class LineTypeScreen:
             for number, answer in self.store.line_types(numbers).items()
             if line_types.is_fresh(answer, now, self.ttl)
         }
-        missing = sorted(numbers - answers.keys())
+        missing = sorted(numbers.keys() - answers.keys())
         if missing:
-            answers.update(self._ask(missing, now, pool))
+            answers.update(self._ask({n: numbers[n] for n in missing}, now, pool))
         return {
             number: line_types.reason(answer)
             for number, answer in answers.items()
@@ -66,12 +68,13 @@ class LineTypeScreen:
         }
 
     def _ask(
-        self, numbers: list[str], now: datetime, pool: Executor
+        self, numbers: dict[str, str | None], now: datetime, pool: Executor
     ) -> dict[str, line_types.LineType]:
         found: dict[str, line_types.LineType] = {}
         failures: list[tuple[str, str]] = []
+        asked = list(numbers)
         for number, result in zip(
-            numbers, pool.map(lambda n: self._lookup(n, now), numbers), strict=True
+            asked, pool.map(lambda n: self._lookup(n, now, numbers[n]), asked), strict=True
         ):
             if isinstance(result, str):
                 failures.append((number, result))
@@ -90,8 +93,8 @@ class LineTypeScreen:
         self._failing = bool(failures)
         return found
 
-    def _lookup(self, number: str, now: datetime) -> line_types.LineType | str:
+    def _lookup(self, number: str, now: datetime, account: str | None) -> line_types.LineType | str:
         try:
-            return self.gateway.lookup_line_type(number, now)
+            return self.gateway.lookup_line_type(number, now, account=account)
         except Exception as exc:  # never lose the claim over a lookup: send without it
             return f"Twilio Lookup: {type(exc).__name__}: {exc}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
@@ -108,6 +108,14 @@ class WorkerMetrics:
         started = time.perf_counter()
         try:
             return call(*args)
+        finally:
+            self.create_seconds.observe(time.perf_counter() - started)
+
+    async def timed_async(self, create: Awaitable[T]) -> T:
+        """Await a create (on the worker's event loop) and observe how long it took."""
+        started = time.perf_counter()
+        try:
+            return await create
         finally:
             self.create_seconds.observe(time.perf_counter() - started)
 

@@ -102,6 +102,7 @@ def _reconcile_one(
             ],
             now,
         )
+        store.record_price(message.id, remote.price, remote.price_unit)  # if already final
         status = from_provider(remote.status, remote.error_code)
         if status is not None and moves_forward(Status.SUBMITTED, status):
             store.record_status(
@@ -151,6 +152,7 @@ def sync(
             log.warning("#%s sync failed: %s", message.id, exc)
             unchanged.append(message.id)  # e.g. a 404: must not take every run's first slot
             continue
+        store.record_price(message.id, remote.price, remote.price_unit)  # None: nothing written
         status = from_provider(remote.status, remote.error_code)
         if status is None or not moves_forward(message.status, status):
             unchanged.append(message.id)
@@ -166,4 +168,39 @@ def sync(
         ).applied
         moved += int(applied)
     store.mark_synced(unchanged, now)  # asked again only after older_than, after the others
+    sync_prices(store, gateway, now, settle=older_than)
     return moved
+
+
+# Twilio prices a message once it is final, often minutes after its final status (and no
+# callback says so): the sync job goes back for the price of messages final within the last
+# PRICE_WINDOW, once they have been final for ``settle`` (its older_than), newest first, at most
+# PRICE_LIMIT a run. A message Twilio never prices is asked once a run until it leaves the window.
+PRICE_WINDOW = timedelta(hours=24)
+PRICE_LIMIT = 100
+
+
+def sync_prices(
+    store: Store,
+    gateway: TwilioGateway,
+    now: datetime,
+    *,
+    settle: timedelta,
+    window: timedelta = PRICE_WINDOW,
+    limit: int = PRICE_LIMIT,
+) -> int:
+    """Ask Twilio for the price of delivered/undelivered messages without one; returns how
+    many were priced. A failed look-up is logged and left for the next run."""
+    priced = 0
+    for message in store.unpriced_final(now - window, now - settle, limit=limit):
+        if not message.provider_sid:
+            continue
+        try:
+            remote = gateway.fetch(message.provider_sid)
+        except Exception as exc:
+            log.warning("#%s price look-up failed: %s", message.id, exc)
+            continue
+        priced += int(store.record_price(message.id, remote.price, remote.price_unit))
+    if priced:
+        log.info("sync: %d price(s) recorded", priced)
+    return priced

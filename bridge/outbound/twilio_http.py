@@ -55,6 +55,23 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
+def rewrite_url(base_url: str | None, url: str) -> str:
+    """``url`` with a Twilio origin replaced by ``base_url`` (None: unchanged). Shared by the
+    synchronous client here and the asynchronous one (bridge.outbound.async_http)."""
+    if not base_url:
+        return url
+    for origin, prefix in REWRITTEN_ORIGINS.items():
+        if url == origin or url.startswith(origin + "/"):
+            return base_url + prefix + url[len(origin) :]
+    host = urlsplit(url).hostname or ""
+    if host == "twilio.com" or host.endswith(".twilio.com"):
+        # With a base URL configured nothing may leak to the real Twilio by another host.
+        raise ValueError(
+            f"only {TWILIO_API} and {TWILIO_LOOKUPS} can be redirected to {base_url}: {url}"
+        )
+    return url
+
+
 class RewritingHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships no type hints
     """A TwilioHttpClient that sends api.twilio.com requests to ``base_url`` (and
     lookups.twilio.com ones to ``base_url/lookups``).
@@ -88,19 +105,7 @@ class RewritingHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio shi
         return headers
 
     def rewrite(self, url: str) -> str:
-        if not self.base_url:
-            return url
-        for origin, prefix in REWRITTEN_ORIGINS.items():
-            if url == origin or url.startswith(origin + "/"):
-                return self.base_url + prefix + url[len(origin) :]
-        host = urlsplit(url).hostname or ""
-        if host == "twilio.com" or host.endswith(".twilio.com"):
-            # With a base URL configured nothing may leak to the real Twilio by another host.
-            raise ValueError(
-                f"only {TWILIO_API} and {TWILIO_LOOKUPS} can be redirected to {self.base_url}:"
-                f" {url}"
-            )
-        return url
+        return rewrite_url(self.base_url, url)
 
     def request(
         self,

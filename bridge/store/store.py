@@ -38,6 +38,7 @@ from bridge.store import queries
 from bridge.store.batch_store import BatchStoreMixin
 from bridge.store.console_store import ConsoleStoreMixin
 from bridge.store.contacts import ContactStoreMixin
+from bridge.store.cost_store import CostStoreMixin
 from bridge.store.dialect import Row
 from bridge.store.inbound_store import InboundStoreMixin
 from bridge.store.keyword_store import KeywordStoreMixin
@@ -79,6 +80,7 @@ class Store(
     MetricsStoreMixin,
     LookupStoreMixin,
     RetentionStoreMixin,
+    CostStoreMixin,
 ):
     @property
     def engine(self) -> str:

@@ -47,11 +47,11 @@ def per_body(control: Control) -> Counter[str]:
     return Counter(m["body"] for m in control.messages())
 
 
-def drain_until_settled(env: Env, ids: list[int], rounds: int = 20) -> list[str]:
+def drain_until_settled(env: Env, ids: list[int], rounds: int = 20, **overrides: str) -> list[str]:
     store = env.store()
     try:
         for _ in range(rounds):
-            env.run_worker()
+            env.run_worker(**overrides)
             statuses = list(iter_statuses(store, ids))
             if not {"QUEUED", "SENDING"} & set(statuses):
                 return statuses
@@ -157,11 +157,12 @@ def test_quiet_hours_defer_with_a_controlled_clock(env: Env, control: Control) -
     store.close()
 
 
-def test_429_storm_ends_submitted_without_duplicates(env: Env, control: Control) -> None:
+@pytest.mark.parametrize("io", ["async", "threads"])
+def test_429_storm_ends_submitted_without_duplicates(env: Env, control: Control, io: str) -> None:
     store = prepare_db(env.db_path)
     ids = enqueue_many(store, 100)
     control.faults(rate_429=0.5)
-    statuses = drain_until_settled(env, ids)
+    statuses = drain_until_settled(env, ids, bridge_io=io)
     assert set(statuses) == {"SUBMITTED"}
     counts = per_body(control)
     assert len(counts) == 100 and set(counts.values()) == {1}
@@ -179,13 +180,14 @@ def test_429_storm_ends_submitted_without_duplicates(env: Env, control: Control)
     ],
     ids=["500", "timeout", "reset"],
 )
+@pytest.mark.parametrize("io", ["async", "threads"])
 def test_unknown_outcomes_end_with_exactly_one_message_per_row(
-    env: Env, control: Control, faults: dict[str, float]
+    env: Env, control: Control, faults: dict[str, float], io: str
 ) -> None:
     store = prepare_db(env.db_path)
     ids = enqueue_many(store, 40)
     control.faults(**faults)
-    statuses = drain_until_settled(env, ids)
+    statuses = drain_until_settled(env, ids, bridge_io=io)
     # Reconciled rows take the status Twilio reports for them, which may be further along.
     assert set(statuses) <= AT_TWILIO and "SUBMITTED" in statuses
     counts = per_body(control)
@@ -318,11 +320,16 @@ def test_error_digest_arrives_at_smtp_with_the_right_counts(env: Env, control: C
     store.close()
 
 
-def test_sigterm_finishes_in_flight_and_releases_the_rest(env: Env, control: Control) -> None:
+@pytest.mark.parametrize("io", ["async", "threads"])
+def test_sigterm_finishes_in_flight_and_releases_the_rest(
+    env: Env, control: Control, io: str
+) -> None:
+    # On the event loop nothing is cancelled: every create started when it was handed over,
+    # so each is awaited and recorded; only claims never handed over are released.
     store = prepare_db(env.db_path)
     ids = enqueue_many(store, 120)
     control.faults(latency_ms={"dist": "fixed", "value": 400})
-    worker = env.popen_worker(bridge_concurrency="8")
+    worker = env.popen_worker(bridge_concurrency="8", bridge_io=io)
     deadline = time.monotonic() + 30
     while not control.requests(kind="create") and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.config import BridgeSettings, Settings
+from bridge.domain.models import Sender
 from bridge.outbound.worker import Worker
 
 
@@ -18,6 +19,9 @@ class TwoBusySenders:
 
     def ready_senders(self, now: datetime) -> list[str]:
         return ["BULK", "HR"]
+
+    def get_sender(self, code: str) -> Sender:
+        return Sender(code=code, from_number="+15005550006")
 
     def claim_batch(self, code: str, limit: int, now: datetime, **kw: Any) -> list[object]:
         self.claims.append((code, limit))

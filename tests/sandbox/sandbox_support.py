@@ -184,6 +184,11 @@ class Control:
         assert response.status_code == 200, response.text
         return dict(response.json()["faults"])
 
+    def pricing(self, **patch: Any) -> dict[str, Any]:
+        response = self.post("/_sandbox/pricing", patch)
+        assert response.status_code == 200, response.text
+        return dict(response.json()["pricing"])
+
     def messages(self, **params: str) -> list[dict[str, Any]]:
         return list(self.get("/_sandbox/messages", **params)["messages"])
 

@@ -149,9 +149,12 @@ def test_lifecycle_to_delivered_with_date_sent_only_once_sent(
         seen.setdefault(m.status, m)
         if m.status == "delivered":
             break
+    for status in ("queued", "sending", "sent"):  # priced once final, as Twilio does
+        if status in seen:
+            assert seen[status].price is None and seen[status].price_unit is None
     for status in ("queued", "sending"):
         if status in seen:
-            assert seen[status].date_sent is None and seen[status].price is None
+            assert seen[status].date_sent is None
     delivered = seen["delivered"]
     assert delivered.date_sent is not None and delivered.date_sent >= created.date_created
     assert str(delivered.price) == "-0.00790" and delivered.price_unit == "USD"
@@ -175,6 +178,37 @@ def test_lifecycle_to_delivered_with_date_sent_only_once_sent(
     # The sandbox records each callback once the receiver has answered.
     logged = wait_until(lambda: len(control.callbacks(kind="status")) == 2 and control.callbacks())
     assert [c["response_status"] for c in logged] == [200, 200]
+
+
+def test_the_price_shows_after_the_final_status_as_configured_and_reset_restores_it(
+    control: Control, client: Any, receiver: Receiver
+) -> None:
+    assert control.pricing()["per_segment"] == "0.00790"
+    pricing = control.pricing(per_segment="0.05", unit="EUR", delay_seconds=0.6)
+    assert pricing == {"per_segment": "0.05000", "unit": "EUR", "delay_seconds": 0.6}
+    assert control.get("/_sandbox/health")["pricing"] == pricing
+    created = client.messages.create(
+        to=HANDSET, from_=NUMBER_A, body="x" * 200, status_callback=receiver.url + "/status"
+    )
+    failed = client.messages.create(to="+15005550013", from_=NUMBER_A, body="never sent")
+    record = wait_final(control, created.sid)
+    assert record["status"] == "delivered"
+    assert record["price"] is None and record["price_unit"] is None  # not yet: final first
+    priced = wait_until(lambda: client.messages(created.sid).fetch().price is not None)
+    assert priced
+    fetched = client.messages(created.sid).fetch()
+    assert (fetched.price, fetched.price_unit) == ("-0.10000", "EUR")  # two segments, a charge
+    # Status callbacks never carry the price, as Twilio's do not.
+    got = receiver.wait_for(lambda r: len(r) >= 2)
+    assert all(not any("rice" in k for k in r.params) for r in got)
+    time.sleep(0.7)
+    assert wait_final(control, failed.sid)["price"] is None  # failed: never charged
+
+    for bad in ({"per_segment": "-1"}, {"unit": "usd"}, {"delay_seconds": -1}, {"other": 1}):
+        response = control.post("/_sandbox/pricing", bad)
+        assert response.status_code == 400 and "error" in response.json()
+    control.post("/_sandbox/reset")
+    assert control.pricing() == {"per_segment": "0.00790", "unit": "USD", "delay_seconds": 0.0}
 
 
 @pytest.mark.parametrize(

@@ -151,6 +151,8 @@ def test_sender_queue_and_validity_period_expiry() -> None:
     ]
     for step in steps:
         lifecycle.apply(step)
+        if (step.sid, step.status) == ("SM1", "sent"):  # sent, not final: no price yet
+            assert store.get("SM1").price is None  # type: ignore[union-attr]
     assert store.get("SM2") is not None and store.get("SM2").status == "failed"  # type: ignore[union-attr]
     sent = store.get("SM1")
     assert sent is not None and sent.status == "delivered" and sent.date_sent is not None

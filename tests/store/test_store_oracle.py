@@ -15,6 +15,7 @@ import pytest
 from bridge.config import DatabaseSettings
 from bridge.store import Store, open_store
 from tests.store.batch_contract import BatchContract
+from tests.store.cost_contract import CostContract
 from tests.store.retention_contract import RetentionContract
 from tests.store.store_contract import StoreContract
 
@@ -77,6 +78,10 @@ class TestOracleStore(StoreContract):
 
 
 class TestOracleBatches(BatchContract):
+    pass
+
+
+class TestOracleCost(CostContract):
     pass
 
 

@@ -14,6 +14,7 @@ from bridge.store import Store, open_store
 from bridge.store.dialect import Tx
 from bridge.store.sqlite_dialect import SQLiteDialect
 from tests.store.batch_contract import BatchContract
+from tests.store.cost_contract import CostContract
 from tests.store.retention_contract import RetentionContract
 from tests.store.store_contract import StoreContract, contract_now
 
@@ -27,6 +28,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 class TestSQLiteBatches(BatchContract):
+    pass
+
+
+class TestSQLiteCost(CostContract):
     pass
 
 
