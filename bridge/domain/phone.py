@@ -42,6 +42,9 @@ class Normalized:
 @dataclass(frozen=True)
 class Rejected:
     reason: str
+    # Set when the number is valid but of a type that cannot receive SMS (a fixed line, ...):
+    # its E.164 form (bridge.domain.phone_choice masks it and tells it from an invalid one).
+    e164: str | None = None
 
 
 @lru_cache(maxsize=4096)
@@ -60,7 +63,7 @@ def normalize(raw: str | None, default_region: str) -> Normalized | Rejected:
         return Rejected("not a valid number for its region")
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if number_type not in _ACCEPTED_TYPES:
-        return Rejected(f"{mask(e164)} is {_TYPE_NAMES.get(number_type, 'not a mobile')}")
+        return Rejected(f"{mask(e164)} is {_TYPE_NAMES.get(number_type, 'not a mobile')}", e164)
     zones = tuple(z for z in number_timezone.time_zones_for_number(parsed) if "/" in z)
     kind = {
         PhoneNumberType.MOBILE: "mobile",

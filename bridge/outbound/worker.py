@@ -33,7 +33,8 @@ from bridge.outbound.async_http import EventLoopThread
 from bridge.outbound.gateway import TwilioGateway
 from bridge.outbound.line_type_screen import LineTypeScreen
 from bridge.outbound.metrics import WORKER as METRICS
-from bridge.outbound.prepare import Defer, Finish, Send, prepare
+from bridge.outbound.prepare import Defer, Finish, Send
+from bridge.outbound.recipient_numbers import decide
 from bridge.store import Store
 
 log = logging.getLogger(__name__)
@@ -156,21 +157,18 @@ class Worker:
 
     def launch(self, batch: list[Message], now: datetime) -> None:
         flights: list[Flight] = []
+        decided = []
+        region = self.cfg.default_region
         for message in batch:
             sender = self.sender(message.sender_code)
-            recipient = (
-                self.store.get_recipient(message.recipient_type, message.recipient_id)
-                if message.recipient_type and message.recipient_id
-                else None
-            )
-            decision = prepare(
-                message,
-                sender,
-                recipient,
-                now,
-                default_region=self.cfg.default_region,
-                is_opted_out=self.store.is_opted_out,
-            )
+            decision = decide(self.store, message, sender, now, default_region=region)
+            decided.append((message, sender, decision))
+        # Which of a recipient's numbers was used and why the others were skipped (several
+        # numbers only), recorded before what follows, in one write for the batch.
+        self.store.record_number_choices(
+            [(m.id, d.number_choice) for m, _, d in decided if d.number_choice], now
+        )
+        for message, sender, decision in decided:
             if isinstance(decision, Send):
                 flights.append(
                     Flight(message, sender, decision.to, decision.segments, decision.encoding)

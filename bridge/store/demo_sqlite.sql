@@ -64,6 +64,36 @@ SELECT c.recipient_type, c.recipient_id, c.full_name, c.mobile_number, c.time_zo
        c.manager_email
   FROM sms_contacts c;
 
+-- More numbers of the demo employees (plsql/demo/hr_demo_phones.sql): after each one's
+-- mobile_number in sms_recipient_phones_v, preference 1 here being its second choice.
+CREATE TABLE IF NOT EXISTS hr_demo_phones (
+    employee_id    INTEGER NOT NULL REFERENCES hr_demo_employees (employee_id),
+    phone_number   TEXT NOT NULL,
+    phone_type     TEXT NOT NULL,
+    preference     INTEGER NOT NULL,
+    PRIMARY KEY (employee_id, phone_number)
+);
+
+-- Every recipient's numbers, one row per number, preference 1 = first choice (the worker
+-- sends to the first usable one; plsql/demo/sms_recipient_phones_v.sql): mobile_number of
+-- sms_recipients_v first, then the demo employees' extra numbers unless a contact replaces
+-- the employee. Replaced on every install, like sms_recipients_v.
+DROP VIEW IF EXISTS sms_recipient_phones_v;
+CREATE VIEW sms_recipient_phones_v AS
+SELECT r.recipient_type AS recipient_type,
+       r.recipient_id   AS recipient_id,
+       r.mobile_number  AS phone_number,
+       'M'              AS phone_type,
+       1                AS preference
+  FROM sms_recipients_v r
+ WHERE r.mobile_number IS NOT NULL
+UNION ALL
+SELECT 'EMPLOYEE', CAST(p.employee_id AS TEXT), p.phone_number, p.phone_type, p.preference + 1
+  FROM hr_demo_phones p
+ WHERE NOT EXISTS (SELECT 1 FROM sms_contacts c
+                    WHERE c.recipient_type = 'EMPLOYEE'
+                      AND c.recipient_id = CAST(p.employee_id AS TEXT));
+
 -- Certifications of the demo employees (the HR story: reminders before they expire).
 CREATE TABLE IF NOT EXISTS hr_demo_certifications (
     cert_id                  INTEGER PRIMARY KEY,

@@ -45,6 +45,7 @@ from bridge.store.keyword_store import KeywordStoreMixin
 from bridge.store.lookup_store import LookupStoreMixin
 from bridge.store.metrics_store import MetricsStoreMixin
 from bridge.store.outcomes import OutcomeStoreMixin
+from bridge.store.phones_store import PhonesStoreMixin
 from bridge.store.retention_store import RetentionStoreMixin
 from bridge.store.rows import (
     build,
@@ -81,6 +82,7 @@ class Store(
     LookupStoreMixin,
     RetentionStoreMixin,
     CostStoreMixin,
+    PhonesStoreMixin,
 ):
     @property
     def engine(self) -> str:

@@ -13,6 +13,8 @@
 --                  the one that started last. Null when there is none: the person is still a
 --                  recipient and the bridge records the message as INVALID (no number) rather
 --                  than enqueue failing, so the HR process sees why it was not sent.
+--                  With views/sms_recipient_phones_v_ebs.sql the bridge chooses among every
+--                  current phone of the person instead (this column is then the fallback).
 --   time_zone      null: the bridge derives it from the number, else the sender's default.
 --   manager_email  the email of the supervisor on the primary assignment.
 -- Scalar subqueries (not joins) keep one row per person even with several current phones,

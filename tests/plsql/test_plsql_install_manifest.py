@@ -13,6 +13,8 @@ from tests.plsql.helpers import PLSQL_DIR, plsql_files, relative
 NOT_INSTALLED = {
     "views/sms_recipients_v_ebs.sql": "EBS variant of sms_recipients_v: run it instead of "
     "demo/sms_recipients_v.sql on E-Business Suite (docs/oracle.md)",
+    "views/sms_recipient_phones_v_ebs.sql": "EBS variant of sms_recipient_phones_v: run it "
+    "instead of demo/sms_recipient_phones_v.sql on E-Business Suite (docs/oracle.md)",
     "demo/hr/hr_cert_jobs.sql": "DBMS_SCHEDULER jobs of the HR demo: creating jobs needs CREATE "
     "JOB, which the default install does not ask for; run by hand (docs/plsql-api.md)",
 }
@@ -76,6 +78,9 @@ def test_order() -> None:
     assert _position("tables/sms_outbound.sql") < _position("tables/sms_events.sql")
     assert _position("tables/sms_outbound.sql") < _position("tables/sms_inbound.sql")
     assert _position("demo/hr_demo_employees.sql") < _position("demo/hr_demo_certifications.sql")
+    assert _position("demo/hr_demo_employees.sql") < _position("demo/hr_demo_phones.sql")
+    assert _position("demo/sms_recipients_v.sql") < _position("demo/sms_recipient_phones_v.sql")
+    assert _position("demo/hr_demo_phones.sql") < _position("demo/sms_recipient_phones_v.sql")
     assert _position("demo/hr_demo_certifications.sql") < _position(
         "demo/hr_demo_certifications_exp_ix.sql"
     )

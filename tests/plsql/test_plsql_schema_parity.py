@@ -91,6 +91,18 @@ def test_ebs_view_has_the_default_views_columns() -> None:
     assert ebs["sms_recipients_v"].columns == ORACLE["sms_recipients_v"].columns
 
 
+def test_ebs_phones_view_has_the_default_views_columns() -> None:
+    ebs = oracle_schema([PLSQL_DIR / "views" / "sms_recipient_phones_v_ebs.sql"])
+    assert ebs["sms_recipient_phones_v"].columns == ORACLE["sms_recipient_phones_v"].columns
+    assert ORACLE["sms_recipient_phones_v"].columns == [
+        "recipient_type",
+        "recipient_id",
+        "phone_number",
+        "phone_type",
+        "preference",
+    ]
+
+
 def test_parseora_catalog_agrees() -> None:
     # A second, independent reading of the same DDL: parseora's catalog of created objects.
     paths = [str(p) for p in sorted((PLSQL_DIR / "tables").glob("*.sql"))]

@@ -49,6 +49,7 @@ TABLES_CHILD_FIRST = [
     "sms_contacts",
     "sms_job_runs",
     "sms_number_lookups",
+    "hr_demo_phones",
     "hr_demo_employees",
     "fin_demo_clients",
     "fin_demo_staff",
