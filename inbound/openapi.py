@@ -162,6 +162,48 @@ def _paths() -> dict[str, Any]:
                 },
             },
         },
+        "/sms/batch": {
+            "post": {
+                "tags": ["sms"],
+                "summary": "Queue up to 1,000 SMS in one call, as one batch (scope send)",
+                "description": "Each item is the body of a POST /sms, checked as POST /sms"
+                " checks one, and gets its own answer in `items` (its id, or an error whose field"
+                " is items[i].member); one bad item stops no other. 202 whenever the envelope is"
+                " well formed, even if every item was refused; 400 (naming the field) for a"
+                " malformed envelope, which writes nothing. An item's correlationKey makes it"
+                " idempotent as in POST /sms.",
+                "security": bearer,
+                "requestBody": {
+                    "required": True,
+                    "content": {JSON: {"schema": ref("BatchRequest")}},
+                },
+                "responses": {
+                    "202": _json(
+                        ref("BatchAccepted"),
+                        "The envelope was taken; each item's answer is in items",
+                    ),
+                    "400": _error("Malformed envelope (items, label, an unknown member)"),
+                    "413": _error("Body larger than 8 MiB"),
+                    "415": _error("Not application/json"),
+                    **_ERRORS_AUTH,
+                },
+            }
+        },
+        "/batches/{id}": {
+            "get": {
+                "tags": ["sms"],
+                "summary": "What became of a batch's messages (scope read)",
+                "description": "Without the admin scope: only batches this key opened; another"
+                " key's, a CSV import's or a PL/SQL run's batch is 404, as an unknown id.",
+                "security": bearer,
+                "parameters": [_ID],
+                "responses": {
+                    "200": _json(ref("BatchSummary"), "The batch's counts"),
+                    "404": _error("No such batch, or another key's (without admin)"),
+                    **_ERRORS_AUTH,
+                },
+            }
+        },
         "/sms/{id}": {
             "get": {
                 "tags": ["sms"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.domain.batches import MAX_REST_ITEMS, SOURCES
 from bridge.domain.statuses import FINERACT_STATUSES, Status
 from bridge.store.inbound_store import INBOUND_STATUSES
 from inbound.http import EARLIEST, LATEST, iso
@@ -22,6 +23,23 @@ INSTANT_IN_RANGE = {
     " (the offset counts: 1970-01-01T00:30:00+01:00 is before the range); outside it, 400"
     " naming this field",
 }
+
+
+# GET /batches/{id}: each count and what it holds (bridge/domain/batches.py). Each message is
+# counted once by where it ended, except submitted, which also counts later outcomes.
+BATCH_COUNTS = (
+    ("attempted", "Every item the batch was given: its messages and its rejected items"),
+    ("submitted", "Twilio accepted it (it has a SID), whatever happened after"),
+    ("delivered", "The carrier confirmed delivery (DELIVERED)"),
+    ("invalid", "No usable number (INVALID)"),
+    ("unsubscribed", "The recipient had opted out (SUPPRESSED, not a duplicate)"),
+    ("duplicate", "Held back by the sender's dedupe window (SUPPRESSED with duplicate_of)"),
+    ("failed", "Refused by Twilio or the carrier (FAILED, UNDELIVERED), or rejected"),
+    ("rejected", "Refused when queued: no message of theirs exists"),
+    ("pending", "Not decided yet (QUEUED, SENDING)"),
+    ("expired", "Not sent before its expiresAt (EXPIRED)"),
+    ("canceled", "Canceled before it was sent (CANCELED)"),
+)
 
 
 def nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -293,6 +311,90 @@ def schemas() -> dict[str, Any]:
                 "fineractStatus": {"type": "string", "enum": list(FINERACT_STATUSES)},
             }
         ),
+        "BatchRequest": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["items"],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": MAX_REST_ITEMS,
+                    # Any item passes the envelope: one that is no SendRequest is refused in its
+                    # own answer (202), not with 400 for the call.
+                    "items": {"anyOf": [ref("SendRequest"), {}]},
+                    "description": "The messages, each the body of a POST /sms (SendRequest);"
+                    " an item that is not a valid one is refused in its own answer, in order",
+                },
+                "label": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200,
+                    "description": "What the batch is, shown by GET /batches/{id}",
+                },
+            },
+        },
+        "BatchAccepted": obj(
+            {
+                "batchId": {**INT, "description": "The batch's id (sms_batches.id)"},
+                "batch": {**STRING, "description": "Absolute URL of GET /batches/{id}"},
+                "accepted": {**INT, "description": "Items queued (or found by correlationKey)"},
+                "rejected": {**INT, "description": "Items refused; nothing of them was written"},
+                "items": {
+                    "type": "array",
+                    "items": ref("BatchItemResult"),
+                    "description": "One answer per item, in the order of the request",
+                },
+            }
+        ),
+        "BatchItemResult": {
+            "oneOf": [
+                {
+                    **obj(
+                        {
+                            "index": {**INT, "description": "The item's position (from 0)"},
+                            "id": INT,
+                            "status": {"type": "string", "enum": [s.value for s in Status]},
+                            "message": {**STRING, "description": "Absolute URL of GET /sms/{id}"},
+                        }
+                    ),
+                    "additionalProperties": False,
+                },
+                {
+                    **obj(
+                        {
+                            "index": {**INT, "description": "The item's position (from 0)"},
+                            "error": {
+                                **ref("Error"),
+                                "description": "Why it was refused; field is items[i].member",
+                            },
+                        }
+                    ),
+                    "additionalProperties": False,
+                },
+            ],
+        },
+        "BatchSummary": obj(
+            {
+                "id": {**INT, "description": "The batch's id (sms_batches.id)"},
+                "source": {
+                    "type": "string",
+                    "enum": list(SOURCES),
+                    "description": "Who opened it: PLSQL (sms_api.begin_batch), CSV (enqueue"
+                    " --csv), REST (POST /sms/batch)",
+                },
+                "label": {**nullable(STRING), "description": "The label it was opened with"},
+                "createdAt": {**DATE_TIME, "description": "Opened at (UTC)"},
+                "counts": ref("BatchCounts"),
+                "byStatus": {
+                    "type": "object",
+                    "additionalProperties": INT,
+                    "description": "The batch's messages by status",
+                },
+                "self": {**STRING, "description": "Absolute URL of this batch"},
+            }
+        ),
+        "BatchCounts": obj({name: {**INT, "description": text} for name, text in BATCH_COUNTS}),
         "Stats": obj(
             {
                 "total": INT,
