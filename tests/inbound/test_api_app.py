@@ -452,6 +452,8 @@ def test_health_and_openapi_are_public(client: falcon.testing.TestClient) -> Non
         "/sms",
         "/sms/{id}",
         "/sms/{id}/cancel",
+        "/sms/batch",
+        "/batches/{id}",
         "/inbound",
         "/stats",
         "/health",
