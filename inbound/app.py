@@ -21,6 +21,7 @@ from bridge.errors import ConfigError
 from bridge.replies.spool import Spool
 from bridge.store import Store, open_store
 from inbound.api_batches import BatchItem, SmsBatch
+from inbound.api_cost import CostReport
 from inbound.api_misc import Health, InboundCollection, OpenApiDocument, Stats
 from inbound.api_sms import SmsCancel, SmsCollection, SmsItem
 from inbound.auth import ApiKeyAuth
@@ -103,6 +104,7 @@ def create_app(
     )
     app.add_route("/inbound", InboundCollection(store, base_url))
     app.add_route("/stats", Stats(store))
+    app.add_route("/reports/cost", CostReport(store, clock))
     app.add_route("/health", Health(store, spool, inbound.webhook_db_wait_ms))
     app.add_route("/openapi.json", OpenApiDocument(openapi_document(base_url)))
     app.add_route("/metrics", metrics.resource())

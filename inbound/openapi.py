@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.domain.cost import MAX_MONTHS
 from bridge.domain.statuses import Status
 from bridge.store.inbound_store import INBOUND_STATUSES
-from inbound.openapi_schemas import DATE_TIME, JSON, STRING, ref, schemas
+from inbound.openapi_schemas import DATE_TIME, JSON, MONTH, STRING, ref, schemas
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -262,6 +263,31 @@ def _paths() -> dict[str, Any]:
                 "description": "Without the admin scope: counts of the messages this key queued.",
                 "security": bearer,
                 "responses": {"200": _json(ref("Stats"), "Counts"), **_ERRORS_AUTH},
+            }
+        },
+        "/reports/cost": {
+            "get": {
+                "tags": ["sms"],
+                "summary": "What Twilio charged, by sender, UTC month and currency (scope read)",
+                "description": "Messages submitted to Twilio in the months from..to (both"
+                " included; default: the three months up to this one, or from and the two"
+                " after it). cost is the positive amount charged (Twilio reports a charge as a"
+                " negative price); amounts in different currencies are never added: one item"
+                " per unit, and one with unit null for messages not priced yet. Without the"
+                " admin scope: the messages this key queued.",
+                "security": bearer,
+                "parameters": [
+                    _query("from", MONTH, "First month, YYYY-MM (UTC)"),
+                    _query("to", MONTH, "Last month, YYYY-MM (UTC), not before from"),
+                ],
+                "responses": {
+                    "200": _json(ref("CostReport"), "Cost by sender and month"),
+                    "400": _error(
+                        "A malformed month (field from or to), to before from, or more than"
+                        f" {MAX_MONTHS} months"
+                    ),
+                    **_ERRORS_AUTH,
+                },
             }
         },
         "/health": {

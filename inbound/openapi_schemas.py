@@ -14,6 +14,14 @@ JSON = "application/json"
 DATE_TIME = {"type": "string", "format": "date-time"}
 STRING = {"type": "string"}
 INT = {"type": "integer"}
+NUMBER = {"type": "number"}
+# A UTC month the cost report takes (bridge.domain.cost.parse_month): 1970-01 to 9998-12.
+MONTH = {
+    "type": "string",
+    "pattern": "^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
+    "-(0[1-9]|1[0-2])$",
+    "examples": ["2026-03"],
+}
 # An instant the API stores (inbound.http.parse_instant): four-digit years from 1970, and not
 # past LATEST. The pattern is the year range; the description says where the bounds are exact.
 INSTANT_IN_RANGE = {
@@ -403,6 +411,42 @@ def schemas() -> dict[str, Any]:
                 "items": {
                     "type": "array",
                     "items": obj({"sender": STRING, "status": STRING, "count": INT}),
+                },
+            }
+        ),
+        "CostReport": obj(
+            {
+                "from": MONTH,
+                "to": MONTH,
+                "items": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "sender": STRING,
+                            "month": MONTH,
+                            "unit": {
+                                **nullable(STRING),
+                                "description": "ISO 4217; null: messages not priced yet",
+                            },
+                            "messages": {**INT, "description": "Submitted to Twilio that month"},
+                            "priced": {**INT, "description": "Of those, with Twilio's price"},
+                            "segments": INT,
+                            "cost": {**NUMBER, "description": "Charged, positive, in unit"},
+                        }
+                    ),
+                },
+                "totals": {
+                    "type": "array",
+                    "description": "Per currency, never added across units",
+                    "items": obj(
+                        {
+                            "unit": nullable(STRING),
+                            "messages": INT,
+                            "priced": INT,
+                            "segments": INT,
+                            "cost": NUMBER,
+                        }
+                    ),
                 },
             }
         ),

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bridge import errors, logsetup
-from bridge.cli import batch, keywords, optouts, purge, recipients
+from bridge.cli import batch, cost, keywords, optouts, purge, recipients
 from bridge.cli.inbound import (  # the exit codes are defined there, for both modules
     EXIT_INPUT,
     EXIT_OK,
@@ -148,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--json", action="store_true")
     report.add_argument(
         "--batch", type=_positive, metavar="ID", help="one batch: what became of its messages"
+    )
+    report.add_argument(
+        "--cost", action="store_true", help="what Twilio charged, by sender, UTC month and currency"
+    )
+    report.add_argument(
+        "--months", type=_positive, default=3, help="the months --cost shows, this one included"
     )
     report.set_defaults(handler=cmd_report)
 
@@ -391,6 +397,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings, store: Store) -> in
 
     if args.batch is not None:
         return batch.cmd_report_batch(args, settings, store)
+    if args.cost:
+        return cost.cmd_report_cost(args, settings, store)
     today = store.now().replace(hour=0, minute=0, second=0, microsecond=0)
     counts = store.daily_counts(today - timedelta(days=max(0, args.days - 1)))
     if args.json:

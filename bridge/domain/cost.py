@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 _MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 MAX_MONTHS = 120  # what one report may span
+FIRST_YEAR, LAST_YEAR = 1970, 9998  # the years the stores keep (the month after still fits)
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,11 @@ class CostRow:
 
 
 def parse_month(text: str) -> datetime:
-    """``YYYY-MM`` as the first instant of that UTC month; ValueError when malformed."""
+    """``YYYY-MM`` as the first instant of that UTC month; ValueError when malformed or
+    outside 1970-01..9998-12."""
     match = _MONTH.fullmatch(text)
-    if match is None or int(match.group(1)) < 1970:
-        raise ValueError(f"not a month YYYY-MM (from 1970-01): {text!r}")
+    if match is None or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+        raise ValueError(f"not a month YYYY-MM from 1970-01 to 9998-12: {text!r}")
     return datetime(int(match.group(1)), int(match.group(2)), 1, tzinfo=UTC)
 
 

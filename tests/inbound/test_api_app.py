@@ -456,6 +456,7 @@ def test_health_and_openapi_are_public(client: falcon.testing.TestClient) -> Non
         "/batches/{id}",
         "/inbound",
         "/stats",
+        "/reports/cost",
         "/health",
         "/openapi.json",
     }
