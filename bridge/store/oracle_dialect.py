@@ -210,6 +210,11 @@ begin
 exception
     when others then
         l_code := sqlcode;
+        -- Only sms_api's named errors are an item's answer; anything else (a cancel after
+        -- call_timeout, a deadlock, ORA-04068) stops the call as the database error it is.
+        if l_code not between -20017 and -20001 then
+            raise;
+        end if;
         l_text := substr(sqlerrm, 1, 2000);
         rollback to sms_batch_item;
         :new_id := null;
@@ -572,11 +577,21 @@ class OracleDialect(Dialect):
         if not requests:
             return []
         db = self._oracledb
-        for request in requests:
-            if request.to_number is not None and (
-                request.recipient_type is not None or request.recipient_id is not None
-            ):
-                raise errors.RecipientCountError()
+        # Both kinds of recipient is that item's recipient_count (as on SQLite), not the lot's:
+        # sms_api has no call taking both. The others go on.
+        both = [
+            r.to_number is not None and (r.recipient_type is not None or r.recipient_id is not None)
+            for r in requests
+        ]
+        if any(both):
+            rest = iter(
+                self.enqueue_many(
+                    tx, [r for r, b in zip(requests, both, strict=True) if not b], now
+                )
+                if not all(both)
+                else []
+            )
+            return [errors.RecipientCountError() if b else next(rest) for b in both]
         cursor = tx.cursor
         n = len(requests)
         new_id = cursor.var(db.DB_TYPE_NUMBER, arraysize=n)

@@ -97,7 +97,7 @@ CREATE INDEX IF NOT EXISTS sms_outbound_to_ix ON sms_outbound (to_number, create
 CREATE INDEX IF NOT EXISTS sms_outbound_reply_code_ix ON sms_outbound (reply_code);
 CREATE INDEX IF NOT EXISTS sms_outbound_created_ix ON sms_outbound (created_at);
 CREATE INDEX IF NOT EXISTS sms_outbound_creator_ix ON sms_outbound (created_by, id);
-CREATE INDEX IF NOT EXISTS sms_outbound_batch_ix ON sms_outbound (batch_id, status);
+CREATE INDEX IF NOT EXISTS sms_outbound_batch_ix ON sms_outbound (batch_id);
 
 CREATE TABLE IF NOT EXISTS sms_events (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -694,12 +694,36 @@ def test_enqueue_many_is_one_executemany_with_every_bind_typed_and_each_answer_r
     assert {f"p_{n}" for n in re.findall(r"p_(\w+) =>", sql)} <= declared | {"p_to_number"}
 
 
-def test_enqueue_many_refuses_an_item_with_both_recipients_before_any_bind() -> None:
+def test_an_item_with_both_recipients_is_refused_alone_and_the_others_go() -> None:
+    # One bad CSV line must not sink its chunk: recipient_count is that item's answer.
     dialect, pool = make_dialect()
     both = EnqueueRequest(sender_code="IT", body="x", to_number="+1415", recipient_id="1001")
-    with pytest.raises(errors.RecipientCountError), dialect.transaction("enqueue") as tx:
-        dialect.enqueue_many(tx, [both], NOW)
-    assert not [c for c in pool.conn.cursors[0].calls if c[0] == "executemany"]
+    good = EnqueueRequest(sender_code="IT", body="y", to_number="+14155550100")
+
+    def run(sql: str, rows: list[dict[str, Any]]) -> None:
+        pool.conn.cursors[-1].calls.append(("executemany", (sql, rows)))
+        pool.conn.cursors[-1].named_input_sizes["new_id"].setvalue(0, 9)
+
+    with dialect.transaction("enqueue") as tx:
+        tx.cursor.executemany = run  # type: ignore[attr-defined]
+        results = dialect.enqueue_many(tx, [both, good, both], NOW)
+    assert isinstance(results[0], errors.RecipientCountError)
+    assert results[1] == 9
+    assert isinstance(results[2], errors.RecipientCountError)
+    ((_, rows),) = [c[1] for c in pool.conn.cursors[0].calls if c[0] == "executemany"]
+    assert [r["body"] for r in rows] == ["y"]
+    with dialect.transaction("enqueue") as tx:
+        only_bad = dialect.enqueue_many(tx, [both], NOW)
+    assert isinstance(only_bad[0], errors.RecipientCountError)
+
+
+def test_the_item_block_answers_only_sms_apis_errors_and_raises_the_rest() -> None:
+    numbers = [spec.number for spec in errors.ERROR_SPECS]
+    assert (min(numbers), max(numbers)) == (-20017, -20001)  # the range the block answers
+    block = " ".join(od.ENQUEUE_ITEM_BLOCK.split()).lower()
+    handler = block.split("when others then", 1)[1]
+    assert "if l_code not between -20017 and -20001 then raise; end if;" in handler
+    assert handler.index("raise;") < handler.index("rollback to sms_batch_item")
 
 
 def test_begin_batch_calls_its_declared_parameters() -> None:
