@@ -74,7 +74,7 @@ class MessagesResource(_Api):
             req.path,
             params,
             self._auth(req, account_sid),
-            lambda: self.sb.create_work(params),
+            lambda: self.sb.create_work(params, account_sid),
         )
         _render(req, resp, answer)
 
@@ -86,7 +86,7 @@ class MessagesResource(_Api):
             req.path,
             query,
             self._auth(req, account_sid),
-            lambda: self.sb.list_work(req.path, query),
+            lambda: self.sb.list_work(req.path, query, account_sid),
         )
         _render(req, resp, answer)
 
@@ -101,7 +101,7 @@ class MessageResource(_Api):
             req.path,
             {},
             self._auth(req, account_sid),
-            lambda: self.sb.fetch_work(sid, req.path),
+            lambda: self.sb.fetch_work(sid, req.path, account_sid),
         )
         _render(req, resp, answer)
 
@@ -115,7 +115,7 @@ class NumbersResource(_Api):
             req.path,
             query,
             self._auth(req, account_sid),
-            lambda: self.sb.numbers_work(req.path, query),
+            lambda: self.sb.numbers_work(req.path, query, account_sid),
         )
         _render(req, resp, answer)
 
@@ -123,7 +123,12 @@ class NumbersResource(_Api):
 class AccountResource(_Api):
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_sid: str) -> None:
         answer = self.sb.handle_api(
-            "account", "GET", req.path, {}, self._auth(req, account_sid), self.sb.account_work
+            "account",
+            "GET",
+            req.path,
+            {},
+            self._auth(req, account_sid),
+            lambda: self.sb.account_work(account_sid),
         )
         _render(req, resp, answer)
 
@@ -161,6 +166,7 @@ class ControlMessagesResource(_Api):
                 and (not q.get("from") or m.sender == q["from"])
                 and (not q.get("status") or m.status == q["status"])
                 and (not q.get("direction") or m.direction == q["direction"])
+                and (not q.get("account_sid") or m.account_sid == q["account_sid"])
             )
 
         items = []

@@ -4,6 +4,9 @@ Status callbacks go through a few worker threads. Each message's callbacks alway
 worker (chosen by SID), so they are POSTed in the order they were queued; out-of-order delivery is
 therefore only what the fault setting asks for, never an accident of thread scheduling. Nothing is
 retried: Twilio does not retry a status callback the receiver failed to take.
+
+Each webhook is signed with the auth token of the account it is about (its ``AccountSid``
+parameter: the message's account, or the owner of the number a reply was sent to).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import threading
 import urllib.error
 import urllib.request
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -40,9 +44,17 @@ def make_job(generation: int, kind: str, url: str, params: dict[str, str], sid: 
 
 
 class CallbackSender:
-    def __init__(self, store: Store, auth_token: str, workers: int, timeout: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        auth_token: str,
+        workers: int,
+        timeout: float,
+        tokens: Mapping[str, str] | None = None,
+    ) -> None:
         self._store = store
-        self._auth_token = auth_token
+        self._auth_token = auth_token  # the main account's: signs what names no known account
+        self._tokens = dict(tokens or {})  # account SID -> auth token
         self._timeout = timeout
         # Loopback receivers must never be reached through an HTTP proxy from the environment.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -79,7 +91,8 @@ class CallbackSender:
 
     def post(self, job: CallbackJob) -> dict[str, Any]:
         """POST one signed webhook now, record it and what the receiver answered."""
-        signature = compute_signature(self._auth_token, job.url, job.params)
+        token = self._tokens.get(job.params.get("AccountSid", ""), self._auth_token)
+        signature = compute_signature(token, job.url, job.params)
         request = urllib.request.Request(
             job.url,
             data=urlencode(job.params).encode("utf-8"),

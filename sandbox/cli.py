@@ -8,6 +8,7 @@ import re
 import sys
 from typing import Any
 
+from sandbox.accounts import SubAccount, check_accounts, parse_subaccount
 from sandbox.faults import FaultSettings, apply_patch
 from sandbox.lookup import DEFAULT_LINE_TYPES, parse_line_type
 from sandbox.pricing import (
@@ -105,6 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MG...=E164,...",
         help="a Messaging Service and its sender pool (repeatable; default none); pool "
         "numbers become owned numbers",
+    )
+    g.add_argument(
+        "--subaccount",
+        action="append",
+        default=[],
+        metavar="SID:TOKEN:E164[,E164...]",
+        help="a further account (e.g. a business unit's subaccount) with its own SID "
+        "(AC + 32 hex), auth token and numbers (repeatable; default none); a number belongs "
+        "to one account only",
     )
     g.add_argument(
         "--inbound-url",
@@ -279,6 +289,8 @@ def settings_from_args(args: argparse.Namespace) -> tuple[SandboxSettings, Fault
     for number in numbers:
         if not E164.fullmatch(number):
             raise ValueError(f"--number must be E.164 (+ and digits): {number}")
+    subaccounts: list[SubAccount] = [parse_subaccount(spec) for spec in args.subaccount]
+    check_accounts(args.account_sid, numbers, subaccounts)
     magic = {} if args.no_default_magic else dict(DEFAULT_MAGIC_NUMBERS)
     for spec in args.magic:
         number, _, outcome = spec.partition("=")
@@ -304,6 +316,7 @@ def settings_from_args(args: argparse.Namespace) -> tuple[SandboxSettings, Fault
         auth_token=args.auth_token,
         numbers=tuple(numbers),
         messaging_services=services,
+        subaccounts=tuple(subaccounts),
         inbound_url=args.inbound_url,
         timings=Timings(
             accepted=args.accepted_delay,

@@ -3,9 +3,10 @@
 The twilio library calls lookups.twilio.com; the bridge's RewritingHttpClient sends it to the
 sandbox's base URL under ``/lookups``, so the route is ``/lookups/v2/PhoneNumbers/{number}``.
 The line type comes from a table of magic numbers (``--line-type E164=TYPE``, defaults below);
-every other valid number is ``mobile``. Authentication (HTTP Basic, the account SID and auth
-token) and the faults are those of the REST API (``Sandbox.handle_api``, kind ``lookup``: error
-faults only with scope ``all``); every call is in ``/_sandbox/requests``.
+every other valid number is ``mobile``. Authentication is HTTP Basic with the SID and auth token
+of any of the sandbox's accounts (the main one or a ``--subaccount``); the faults are those of
+the REST API (``Sandbox.handle_api``, kind ``lookup``: error faults only with scope ``all``);
+every call is in ``/_sandbox/requests``.
 """
 
 from __future__ import annotations
@@ -151,9 +152,8 @@ class LookupResource:
         from sandbox.app import _query, _render  # app imports this module
 
         query = _query(req)
-        authorized = self.sb.authorized(
-            req.get_header("Authorization"), self.sb.settings.account_sid
-        )
+        # Lookup has no account in its path: any known account's credentials will do.
+        authorized = self.sb.authorized(req.get_header("Authorization"), None)
         table = self.sb.settings.line_types
 
         def work() -> tuple[int, dict[str, Any]]:

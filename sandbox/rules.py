@@ -71,8 +71,14 @@ def validate_create(
     params: dict[str, str],
     settings: SandboxSettings,
     is_opted_out: Callable[[str, str], bool],
+    account_sid: str | None = None,
 ) -> CreateRequest:
-    """Validate a Messages.json create in Twilio's order; raise TwilioError on the first fault."""
+    """Validate a Messages.json create in Twilio's order; raise TwilioError on the first fault.
+
+    ``account_sid``: the account it is created in (default the main one): ``From`` must be one
+    of its numbers, and Messaging Services are the main account's only (21705 elsewhere)."""
+    main = account_sid is None or account_sid == settings.account_sid
+    owned = settings.numbers if account_sid is None else settings.numbers_of(account_sid)
     to = params.get("To", "")
     from_ = params.get("From") or None
     service = params.get("MessagingServiceSid") or None
@@ -87,9 +93,9 @@ def validate_create(
         raise TwilioError(21617)
     if not E164.fullmatch(to):
         raise TwilioError(21211, to=to)
-    if from_ is not None and from_ not in settings.numbers:
+    if from_ is not None and from_ not in owned:
         raise TwilioError(21606, from_=from_)
-    if service is not None and service not in settings.messaging_services:
+    if service is not None and (not main or service not in settings.messaging_services):
         raise TwilioError(21705, service=service)
     validity = _validity(params.get("ValidityPeriod"))
     sender = from_ or pick_sender(settings.messaging_services[service or ""], to)

@@ -35,14 +35,12 @@ from sandbox.rules import E164, OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS, keyword_of, v
 from sandbox.segments import count_segments
 from sandbox.settings import SandboxSettings
 from sandbox.shapes import (
-    API_VERSION,
     account_json,
+    inbound_params,
     incoming_number_json,
     message_json,
 )
 from sandbox.state import Message, OptOut, Store, new_sid
-
-COUNTRIES = {"+1": "US", "+44": "GB", "+33": "FR", "+49": "DE", "+34": "ES", "+39": "IT"}
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,11 @@ class Sandbox:
         self.store = Store()
         self.faults = FaultInjector(faults or FaultSettings(), settings.seed)
         self.callbacks = CallbackSender(
-            self.store, settings.auth_token, settings.callback_workers, settings.callback_timeout
+            self.store,
+            settings.auth_token,
+            settings.callback_workers,
+            settings.callback_timeout,
+            tokens=dict(settings.accounts()),
         )
         self._host_wall = wall
         self.pricing: Pricing = settings.pricing  # replaced whole: readers need no lock
@@ -111,18 +113,24 @@ class Sandbox:
             self.in_flight -= 1
 
     # -- the Twilio API -------------------------------------------------------------------
-    def authorized(self, authorization: str | None, account_sid: str) -> bool:
+    def authorized(self, authorization: str | None, account_sid: str | None) -> bool:
+        """Basic auth: the user is a known account SID and the password its token; with
+        ``account_sid`` (the path's AccountSid) the user must also be that account. None (the
+        Lookup API, which has no account in its path): any known account's credentials."""
         if not authorization or not authorization.startswith("Basic "):
             return False
         try:
             user, _, password = base64.b64decode(authorization[6:]).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return False
-        s = self.settings
-        return (
-            hmac.compare_digest(user, s.account_sid)
-            and hmac.compare_digest(password, s.auth_token)
-            and account_sid == s.account_sid
+        token: str | None = None
+        for sid, sid_token in self.settings.accounts():  # every SID compared: no early exit
+            if hmac.compare_digest(user.encode(), sid.encode()):
+                token = sid_token
+        if token is None:
+            return False
+        return hmac.compare_digest(password.encode(), token.encode()) and (
+            account_sid is None or account_sid == user
         )
 
     def handle_api(
@@ -190,8 +198,12 @@ class Sandbox:
             self.stopping.wait(slow_s)
         return ApiAnswer(status, body)
 
-    def create_work(self, params: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
-        request = validate_create(dict(params), self.settings, self._opted_out)
+    def create_work(
+        self, params: Mapping[str, str], account_sid: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        """Create in ``account_sid`` (the path's, already authorised; default: the main one)."""
+        account = account_sid or self.settings.account_sid
+        request = validate_create(dict(params), self.settings, self._opted_out, account)
         now = self._wall()
         # A Messaging Service send without From is "accepted" until the service picks a sender.
         status = (
@@ -200,7 +212,7 @@ class Sandbox:
         message = Message(
             seq=self.store.next_seq(),
             sid=new_sid("SM"),
-            account_sid=self.settings.account_sid,
+            account_sid=account,
             direction="outbound-api",
             to=request.to,
             sender=request.sender,
@@ -221,13 +233,19 @@ class Sandbox:
         self.lifecycle.plan(message, request.final, request.error_code)
         return 201, message_json(message)
 
-    def fetch_work(self, sid: str, path: str) -> tuple[int, dict[str, Any]]:
+    def fetch_work(
+        self, sid: str, path: str, account_sid: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        account = account_sid or self.settings.account_sid
         message = self.store.get(sid)
-        if message is None:
+        if message is None or message.account_sid != account:  # another account's: not found
             raise TwilioError(20404, path=path)
         return 200, message_json(message)
 
-    def list_work(self, path: str, query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+    def list_work(
+        self, path: str, query: Mapping[str, str], account_sid: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        account = account_sid or self.settings.account_sid
         to, from_ = query.get("To"), query.get("From")
         sent_on = date_filter(query.get("DateSent"))
         sent_before = date_filter(query.get("DateSent<"))
@@ -235,6 +253,8 @@ class Sandbox:
         dated = sent_on or sent_before or sent_after
 
         def keep(m: Message) -> bool:
+            if m.account_sid != account:
+                return False
             if to and m.to != to:
                 return False
             if from_ and m.sender != from_:
@@ -256,19 +276,24 @@ class Sandbox:
         ]
         return 200, paged(path, "messages", self.store.newest_first(keep), query, filters)
 
-    def numbers_work(self, path: str, query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+    def numbers_work(
+        self, path: str, query: Mapping[str, str], account_sid: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
         wanted = query.get("PhoneNumber")
         s = self.settings
+        account = account_sid or s.account_sid
         records = [
-            incoming_number_json(s.account_sid, n, self.started, s.inbound_url, s.service_of(n))
-            for n in s.numbers
+            incoming_number_json(account, n, self.started, s.inbound_url, s.service_of(n))
+            for n in s.numbers_of(account)
             if not wanted or n == wanted
         ]
         filters = [("PhoneNumber", wanted)] if wanted else []
         return 200, paged_records(path, "incoming_phone_numbers", records, query, filters)
 
-    def account_work(self) -> tuple[int, dict[str, Any]]:
-        return 200, account_json(self.settings.account_sid, self.started)
+    def account_work(self, account_sid: str | None = None) -> tuple[int, dict[str, Any]]:
+        main = self.settings.account_sid
+        account = account_sid or main
+        return 200, account_json(account, self.started, None if account == main else main)
 
     def _opted_out(self, handset: str, scope: str) -> bool:
         return self.store.is_opted_out(handset, scope)
@@ -291,8 +316,9 @@ class Sandbox:
         down); the message is only in the Messages list."""
         if not E164.fullmatch(from_):
             raise ValueError(f"'from' must be an E.164 number, not {from_!r}")
-        if to not in self.settings.numbers:
-            owned = list(self.settings.numbers)
+        owner = self.settings.owner_of(to)  # the reply is that account's, signed with its token
+        if owner is None:
+            owned = list(self.settings.all_numbers())
             raise ValueError(f"'to' must be one of the account's numbers {owned}")
         now = self._wall()
         backdated = date_sent is not None
@@ -306,7 +332,7 @@ class Sandbox:
         message = Message(
             seq=self.store.next_seq(),
             sid=new_sid("SM"),
-            account_sid=self.settings.account_sid,
+            account_sid=owner,
             direction="inbound",
             to=to,
             sender=from_,
@@ -390,6 +416,10 @@ class Sandbox:
             "pid": os.getpid(),
             "account_sid": self.settings.account_sid,
             "numbers": list(self.settings.numbers),
+            "subaccounts": [
+                {"account_sid": a.sid, "numbers": list(a.numbers)}
+                for a in self.settings.subaccounts
+            ],
             "messaging_services": {k: list(v) for k, v in self.settings.messaging_services.items()},
             "inbound_url": self.settings.inbound_url,
             "magic_numbers": dict(self.settings.magic_numbers),
@@ -404,48 +434,6 @@ class Sandbox:
             "threads": threading.active_count(),
             "started": self.started.isoformat(),
         }
-
-
-def inbound_params(m: Message, keyword: str | None) -> dict[str, str]:
-    """The form fields of Twilio's incoming-message webhook."""
-    params = {
-        "AccountSid": m.account_sid,
-        "ApiVersion": API_VERSION,
-        "Body": m.body,
-        "From": m.sender or "",
-        "FromCity": "",
-        "FromCountry": _country(m.sender or ""),
-        "FromState": "",
-        "FromZip": "",
-        "MessageSid": m.sid,
-        "NumMedia": "0",
-        "NumSegments": str(m.segments.segments),
-        "ReferralNumMedia": "0",
-        "SmsMessageSid": m.sid,
-        "SmsSid": m.sid,
-        "SmsStatus": "received",
-        "To": m.to,
-        "ToCity": "",
-        "ToCountry": _country(m.to),
-        "ToState": "",
-        "ToZip": "",
-    }
-    if m.messaging_service_sid:
-        params["MessagingServiceSid"] = m.messaging_service_sid
-    if keyword in OPT_OUT_KEYWORDS:
-        params["OptOutType"] = "STOP"
-    elif keyword in OPT_IN_KEYWORDS:
-        params["OptOutType"] = "START"
-    elif keyword is not None:
-        params["OptOutType"] = "HELP"
-    return params
-
-
-def _country(number: str) -> str:
-    for prefix in sorted(COUNTRIES, key=len, reverse=True):
-        if number.startswith(prefix):
-            return COUNTRIES[prefix]
-    return ""
 
 
 def _error(exc: TwilioError) -> ApiAnswer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sandbox.accounts import SubAccount, check_accounts
 from sandbox.lookup import DEFAULT_LINE_TYPES
 from sandbox.pricing import Pricing
 
@@ -45,6 +46,8 @@ class SandboxSettings:
     # Messaging Service SID -> the owned numbers in its sender pool.
     messaging_services: dict[str, tuple[str, ...]] = field(default_factory=dict)
     inbound_url: str | None = None
+    # Further accounts (sandbox/accounts.py), each with its own SID, token and numbers.
+    subaccounts: tuple[SubAccount, ...] = ()
     timings: Timings = field(default_factory=Timings)
     mps: float = 0.0  # segments per second per sender number; 0 = unlimited (no queueing)
     magic_numbers: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MAGIC_NUMBERS))
@@ -60,6 +63,44 @@ class SandboxSettings:
     threads: int = 256  # connections served at once (one thread each)
     graceful_timeout: float = 3.0
     keepalive: float = 75.0  # longer than any client's idle time, so pooled connections stay valid
+
+    def __post_init__(self) -> None:
+        if self.subaccounts:
+            check_accounts(self.account_sid, self.numbers, self.subaccounts)
+
+    # -- accounts -------------------------------------------------------------------------
+    def accounts(self) -> tuple[tuple[str, str], ...]:
+        """Every account as (SID, auth token), the main account first."""
+        return ((self.account_sid, self.auth_token), *((a.sid, a.token) for a in self.subaccounts))
+
+    def token_of(self, account_sid: str) -> str | None:
+        """The auth token of a known account SID, else None."""
+        for sid, token in self.accounts():
+            if sid == account_sid:
+                return token
+        return None
+
+    def numbers_of(self, account_sid: str) -> tuple[str, ...]:
+        """The numbers an account owns (none for an unknown SID)."""
+        if account_sid == self.account_sid:
+            return self.numbers
+        for sub in self.subaccounts:
+            if sub.sid == account_sid:
+                return sub.numbers
+        return ()
+
+    def owner_of(self, number: str) -> str | None:
+        """The SID of the account that owns ``number``, else None."""
+        if number in self.numbers:
+            return self.account_sid
+        for sub in self.subaccounts:
+            if number in sub.numbers:
+                return sub.sid
+        return None
+
+    def all_numbers(self) -> tuple[str, ...]:
+        """Every owned number, the main account's first."""
+        return self.numbers + tuple(n for sub in self.subaccounts for n in sub.numbers)
 
     def service_of(self, number: str) -> str | None:
         for sid, pool in self.messaging_services.items():

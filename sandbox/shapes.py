@@ -9,10 +9,12 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from sandbox.rules import OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS
 from sandbox.state import Message
 
 API_VERSION = "2010-04-01"
 API_ROOT = f"/{API_VERSION}/Accounts"
+COUNTRIES = {"+1": "US", "+44": "GB", "+33": "FR", "+49": "DE", "+34": "ES", "+39": "IT"}
 
 
 def rfc2822(moment: datetime | None) -> str | None:
@@ -122,15 +124,59 @@ def incoming_number_json(
     }
 
 
-def account_json(account_sid: str, created: datetime) -> dict[str, Any]:
+def account_json(account_sid: str, created: datetime, owner: str | None = None) -> dict[str, Any]:
+    """The Account resource; ``owner``: the main account, for a subaccount (Twilio's
+    ``owner_account_sid`` is the parent's SID there, the account's own SID otherwise)."""
     return {
         "auth_token": None,
         "date_created": rfc2822(created),
         "date_updated": rfc2822(created),
-        "friendly_name": "ERP SMS Bridge sandbox",
-        "owner_account_sid": account_sid,
+        "friendly_name": "ERP SMS Bridge sandbox" + (" subaccount" if owner else ""),
+        "owner_account_sid": owner or account_sid,
         "sid": account_sid,
         "status": "active",
         "type": "Full",
         "uri": f"{API_ROOT}/{account_sid}.json",
     }
+
+
+def inbound_params(m: Message, keyword: str | None) -> dict[str, str]:
+    """The form fields of Twilio's incoming-message webhook."""
+    params = {
+        "AccountSid": m.account_sid,
+        "ApiVersion": API_VERSION,
+        "Body": m.body,
+        "From": m.sender or "",
+        "FromCity": "",
+        "FromCountry": _country(m.sender or ""),
+        "FromState": "",
+        "FromZip": "",
+        "MessageSid": m.sid,
+        "NumMedia": "0",
+        "NumSegments": str(m.segments.segments),
+        "ReferralNumMedia": "0",
+        "SmsMessageSid": m.sid,
+        "SmsSid": m.sid,
+        "SmsStatus": "received",
+        "To": m.to,
+        "ToCity": "",
+        "ToCountry": _country(m.to),
+        "ToState": "",
+        "ToZip": "",
+    }
+    if m.messaging_service_sid:
+        params["MessagingServiceSid"] = m.messaging_service_sid
+    if keyword in OPT_OUT_KEYWORDS:
+        params["OptOutType"] = "STOP"
+    elif keyword in OPT_IN_KEYWORDS:
+        params["OptOutType"] = "START"
+    elif keyword is not None:
+        params["OptOutType"] = "HELP"
+    return params
+
+
+def _country(number: str) -> str:
+    for prefix in sorted(COUNTRIES, key=len, reverse=True):
+        if number.startswith(prefix):
+            return COUNTRIES[prefix]
+    return ""
