@@ -74,6 +74,7 @@ def create_app(
         TwilioSignature(
             inbound.public_url,
             settings.twilio.auth_token.reveal(),
+            tokens_by_sid=settings.twilio.tokens_by_sid(),
             verify=inbound.verify_signatures,
             trust_forwarded_headers=inbound.trust_forwarded_headers,
             max_body_bytes=inbound.max_body_bytes,
@@ -86,14 +87,15 @@ def create_app(
     app.add_error_handler(Exception, _unexpected_error(store))
 
     webhook_args = (store, inbound, spool, clock)
-    # A form's AccountSid must be this bridge's account (empty in development: not checked).
-    account = settings.twilio.account_sid
+    # A form's AccountSid must be one of this bridge's accounts (none in development: not
+    # checked); the signature middleware has already refused one it has no token for.
+    accounts = settings.twilio.account_sids()
     breaker = OutageBreaker()  # one per process: both webhooks learn of an outage together
     app.add_route(
-        "/twilio/inbound", InboundWebhook(*webhook_args, account_sid=account, breaker=breaker)
+        "/twilio/inbound", InboundWebhook(*webhook_args, account_sids=accounts, breaker=breaker)
     )
     app.add_route(
-        "/twilio/status", StatusWebhook(*webhook_args, account_sid=account, breaker=breaker)
+        "/twilio/status", StatusWebhook(*webhook_args, account_sids=accounts, breaker=breaker)
     )
     app.add_route("/sms", SmsCollection(store, base_url, inbound.max_body_bytes, clock))
     app.add_route("/sms/batch", SmsBatch(store, base_url, clock))

@@ -6,12 +6,16 @@ configured public URL, not from the Host header, because gunicorn usually sits b
 that changes scheme and host; X-Forwarded-Proto/Host are used only when the settings say the
 proxy in front is trusted to set them (otherwise a client could choose the URL we validate).
 
-A request that fails is answered 403 before its resource runs: nothing is written.
+Each Twilio account signs with its own auth token: the token is the one of the account whose
+AccountSid the form carries ([twilio] or a [twilio.accounts.NAME]), and a form naming an account
+this bridge does not have is refused as unsigned. A request that fails is answered 403 before
+its resource runs: nothing is written.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -60,6 +64,7 @@ class TwilioSignature:
         public_url: str,
         auth_token: str,
         *,
+        tokens_by_sid: Mapping[str, str] | None = None,
         verify: bool,
         trust_forwarded_headers: bool,
         max_body_bytes: int,
@@ -68,7 +73,10 @@ class TwilioSignature:
         self.scheme = parts.scheme
         self.netloc = parts.netloc
         self.prefix = parts.path.rstrip("/")  # the app may be mounted below a path
-        self.validator = RequestValidator(auth_token)
+        # Without any configured SID (development), every form is checked with [twilio]'s
+        # token; with them, with the token of the AccountSid it names.
+        self.default_validator = RequestValidator(auth_token)
+        self.validators = {sid: RequestValidator(t) for sid, t in (tokens_by_sid or {}).items()}
         self.verify = verify
         self.trust_forwarded_headers = trust_forwarded_headers
         self.max_body_bytes = max_body_bytes
@@ -96,7 +104,18 @@ class TwilioSignature:
         signature = req.get_header(SIGNATURE_HEADER) or ""
         algorithm = get_signature_algorithm(req.get_header(SIGNATURE_SETTINGS_HEADER))
         url = self.signed_url(req)
-        if not signature or not self.validator.validate(url, form, signature, algorithm):
+        validator = self.validator_for(form)
+        if validator is None:
+            log.warning(
+                "rejected %s %s: AccountSid %s is none of this bridge's Twilio accounts",
+                req.method,
+                req.path,
+                _account_sid_of(form)[:6] + "...",
+            )
+            raise ApiError(
+                403, "unknown_account", "the AccountSid is none of this bridge's Twilio accounts"
+            )
+        if not signature or not validator.validate(url, form, signature, algorithm):
             log.warning(
                 "rejected %s %s: %s Twilio signature (validated against %s)",
                 req.method,
@@ -105,3 +124,17 @@ class TwilioSignature:
                 url,
             )
             raise ApiError(403, "bad_signature", "the X-Twilio-Signature does not match")
+
+    def validator_for(self, form: FormParams) -> RequestValidator | None:
+        """The validator of the form's account; None for an AccountSid we do not have. A form
+        without one AccountSid (none, or repeated) is checked with [twilio]'s token, and its
+        shape check (bridge.replies.webhook_form) refuses it afterwards."""
+        sid = _account_sid_of(form)
+        if not self.validators or not sid:
+            return self.default_validator
+        return self.validators.get(sid)
+
+
+def _account_sid_of(form: FormParams) -> str:
+    values = form.get("AccountSid", [])
+    return values[0] if len(values) == 1 else ""

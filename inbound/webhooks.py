@@ -12,7 +12,7 @@ process's webhooks are spooled at once and one a second probes it (:mod:`inbound
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from xml.sax.saxutils import escape
 
@@ -63,12 +63,12 @@ class _Webhook:
         spool: Spool,
         clock: Callable[[], datetime],
         *,
-        account_sid: str = "",
+        account_sids: Collection[str] = (),
         breaker: OutageBreaker | None = None,
     ) -> None:
         self.store = store
-        # [twilio] account_sid: a form's AccountSid must equal it (empty: not checked).
-        self.account_sid = account_sid
+        # Every configured account's SID: a form's AccountSid must be one (none: not checked).
+        self.account_sids = account_sids
         self.settings = settings
         self.spool = spool
         self.clock = clock
@@ -136,7 +136,7 @@ class InboundWebhook(_Webhook):
     kind = "inbound"
 
     def check(self, form: Form) -> None:
-        check_reply(form, account_sid=self.account_sid)
+        check_reply(form, account_sids=self.account_sids)
 
     def work(self, req: falcon.Request, form: Form) -> str:
         outcome = receive_reply(
@@ -144,7 +144,7 @@ class InboundWebhook(_Webhook):
             form,
             self.clock(),
             thread_window_hours=self.settings.thread_window_hours,
-            account_sid=self.account_sid,
+            account_sids=self.account_sids,
         )
         # STOP/START get an empty response: Twilio sends the carrier-mandated confirmation.
         return twiml(outcome.help_text)
@@ -163,7 +163,7 @@ class StatusWebhook(_Webhook):
     query_parameters = frozenset({"id"})
 
     def check(self, form: Form) -> None:
-        check_status(form, account_sid=self.account_sid)
+        check_status(form, account_sids=self.account_sids)
 
     def work(self, req: falcon.Request, form: Form) -> str:
         receive_status(
@@ -171,7 +171,7 @@ class StatusWebhook(_Webhook):
             form,
             parse_row_id(req.get_param("id")),
             self.clock(),
-            account_sid=self.account_sid,
+            account_sids=self.account_sids,
             idempotency_token=req.get_header(IDEMPOTENCY_HEADER),
         )
         return twiml()

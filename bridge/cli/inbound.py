@@ -179,6 +179,6 @@ def cmd_spool_replay(args: argparse.Namespace, settings: Settings, store: Store)
             " to the working directory unless absolute)"
         )
         return EXIT_OK
-    report = replay_spool(store, settings.inbound, account_sid=settings.twilio.account_sid)
+    report = replay_spool(store, settings.inbound, account_sids=settings.twilio.account_sids())
     print(f"{report} ({directory})")
     return EXIT_RUNTIME if report.remaining or report.busy else EXIT_OK

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -80,30 +81,35 @@ def required(form: Form, name: str, max_len: int = 64) -> str:
     return value
 
 
-def check_reply(form: Form, *, account_sid: str = "") -> None:
+def check_reply(form: Form, *, account_sids: Collection[str] = ()) -> None:
     """Every check :func:`receive_reply` makes before the database: a webhook spooled without
     trying the database (inbound.outage) passes the same ones, so nothing forged is kept."""
-    check_form(form, account_sid=account_sid, required=INBOUND_REQUIRED)
+    check_form(form, account_sids=account_sids, required=INBOUND_REQUIRED)
     _sid(form)
     required(form, "From", 32)
     required(form, "To", 32)
 
 
-def check_status(form: Form, *, account_sid: str = "") -> None:
+def check_status(form: Form, *, account_sids: Collection[str] = ()) -> None:
     """Every check :func:`receive_status` makes before the database (see check_reply)."""
-    check_form(form, account_sid=account_sid)
+    check_form(form, account_sids=account_sids)
     _sid(form)
     required(form, "MessageStatus" if first(form, "MessageStatus") else "SmsStatus", 32)
 
 
 def receive_reply(
-    store: Store, form: Form, now: datetime, *, thread_window_hours: float, account_sid: str = ""
+    store: Store,
+    form: Form,
+    now: datetime,
+    *,
+    thread_window_hours: float,
+    account_sids: Collection[str] = (),
 ) -> ReplyOutcome:
     """Store an inbound SMS (once per MessageSid), apply STOP/START at once, find its thread.
 
     The form is checked (:func:`check_form`) before anything reads the database.
     """
-    check_reply(form, account_sid=account_sid)
+    check_reply(form, account_sids=account_sids)
     sid = _sid(form)
     from_number = required(form, "From", 32)
     to_number = required(form, "To", 32)
@@ -197,7 +203,7 @@ def receive_status(
     row_id: int | None,
     now: datetime,
     *,
-    account_sid: str = "",
+    account_sids: Collection[str] = (),
     idempotency_token: str | None = None,
 ) -> StatusOutcome:
     """Append the callback to sms_events, once (:func:`callback_key`), and move the row
@@ -208,7 +214,7 @@ def receive_status(
     checked (:func:`check_form`) before anything reads the database. A callback already
     recorded (Twilio retried it, or the spool replays it) writes nothing: ``duplicate``.
     """
-    check_status(form, account_sid=account_sid)
+    check_status(form, account_sids=account_sids)
     sid = _sid(form)
     status_field = "MessageStatus" if first(form, "MessageStatus") else "SmsStatus"
     provider_status = required(form, status_field, 32)
@@ -305,7 +311,11 @@ def _int(text: str | None) -> int:
 
 
 def apply_spooled(
-    store: Store, entry: SpoolEntry, *, thread_window_hours: float, account_sid: str = ""
+    store: Store,
+    entry: SpoolEntry,
+    *,
+    thread_window_hours: float,
+    account_sids: Collection[str] = (),
 ) -> bool:
     """Replay one spooled webhook with its original receive time; False if it was already
     in the database (stored before the outage, or by an earlier replay).
@@ -318,7 +328,7 @@ def apply_spooled(
             entry.form,
             entry.received_at,
             thread_window_hours=thread_window_hours,
-            account_sid=account_sid,
+            account_sids=account_sids,
         ).inserted
     if entry.kind == "status":
         return not receive_status(
@@ -326,24 +336,27 @@ def apply_spooled(
             entry.form,
             parse_row_id(entry.query.get("id")),
             entry.received_at,
-            account_sid=account_sid,
+            account_sids=account_sids,
             idempotency_token=entry.headers.get(IDEMPOTENCY_HEADER),
         ).duplicate
     raise BadWebhook(f"spool entry {entry.id}: unknown kind {entry.kind!r}")
 
 
-def replay_spool(store: Store, settings: InboundSettings, *, account_sid: str = "") -> ReplayReport:
+def replay_spool(
+    store: Store, settings: InboundSettings, *, account_sids: Collection[str] = ()
+) -> ReplayReport:
     """The replay job: ``sms-bridge spool replay`` and the scheduler call this.
 
-    ``account_sid`` (``[twilio] account_sid``) is checked against each entry's AccountSid when
-    given; the live webhook checked it before spooling.
+    ``account_sids`` (every configured account's, :meth:`TwilioSettings.account_sids`) are
+    checked against each entry's AccountSid when given; the live webhook checked it before
+    spooling.
     """
     report = Spool(settings.spool_dir).replay(
         lambda entry: apply_spooled(
             store,
             entry,
             thread_window_hours=settings.thread_window_hours,
-            account_sid=account_sid,
+            account_sids=account_sids,
         ),
         store.is_unavailable,
     )

@@ -11,7 +11,7 @@ fails is refused (400 ``bad_webhook`` live, ``rejected.jsonl`` on replay) and wr
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 Form = Mapping[str, Sequence[str]]
 
@@ -51,13 +51,16 @@ _SHORT_CODE = re.compile(r"[0-9]{3,8}")  # a sender may be a short code: replies
 _DIGITS = re.compile(r"[0-9]{1,18}")
 
 
-def check_form(form: Form, *, account_sid: str = "", required: Sequence[str] = ()) -> None:
+def check_form(
+    form: Form, *, account_sids: Collection[str] = (), required: Sequence[str] = ()
+) -> None:
     """Raise :class:`BadWebhook`, naming the field, unless ``form`` is shaped as Twilio's.
 
-    ``account_sid`` is ``[twilio] account_sid``; empty (tests, development) skips that one
-    check. ``required`` are fields Twilio always sends on this webhook, even blank (Body of an
-    inbound message): absent, they were folded into another field's value
-    (``BodyS=TOP`` for ``Body=STOP`` signs alike). Others required are left to the caller.
+    ``account_sids`` are the SIDs of every configured Twilio account ([twilio] and each
+    [twilio.accounts.NAME]); empty (tests, development) skips that one check. ``required`` are
+    fields Twilio always sends on this webhook, even blank (Body of an inbound message): absent,
+    they were folded into another field's value (``BodyS=TOP`` for ``Body=STOP`` signs alike).
+    Others required are left to the caller.
     """
     for name, values in form.items():
         if len(values) != 1:
@@ -74,11 +77,11 @@ def check_form(form: Form, *, account_sid: str = "", required: Sequence[str] = (
         raise BadWebhook("MessageSid, SmsSid and SmsMessageSid differ")
     # Twilio sends AccountSid on every webhook: a form without it had it moved into another
     # field's value, which the signature cannot tell.
-    if account_sid and value.get("AccountSid") != account_sid:
+    if account_sids and value.get("AccountSid") not in account_sids:
         raise BadWebhook(
             "AccountSid is missing"
             if "AccountSid" not in value
-            else "AccountSid is not this bridge's [twilio] account_sid"
+            else "AccountSid is none of this bridge's Twilio accounts"
         )
     if "ApiVersion" in value and value["ApiVersion"] != API_VERSION:
         raise BadWebhook(f"ApiVersion is not {API_VERSION}")

@@ -140,9 +140,9 @@ def sent_message(
     return new_id
 
 
-def sign(url: str, form: Sequence[tuple[str, str]]) -> str:
+def sign(url: str, form: Sequence[tuple[str, str]], token: str = AUTH_TOKEN) -> str:
     """Twilio's signature: the library's own computation over every (repeated) field."""
-    return str(RequestValidator(AUTH_TOKEN).compute_signature(url, MultiDict(list(form))))
+    return str(RequestValidator(token).compute_signature(url, MultiDict(list(form))))
 
 
 def inbound_form(

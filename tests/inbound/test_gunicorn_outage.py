@@ -176,7 +176,7 @@ def test_webhooks_during_a_held_write_lock_are_answered_in_time_spooled_and_repl
     inbound_sids = [form[0][1] for form in [*replies, stop, help_]]
     assert set(stored_sids(store, inbound_sids).values()) == {0}  # nothing half-written
     settings = make_settings(service.db, service.spool_dir)
-    report = replay_spool(store, settings.inbound, account_sid=ACCOUNT_SID)
+    report = replay_spool(store, settings.inbound, account_sids={ACCOUNT_SID})
     assert (report.applied, report.rejected, report.remaining) == (len(posts), 0, 0), report
     assert spool.pending() == 0
     assert stored_sids(store, inbound_sids) == dict.fromkeys(inbound_sids, 1)
@@ -187,7 +187,7 @@ def test_webhooks_during_a_held_write_lock_are_answered_in_time_spooled_and_repl
     # Twilio retrying one of them now, live, and a second replay store nothing twice.
     again, _ = service.post_signed("/twilio/inbound", replies[0])
     assert again.status_code == 200
-    assert replay_spool(store, settings.inbound, account_sid=ACCOUNT_SID).applied == 0
+    assert replay_spool(store, settings.inbound, account_sids={ACCOUNT_SID}).applied == 0
     assert stored_sids(store, inbound_sids) == dict.fromkeys(inbound_sids, 1)
 
 

@@ -170,8 +170,8 @@ def _app_checking_account_sid(
     app = create_app(settings, store, clock=lambda: now, spool=spool)
     args = (store, settings.inbound, spool, lambda: now)
     sid = settings.twilio.account_sid
-    app.add_route("/twilio/inbound", InboundWebhook(*args, account_sid=sid))
-    app.add_route("/twilio/status", StatusWebhook(*args, account_sid=sid))
+    app.add_route("/twilio/inbound", InboundWebhook(*args, account_sids={sid}))
+    app.add_route("/twilio/status", StatusWebhook(*args, account_sids={sid}))
     return falcon.testing.TestClient(app)
 
 
@@ -183,18 +183,19 @@ def test_another_accounts_sid_is_refused(
     store_before = count(store, "sms_inbound")
     other = _set(inbound_form("hi"), "AccountSid", "AC" + "1" * 32)
     result = post_signed(client, "/twilio/inbound", other)
-    assert result.status_code == 400 and "AccountSid" in result.json["message"]
+    assert result.status_code == 403 and result.json["error"] == "unknown_account"
     message_id = sent_message(store, now)
     sid = str(store.get(message_id).provider_sid)  # type: ignore[union-attr]
     status = [("MessageSid", sid), ("MessageStatus", "sent"), ("AccountSid", "AC" + "1" * 32)]
     result = post_signed(client, "/twilio/status", status, query=f"id={message_id}")
-    assert result.status_code == 400 and "AccountSid" in result.json["message"]
+    assert result.status_code == 403 and result.json["error"] == "unknown_account"
     assert count(store, "sms_inbound") == store_before and _callbacks(store) == 0
     assert spool.pending() == 0
 
 
 def test_the_live_app_refuses_another_accounts_webhook(tmp_path: Path) -> None:
-    """create_app gives the webhooks [twilio] account_sid: another account's form is 400."""
+    """create_app verifies with the token of the form's account: another account's form is
+    403 (unknown_account), whatever its signature."""
     from bridge.store import open_store
     from tests.inbound.conftest import inbound_form, make_settings, post_signed
 
@@ -206,7 +207,7 @@ def test_the_live_app_refuses_another_accounts_webhook(tmp_path: Path) -> None:
     try:
         client = falcon.testing.TestClient(create_app(settings, store))
         answer = post_signed(client, "/twilio/inbound", inbound_form("hi"))
-        assert answer.status_code == 400 and "AccountSid" in answer.json["message"]
+        assert answer.status_code == 403 and answer.json["error"] == "unknown_account"
         with store.dialect.transaction("count", write=False) as tx:
             assert tx.scalar("SELECT COUNT(*) FROM sms_inbound") == 0
     finally:

@@ -39,15 +39,15 @@ def reply(sid: str | None = None, **fields: str) -> dict[str, list[str]]:
 )
 def test_a_form_not_shaped_as_twilios_is_refused_naming_the_field(form: Form, field: str) -> None:
     with pytest.raises(BadWebhook, match=field):
-        check_form(form, account_sid=ACCOUNT_SID)
+        check_form(form, account_sids={ACCOUNT_SID})
 
 
 def test_the_account_sid_is_checked_only_when_configured() -> None:
     other = reply(AccountSid=OTHER_ACCOUNT)
     with pytest.raises(BadWebhook, match="AccountSid"):
-        check_form(other, account_sid=ACCOUNT_SID)
-    check_form(other, account_sid="")  # tests, development: no account configured
-    check_form(reply(), account_sid=ACCOUNT_SID)
+        check_form(other, account_sids={ACCOUNT_SID})
+    check_form(other, account_sids=())  # tests, development: no account configured
+    check_form(reply(), account_sids={ACCOUNT_SID})
 
 
 def test_replay_rejects_entries_twilio_would_not_send_and_applies_the_rest(
@@ -59,7 +59,7 @@ def test_replay_rejects_entries_twilio_would_not_send_and_applies_the_rest(
     spool.append("inbound", reply(AccountSid=OTHER_ACCOUNT), now)
     status = {"MessageSid": [new_sid()], "MessageStatus": ["bogus"], "AccountSid": [ACCOUNT_SID]}
     spool.append("status", status, now)
-    report = replay_spool(store, settings.inbound, account_sid=ACCOUNT_SID)
+    report = replay_spool(store, settings.inbound, account_sids={ACCOUNT_SID})
     assert (report.applied, report.rejected, report.remaining) == (1, 3, 0)
     assert count(store, "sms_inbound") == 1 and store.get_inbound(good["MessageSid"][0])
     rejected = Path(settings.inbound.spool_dir) / REJECTED
