@@ -47,7 +47,11 @@ def cmd_optouts_sync(args: argparse.Namespace, settings: Settings, store: Store)
     require_credentials(settings.twilio)
     gateway = TwilioGateway(settings.twilio)
     result = sync_optouts(
-        store, gateway.inbound_since, lambda: gateway.clock_offset(store.now), since
+        store,
+        gateway.inbound_since,
+        lambda account: gateway.clock_offset(store.now, account),
+        since,
+        accounts=settings.twilio.accounts.keys(),
     )
     if args.json:
         print(json.dumps({"since": since.isoformat(), **result.to_json()}, indent=2))

@@ -29,6 +29,23 @@ class RecoveryResult:
     deferred: int = 0
 
 
+class SenderAccounts:
+    """The Twilio account each message was sent through: its sender's (read once a run per
+    sender). A message is fetched through that account, the only one that has it; a sender
+    since deleted falls back to [twilio]."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.known: dict[str, str | None] = {}
+
+    def of(self, message: Message) -> str | None:
+        code = message.sender_code
+        if code not in self.known:
+            sender = self.store.get_sender(code)
+            self.known[code] = sender.twilio_account if sender else None
+        return self.known[code]
+
+
 def reconcile(
     store: Store,
     gateway: TwilioGateway,
@@ -83,6 +100,7 @@ def _reconcile_one(
             created_after=message.claimed_at,
             clock=store.now,
             taken=lambda sid: store.get_by_sid(sid) is not None,
+            account=sender.twilio_account,  # listed where it was created: the sender's account
         )
     except Exception as exc:  # Twilio unreachable: the renewed lease brings it back later
         log.warning("#%s reconcile deferred: %s", message.id, exc)
@@ -142,12 +160,13 @@ def sync(
     """Poll Twilio for messages stuck in SUBMITTED/SENT; returns how many moved."""
     moved = 0
     unchanged: list[int] = []  # asked (or unaskable) without news: to the back of the line
+    accounts = SenderAccounts(store)
     for message in store.stale_submissions(now - older_than, limit=limit):
         if not message.provider_sid:
             unchanged.append(message.id)
             continue
         try:
-            remote = gateway.fetch(message.provider_sid)
+            remote = gateway.fetch(message.provider_sid, account=accounts.of(message))
         except Exception as exc:
             log.warning("#%s sync failed: %s", message.id, exc)
             unchanged.append(message.id)  # e.g. a 404: must not take every run's first slot
@@ -192,11 +211,12 @@ def sync_prices(
     """Ask Twilio for the price of delivered/undelivered messages without one; returns how
     many were priced. A failed look-up is logged and left for the next run."""
     priced = 0
+    accounts = SenderAccounts(store)
     for message in store.unpriced_final(now - window, now - settle, limit=limit):
         if not message.provider_sid:
             continue
         try:
-            remote = gateway.fetch(message.provider_sid)
+            remote = gateway.fetch(message.provider_sid, account=accounts.of(message))
         except Exception as exc:
             log.warning("#%s price look-up failed: %s", message.id, exc)
             continue

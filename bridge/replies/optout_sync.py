@@ -22,7 +22,7 @@ its row; give each pool number a sender row, or the service's number, to have it
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -38,10 +38,12 @@ from bridge.store import Store
 
 log = logging.getLogger(__name__)
 
-# Inbound messages to one number since a time on Twilio's clock (DateSent >), newest first.
-ListInbound = Callable[[str, datetime], Iterable[HistoryMessage]]
-# Twilio's clock minus ours, read from the last listing page's Date header (None: no header).
-ClockOffset = Callable[[], timedelta | None]
+# Inbound messages to one number since a time on Twilio's clock (DateSent >), newest first,
+# listed through a Twilio account (None: [twilio]; else its [twilio.accounts.NAME]).
+ListInbound = Callable[[str, datetime, str | None], Iterable[HistoryMessage]]
+# Twilio's clock minus ours, read from that account's last listing page's Date header (None:
+# no header).
+ClockOffset = Callable[[str | None], timedelta | None]
 # Twilio's DateSent is on its clock (±minutes of skew) and real Twilio may read a date-time as
 # its day: every run reads a day further back than its window. Idempotent, so only a cost.
 OVERLAP = timedelta(days=1)
@@ -59,6 +61,8 @@ class OptoutSyncResult:
     older: int = 0  # keyword messages older than (or equal to) the number's current row
     already_received: int = 0  # stored by the webhook when they arrived: applied then
     not_covered: list[str] = field(default_factory=list)  # sender codes without a number
+    # Sender codes whose Twilio account is not in the settings (the worker holds them too).
+    unconfigured: list[str] = field(default_factory=list)
     changes: list[HistoryChange] = field(default_factory=list)
 
     def line(self) -> str:
@@ -71,6 +75,8 @@ class OptoutSyncResult:
             text += f", {self.already_received} already received by the webhook"
         if self.not_covered:
             text += f"; not scanned (Messaging Service, no number): {', '.join(self.not_covered)}"
+        if self.unconfigured:
+            text += f"; not scanned (Twilio account not configured): {', '.join(self.unconfigured)}"
         return text
 
     def to_json(self) -> dict[str, object]:
@@ -94,24 +100,29 @@ def sync_optouts(
     clock_offset: ClockOffset,
     since: datetime,
     *,
+    accounts: Collection[str] = (),
     overlap: timedelta = OVERLAP,
 ) -> OptoutSyncResult:
     """Apply the STOP/START keywords of every inbound message our numbers received since
-    ``since`` (our clock); see the module's docstring."""
+    ``since`` (our clock); see the module's docstring. Each number is listed through its
+    sender's Twilio account (the one that owns it); a sender naming an account not among
+    ``accounts`` (the configured [twilio.accounts.NAME]) is not scanned, and said so."""
     result = OptoutSyncResult()
-    numbers: list[str] = []
+    numbers: dict[str, str | None] = {}  # number -> the account it is listed through
     for sender in store.list_senders():
-        if sender.from_number:
-            if sender.from_number not in numbers:
-                numbers.append(sender.from_number)
+        account = sender.twilio_account
+        if account is not None and account not in accounts:
+            result.unconfigured.append(sender.code)
+        elif sender.from_number:
+            numbers.setdefault(sender.from_number, account)
         elif sender.messaging_service_sid:
             result.not_covered.append(sender.code)
-    for number in numbers:
+    for number, account in numbers.items():
         result.numbers += 1
         offset: timedelta | None = None
-        for index, message in enumerate(list_inbound(number, since - overlap)):
+        for index, message in enumerate(list_inbound(number, since - overlap, account)):
             if index == 0:  # the first page has been read: its Date header is Twilio's clock
-                offset = clock_offset()
+                offset = clock_offset(account)
             result.messages += 1
             _apply(store, message, offset, result)
     if result.changes:

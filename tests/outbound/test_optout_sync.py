@@ -50,7 +50,7 @@ def gateway(env: Env, **overrides: str) -> TwilioGateway:
 
 def run_sync(store: Store, gw: TwilioGateway, since: datetime, page_size: int = 2) -> Any:
     listing = functools.partial(gw.inbound_since, page_size=page_size)  # several pages
-    return sync_optouts(store, listing, lambda: gw.clock_offset(store.now), since)
+    return sync_optouts(store, listing, lambda account: gw.clock_offset(store.now, account), since)
 
 
 def test_history_applies_the_latest_keyword_of_each_handset_once(

@@ -77,7 +77,7 @@ class PricedTwilio:
         self.answers = answers
         self.asked: list[str] = []
 
-    def fetch(self, sid: str) -> RemoteMessage:
+    def fetch(self, sid: str, *, account: str | None = None) -> RemoteMessage:
         self.asked.append(sid)
         status, price = self.answers[sid]
         unit = None if price is None else "USD"

@@ -115,7 +115,7 @@ def test_the_worker_and_its_jobs_take_the_store_clock(tmp_path: Path) -> None:
 def test_check_shows_the_offset_and_warns_over_two_seconds(
     tmp_path: Path, skew: float, status: str
 ) -> None:
-    from bridge.cli.main import _database_line
+    from bridge.cli.checks import _database_line
 
     store = open_store(DatabaseSettings(url=f"sqlite:///{tmp_path / 'c.db'}"))
     store.install(datetime.now(UTC))
