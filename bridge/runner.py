@@ -139,8 +139,9 @@ class Runner:
                 result = sync_optouts(
                     self.store,
                     self.gateway.inbound_since,
-                    lambda: self.gateway.clock_offset(self.clock),
+                    lambda account: self.gateway.clock_offset(self.clock, account),
                     since,
+                    accounts=self.settings.twilio.accounts.keys(),
                 )
             except TwilioCheckError as exc:
                 log.warning("optout sync: %s; the next run covers %s onwards", exc, since)
@@ -225,7 +226,7 @@ class Runner:
 
     def replay_spool(self) -> None:
         report = replay_spool(
-            self.store, self.settings.inbound, account_sid=self.settings.twilio.account_sid
+            self.store, self.settings.inbound, account_sids=self.settings.twilio.account_sids()
         )
         if report.applied or report.rejected:
             log.info("spool: %s", report)
@@ -236,28 +237,36 @@ class Runner:
         Credentials Twilio rejects (401/403, 20003/20005: what stops sending) stop the worker
         before it claims anything: one line, the credentials alert (rate-limited for all
         workers and restarts by the ``credentials_alert`` row of sms_job_runs, since systemd
-        restarts a failed worker), exit 1. A missing account SID or token raises the
-        ConfigError (exit 2). Twilio unreachable (timeout, DNS, refused, 5xx): one warning and
-        the worker starts, since it handles Twilio being down."""
+        restarts a failed worker), exit 1. Every account is checked ([twilio] and each
+        [twilio.accounts.NAME]); one rejected stops the worker. A missing SID or token raises
+        the ConfigError (exit 2). Twilio unreachable (timeout, DNS, refused, 5xx): one warning
+        and the worker starts, since it handles Twilio being down."""
         if self._twilio_checked:
             return None
         self._twilio_checked = True
-        try:
-            self.gateway.check()
-        except TwilioCheckError as exc:
-            if not exc.rejected:
-                log.warning("Twilio start check failed: %s; starting anyway", exc)
-                return None
-            log.error(
-                "run stopped before claiming: Twilio rejected the credentials of account %s"
-                " (%s): set [twilio] auth_token (SMS_BRIDGE_TWILIO_AUTH_TOKEN) to that account's"
-                " auth token, or fix [twilio] account_sid",
-                self.settings.twilio.account_sid,
-                exc.refusal,
-            )
-            self._credentials_alert(str(exc))
-            return 1
+        for account in self.gateway.accounts():  # [twilio], then each [twilio.accounts.NAME]
+            try:
+                self.gateway.check(account)
+            except TwilioCheckError as exc:
+                if not exc.rejected:
+                    log.warning("Twilio start check failed: %s; starting anyway", exc)
+                    continue
+                log.error(
+                    "run stopped before claiming: Twilio rejected the credentials of %s (%s):"
+                    " set %s to that account's auth token, or fix its account_sid",
+                    self._account_label(account),
+                    exc.refusal,
+                    _token_setting(account),
+                )
+                self._credentials_alert(str(exc))
+                return 1
         return None
+
+    def _account_label(self, account: str | None) -> str:
+        twilio = self.settings.twilio
+        if account is None:
+            return f"account {twilio.account_sid}"
+        return f"account {account} ({twilio.accounts[account].account_sid})"
 
     def _credentials_alert(self, answer: str) -> None:
         now = self.clock()
@@ -494,3 +503,11 @@ class Runner:
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+
+
+def _token_setting(account: str | None) -> str:
+    """Where an account's auth token is set: its key and environment variable."""
+    if account is None:
+        return "[twilio] auth_token (SMS_BRIDGE_TWILIO_AUTH_TOKEN)"
+    variable = f"SMS_BRIDGE_TWILIO_ACCOUNTS_{account.upper()}_AUTH_TOKEN"
+    return f"[twilio.accounts.{account}] auth_token ({variable})"

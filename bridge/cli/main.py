@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bridge import errors, logsetup
-from bridge.cli import batch, cost, keywords, optouts, purge, recipients
+from bridge.cli import batch, cost, keywords, optouts, purge, recipients, senders
+from bridge.cli.checks import cmd_check, error_line
 from bridge.cli.inbound import (  # the exit codes are defined there, for both modules
     EXIT_INPUT,
     EXIT_OK,
@@ -32,7 +33,7 @@ from bridge.cli.inbound import (  # the exit codes are defined there, for both m
 )
 from bridge.config import Settings, config_path, load_settings
 from bridge.domain.enqueue_rules import CLI_CREATED_BY
-from bridge.domain.models import EnqueueRequest, Message, Sender
+from bridge.domain.models import EnqueueRequest, Message
 from bridge.domain.statuses import Status
 from bridge.store import Store, open_store
 
@@ -157,57 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(handler=cmd_report)
 
-    sender = sub.add_parser(
-        "sender",
-        help="add or update a sender profile",
-        description="Add a sender, or change the options given on an existing one (the others "
-        "keep their values; '' clears an optional text).",
-    )
-    sender.add_argument("code")
-    sender.add_argument("--description")
-    sender.add_argument("--from-number")
-    sender.add_argument("--messaging-service-sid")
-    sender.add_argument("--mps", type=float, help="segments per second (new sender: 1)")
-    sender.add_argument("--quiet-start", help="HH:MM in the recipient's zone")
-    sender.add_argument("--quiet-end", help="HH:MM in the recipient's zone")
-    sender.add_argument("--time-zone", help="default zone (new sender: UTC)")
-    sender.add_argument("--help-text")
-    sender.add_argument(
-        "--dedupe-window",
-        type=int,
-        metavar="SECONDS",
-        help="do not send the same text to the same number twice within this many seconds"
-        " (1-2592000; the later one is SUPPRESSED as a duplicate; 0 clears: no dedupe)",
-    )
-    sender.add_argument(
-        "--validity",
-        type=int,
-        metavar="SECONDS",
-        help="how long Twilio may hold a message in its queue before failing it (1-36000;"
-        " a message's own expiry shortens it; 0 clears: Twilio's 36000)",
-    )
-    active = sender.add_mutually_exclusive_group()
-    active.add_argument(
-        "--inactive",
-        dest="active",
-        action="store_false",
-        default=None,
-        help="no new messages for this sender",
-    )
-    active.add_argument("--active", dest="active", action="store_true", default=None)
-    lookup = sender.add_mutually_exclusive_group()
-    lookup.add_argument(
-        "--line-type-lookup",
-        dest="line_type_lookup",
-        action="store_true",
-        default=None,
-        help="ask Twilio Lookup (line type, cached 30 days) before the first send to a +1"
-        " number; a landline is INVALID without a send (each new number costs a lookup)",
-    )
-    lookup.add_argument(
-        "--no-line-type-lookup", dest="line_type_lookup", action="store_false", default=None
-    )
-    sender.set_defaults(handler=cmd_sender)
+    senders.add_parsers(sub)
 
     hr = sub.add_parser("hr", help="the certification-reminder use case (embedded mode)")
     hr_sub = hr.add_subparsers(dest="hr_command", required=True, metavar="ACTION")
@@ -408,56 +359,6 @@ def cmd_report(args: argparse.Namespace, settings: Settings, store: Store) -> in
     return EXIT_OK
 
 
-def cmd_sender(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    import dataclasses
-    import re
-
-    code = args.code.upper()
-    current = store.get_sender(code) or Sender(code=code)
-    changes: dict[str, object] = {
-        name: (value or None) if isinstance(value, str) else value
-        for name, value in {
-            "description": args.description,
-            "from_number": args.from_number,
-            "messaging_service_sid": args.messaging_service_sid,
-            "mps": args.mps,
-            "quiet_start": args.quiet_start,
-            "quiet_end": args.quiet_end,
-            "default_time_zone": args.time_zone,
-            "help_text": args.help_text,
-            "active": args.active,
-            "validity_seconds": args.validity,
-            "line_type_lookup": args.line_type_lookup,
-            "dedupe_window_seconds": args.dedupe_window,
-        }.items()
-        if value is not None
-    }
-    for name in ("validity_seconds", "dedupe_window_seconds"):
-        if changes.get(name) == 0:
-            changes[name] = None
-    updated = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
-    if not updated.from_number and not updated.messaging_service_sid:
-        raise errors.ConfigError(f"sender {code} needs --from-number or --messaging-service-sid")
-    for name in ("quiet_start", "quiet_end"):
-        value = getattr(updated, name)
-        if value is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-            raise errors.ConfigError(f"--{name.replace('_', '-')} {value!r}: expected HH:MM")
-    if updated.mps <= 0:
-        raise errors.ConfigError("--mps must be greater than 0")
-    if updated.validity_seconds is not None and not 1 <= updated.validity_seconds <= 36_000:
-        raise errors.ConfigError(
-            f"--validity {updated.validity_seconds}: expected 1 to 36000 seconds (0 clears)"
-        )
-    window = updated.dedupe_window_seconds
-    if window is not None and not 1 <= window <= 2_592_000:
-        raise errors.ConfigError(
-            f"--dedupe-window {window}: expected 1 to 2592000 seconds (30 days; 0 clears)"
-        )
-    store.save_sender(updated, store.now())
-    print(f"sender {code} saved")
-    return EXIT_OK
-
-
 def cmd_hr_queue_expiring(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     from bridge.hr import certs as hr_certs
 
@@ -485,49 +386,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings, store: Store) -> int:
     progress = None if args.quiet else ProgressLine(sys.stderr)
     runner = Runner(settings, store, progress=progress, announce=None if args.quiet else _say)
     return runner.drain() if args.once else runner.forever()
-
-
-def cmd_check(args: argparse.Namespace, settings: Settings, store: Store) -> int:
-    """One line per connection: OK, or exactly what is wrong."""
-    from bridge.mail.transport import make_transport
-    from bridge.outbound.gateway import TwilioGateway
-
-    checks: list[tuple[str, Callable[[], str]]] = [
-        ("database", lambda: _database_line(store)),
-        ("twilio", lambda: TwilioGateway(settings.twilio).check()),
-        ("mail", lambda: make_transport(settings.mail).check()),
-    ]
-    code = EXIT_OK
-    for name, probe in checks:
-        try:
-            line = probe()
-            status = "WARN" if line.startswith("WARN ") else "OK"
-            print(f"{name:<9} {status:<5} {line.removeprefix('WARN ')}")
-        except Exception as exc:
-            # A missing setting or schema is the operator's to fix (2); the rest is a failure
-            # of something we reached, or could not reach (1).
-            setup = isinstance(exc, errors.ConfigError | errors.SchemaMissingError)
-            code = max(code, EXIT_INPUT if setup else EXIT_RUNTIME)
-            print(f"{name:<9} FAIL  {error_line(exc)}")
-    return code
-
-
-def _database_line(store: Store) -> str:
-    """Where, which schema and, on Oracle, how far its clock is from ours: the bridge takes the
-    database's (it stamps due times), so a large offset is a warning, not a failure."""
-    from bridge.store.clock import WARN_OFFSET_SECONDS, describe
-
-    line = f"{store.engine} {store.location}, schema version {store.require_schema()}"
-    store.dialect.check_usable()
-    if not store.clock.follows_database:
-        return line
-    offset = store.clock.offset()
-    if abs(offset.total_seconds()) > WARN_OFFSET_SECONDS:
-        return (
-            f"WARN {line}; its clock is {describe(offset)} (the bridge uses the database's;"
-            " check time sync on both)"
-        )
-    return f"{line}, clock offset {offset.total_seconds():+.3f} s"
 
 
 # -- inbound service commands (inbound/ is imported lazily: bridge never depends on it) ----
@@ -611,18 +469,6 @@ def _environ() -> dict[str, str]:
 def _fail(exc: BaseException, code: int) -> int:
     print(f"sms-bridge: error: {error_line(exc)}", file=sys.stderr)
     return code
-
-
-def error_line(exc: BaseException) -> str:
-    """One line for a user: a named SMS error keeps its name (the same as ORA-200xx's), the
-    bridge's own errors are their text, anything else is a bug or a driver's error and says
-    what it is."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if isinstance(exc, errors.SmsError):
-        return f"{text} ({exc.name})"
-    if isinstance(exc, errors.BridgeError):
-        return text or type(exc).__name__
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 if __name__ == "__main__":
