@@ -93,6 +93,19 @@ class SendGateBusy(StoreError):
     this round's claims are given back without using an attempt, and claimed again later."""
 
 
+class RepeatedKeyError(BridgeError):
+    """An item of one batch carries the correlation key of an earlier item of the same batch.
+    Queuing it would answer it with the earlier item's id and silently drop its own message;
+    it is refused instead, naming the earlier item (``first``: its position in the call)."""
+
+    name = "duplicate_correlation_key"
+
+    def __init__(self, correlation_key: str, first: int) -> None:
+        super().__init__(f"correlation key {correlation_key!r} repeats an earlier item's")
+        self.correlation_key = correlation_key
+        self.first = first
+
+
 class SmsError(BridgeError):
     """A named error from the enqueue API; ``spec`` ties it to its PL/SQL twin."""
 

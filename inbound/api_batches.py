@@ -19,6 +19,7 @@ from bridge import apikeys, errors
 from bridge.apikeys import ApiKey, Scope
 from bridge.domain.batches import MAX_REST_ITEMS, BatchSummary
 from bridge.domain.models import EnqueueRequest
+from bridge.domain.statuses import Status
 from bridge.store import Store
 from inbound.api_sms import build_request, default_sender, earlier_row, parse_head, sms_error
 from inbound.http import ApiError, invalid, is_unicode, only_known, read_body
@@ -109,9 +110,23 @@ class SmsBatch:
         answers = self.store.enqueue_many(
             [r for _, r in to_queue], now, batch_id=batch_id, rejected_before=rejected
         )
+        # A keyed item may have found a row queued before (a retry): answer with its status.
+        keyed = [a for (_, r), a in zip(to_queue, answers, strict=True) if r.correlation_key]
+        statuses = self.store.statuses_of([a for a in keyed if isinstance(a, int)])
         for (index, _), answer in zip(to_queue, answers, strict=True):
             if isinstance(answer, int):
-                results[index] = self._queued(index, answer, "QUEUED")
+                status = statuses.get(answer, Status.QUEUED)
+                results[index] = self._queued(index, answer, status.value)
+            elif isinstance(answer, errors.RepeatedKeyError):
+                first = to_queue[answer.first][0]
+                results[index] = _item_error(
+                    index,
+                    invalid(
+                        "correlationKey",
+                        f"correlationKey repeats items[{first}]'s: one message per key",
+                        answer.name,
+                    ),
+                )
             elif isinstance(answer, errors.SmsError):
                 results[index] = _item_error(index, sms_error(answer, fields.get(index)))
             else:

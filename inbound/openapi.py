@@ -172,7 +172,9 @@ def _paths() -> dict[str, Any]:
                 " is items[i].member); one bad item stops no other. 202 whenever the envelope is"
                 " well formed, even if every item was refused; 400 (naming the field) for a"
                 " malformed envelope, which writes nothing. An item's correlationKey makes it"
-                " idempotent as in POST /sms.",
+                " idempotent as in POST /sms (a retried item answers with its row's id and"
+                " current status); a correlationKey repeated within one batch is refused"
+                " (duplicate_correlation_key) for the repeating item.",
                 "security": bearer,
                 "requestBody": {
                     "required": True,

@@ -1,10 +1,13 @@
 """``sms-bridge enqueue --csv FILE`` and ``sms-bridge report --batch ID``.
 
 A CSV import opens a batch (or continues one, ``--batch ID``) and queues each line as
-``sms-bridge enqueue`` queues one message, each with its own answer: ``line N: #id QUEUED`` or
-``line N: refused <error>: <message>``. One bad line stops no other; a line with a
-``correlation_key`` is idempotent (``--source-system`` names the keys' system), so importing the
-same file again queues nothing twice. ``bridge.cli.main`` calls in here.
+``sms-bridge enqueue`` queues one message, each with its own answer: ``line N: #id QUEUED`` (a
+line whose correlation_key an earlier import queued: that row's id and status, e.g. DELIVERED)
+or ``line N: refused <error>: <message>``; a key repeated within the file is refused
+(duplicate_correlation_key), since it would lose the repeating line's message. One bad line
+stops no other; a line with a ``correlation_key`` is idempotent (``--source-system`` names the
+keys' system), so importing the same file again queues nothing twice. ``bridge.cli.main``
+calls in here.
 
 Columns (a header line names them, any order, case-insensitive): ``body`` (required), and
 ``to`` (E.164) or ``recipient`` (TYPE:ID) or ``recipient_type`` + ``recipient_id``; optional
@@ -30,6 +33,7 @@ from bridge.config import Settings
 from bridge.domain.batches import BatchSummary
 from bridge.domain.enqueue_rules import CLI_CREATED_BY
 from bridge.domain.models import EnqueueRequest
+from bridge.domain.statuses import Status
 from bridge.store import Store
 
 COLUMNS = frozenset(
@@ -182,9 +186,20 @@ def cmd_enqueue_csv(args: argparse.Namespace, settings: Settings, store: Store) 
         rejected_before=refused_early,
         progress=lambda done: progress(f"{done}/{len(to_queue)} lines queued"),
     )
+    # A keyed line may have found a row queued before (a re-import): say where it stands.
+    keyed = [a for (_, r), a in zip(to_queue, answers, strict=True) if r.correlation_key]
+    statuses = store.statuses_of([a for a in keyed if isinstance(a, int)])
     for (index, _), answer in zip(to_queue, answers, strict=True):
         if isinstance(answer, int):
-            results[index] = {"line": numbers[index], "id": answer}
+            status = statuses.get(answer, Status.QUEUED)
+            results[index] = {"line": numbers[index], "id": answer, "status": status.value}
+        elif isinstance(answer, errors.RepeatedKeyError):
+            first = numbers[to_queue[answer.first][0]]
+            results[index] = {
+                "line": numbers[index],
+                "error": answer.name,
+                "message": f"correlation_key repeats line {first}'s: one message per key",
+            }
         else:
             name = answer.name if isinstance(answer, errors.SmsError) else "error"
             results[index] = {"line": numbers[index], "error": name, "message": str(answer)}
@@ -196,7 +211,7 @@ def cmd_enqueue_csv(args: argparse.Namespace, settings: Settings, store: Store) 
         for r in done:
             if "id" in r:
                 if not args.quiet:
-                    print(f"line {r['line']}: #{r['id']} queued")
+                    print(f"line {r['line']}: #{r['id']} {r['status']}")
             else:
                 print(f"line {r['line']}: refused {r['error']}: {r['message']}")
         print(

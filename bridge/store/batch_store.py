@@ -18,6 +18,7 @@ from bridge.domain.batches import SOURCES, BatchSummary, StatusCount, summarize
 from bridge.domain.models import EnqueueRequest
 from bridge.domain.statuses import Status
 from bridge.store import queries
+from bridge.store.dialect import chunks, ids_in
 from bridge.store.rows import StoreBase
 
 # Items per transaction: a CSV of 10,000 lines is queued in chunks this size, so a lock is
@@ -59,6 +60,7 @@ class BatchStoreMixin(StoreBase):
         """
         results: list[ItemResult] = []
         extra = rejected_before
+        first_with_key: dict[tuple[str, str], int] = {}
         for start in range(0, max(len(requests), 1), CHUNK):
             chunk = [
                 r if batch_id is None else _with_batch(r, batch_id)
@@ -66,11 +68,12 @@ class BatchStoreMixin(StoreBase):
             ]
             answers: list[ItemResult | None] = []
             sendable: list[EnqueueRequest] = []
-            for request in chunk:
+            for position, request in enumerate(chunk, start):
                 try:
                     # Sizes before binding, as Store.enqueue does (Oracle would say ORA-12899).
                     enqueue_rules.check_lengths(request)
-                except errors.SmsError as exc:
+                    _check_key_once(request, position, first_with_key)
+                except (errors.SmsError, errors.RepeatedKeyError) as exc:
                     answers.append(exc)
                     continue
                 answers.append(None)
@@ -86,6 +89,17 @@ class BatchStoreMixin(StoreBase):
             if progress is not None:
                 progress(len(results))
         return results
+
+    def statuses_of(self, ids: Sequence[int]) -> dict[int, Status]:
+        """The status of each message (one query per 500 ids): what a batch answers for an
+        item whose correlation key found a row queued before, which may be long delivered."""
+        found: dict[int, Status] = {}
+        with self.dialect.transaction("batch", write=False) as tx:
+            for part in chunks(list(ids), CHUNK):
+                in_list, binds = ids_in(part)
+                for row in tx.rows(queries.STATUSES_OF.format(ids=in_list), binds):
+                    found[int(row["id"])] = Status(str(row["status"]))
+        return found
 
     def batch_summary(self, batch_id: int) -> BatchSummary | None:
         with self.dialect.transaction("batch", write=False) as tx:
@@ -110,6 +124,19 @@ class BatchStoreMixin(StoreBase):
             label=batch.get("label"),
             created_by=batch.get("created_by"),
         )
+
+
+def _check_key_once(
+    request: EnqueueRequest, position: int, first_with_key: dict[tuple[str, str], int]
+) -> None:
+    """One message per correlation key within a call: a second item with the key would be
+    answered with the first's id (the key is idempotent) and its own message lost."""
+    if request.source_system is None or not request.correlation_key:
+        return
+    key = (request.source_system, request.correlation_key)
+    first = first_with_key.setdefault(key, position)
+    if first != position:
+        raise errors.RepeatedKeyError(request.correlation_key, first)
 
 
 def _with_batch(request: EnqueueRequest, batch_id: int) -> EnqueueRequest:

@@ -17,6 +17,8 @@ SELECT id FROM sms_outbound
 
 GET_SENDER = "SELECT * FROM sms_senders WHERE code = :code"
 
+STATUSES_OF = "SELECT id, status FROM sms_outbound WHERE id IN ({ids})"
+
 BATCH_EXISTS = "SELECT id FROM sms_batches WHERE id = :id"
 
 INSERT_BATCH = """

@@ -50,7 +50,7 @@ def test_each_line_gets_its_answer_and_the_batch_its_summary(
     result = sms_bridge(*args, cwd=tmp_path, env=env)
     assert result.returncode == 1, result.stderr  # some lines were refused
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("line 2: #") and lines[0].endswith("queued")
+    assert lines[0].startswith("line 2: #") and lines[0].endswith("QUEUED")
     assert lines[1].startswith("line 3: refused empty_body")
     assert lines[2].startswith("line 4: refused bad_number")
     assert lines[3].startswith("line 5: refused invalid_line: priority")
@@ -72,6 +72,47 @@ def test_each_line_gets_its_answer_and_the_batch_its_summary(
     assert (summary["attempted"], summary["pending"], summary["source"]) == (8, 2, "CSV")
     text = sms_bridge("report", "--batch", "1", cwd=tmp_path, env=env).stdout
     assert "batch 1 (CSV, shifts.csv)" in text and "duplicate" in text
+
+
+def test_a_reimport_says_where_each_row_stands_and_a_repeated_key_is_refused(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    content = "to,body,correlation_key\n+14155550101,first,k1\n+14155550102,second,k2\n"
+    (tmp_path / "a.csv").write_text(content, encoding="utf-8")
+    args = ("enqueue", "--csv", "a.csv", "--sender", "HR", "--source-system", "ROSTER")
+    first = sms_bridge(*args, cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    first_id = int(first.stdout.split("#")[1].split()[0])
+    store = open_store(DatabaseSettings(url=f"sqlite:///{tmp_path / 'cli.db'}"))
+    try:
+        store.cancel(first_id, store.now())
+    finally:
+        store.close()
+    again = sms_bridge(*args, cwd=tmp_path, env=env).stdout.splitlines()
+    assert again[0] == f"line 2: #{first_id} CANCELED", again
+    assert again[1].endswith(" QUEUED")
+
+    repeated = "to,body,correlation_key\n+14155550103,one,k9\n+14155550104,two,k9\n"
+    (tmp_path / "b.csv").write_text(repeated, encoding="utf-8")
+    result = sms_bridge(
+        "enqueue",
+        "--csv",
+        "b.csv",
+        "--sender",
+        "HR",
+        "--source-system",
+        "ROSTER",
+        cwd=tmp_path,
+        env=env,
+    )
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith(" QUEUED")
+    assert lines[1] == (
+        "line 3: refused duplicate_correlation_key: correlation_key repeats line 2's:"
+        " one message per key"
+    )
+    assert rows(tmp_path, "SELECT COUNT(*) AS n FROM sms_outbound WHERE body = 'two'") == [(0,)]
 
 
 @pytest.mark.parametrize(

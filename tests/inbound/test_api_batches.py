@@ -81,6 +81,31 @@ def test_a_retried_batch_gets_the_same_ids_and_queues_nothing_twice(
     assert count(store, "sms_outbound") == rows
 
 
+def test_a_retried_item_answers_with_its_rows_status_and_a_repeated_key_is_refused(
+    client: falcon.testing.TestClient, keys: dict[str, str], store: Store, now: datetime
+) -> None:
+    item = {"clientId": 7, "message": "loan due", "sender": "HR", "correlationKey": "loan-a"}
+    (first,) = post_batch(client, keys["send"], {"items": [item]}).json["items"]
+    assert first["status"] == "QUEUED"
+    store.cancel(first["id"], now)
+    (again,) = post_batch(client, keys["send"], {"items": [item]}).json["items"]
+    assert (again["id"], again["status"]) == (first["id"], "CANCELED")
+
+    rows = count(store, "sms_outbound")
+    items = [
+        {"clientId": 7, "message": "one", "sender": "HR", "correlationKey": "loan-b"},
+        {"clientId": 7, "message": "two", "sender": "HR", "correlationKey": "loan-c"},
+        {"clientId": 7, "message": "three", "sender": "HR", "correlationKey": "loan-b"},
+    ]
+    body = post_batch(client, keys["send"], {"items": items}).json
+    assert (body["accepted"], body["rejected"]) == (2, 1)
+    error = body["items"][2]["error"]
+    assert error["error"] == "duplicate_correlation_key"
+    assert error["field"] == "items[2].correlationKey"
+    assert "items[0]" in error["message"]
+    assert count(store, "sms_outbound") == rows + 2
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

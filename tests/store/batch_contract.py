@@ -89,6 +89,36 @@ class BatchContract:
         assert again == first
         assert count_rows(store, "sms_outbound") == rows
 
+    def test_a_key_repeated_within_one_call_is_refused_not_merged(
+        self, store: Store, now: datetime
+    ) -> None:
+        # Merged, the repeat would be answered with the first item's id and its text lost.
+        sender = new_sender(store, now)
+        source = f"T{uuid.uuid4().hex[:8]}"
+        rows = count_rows(store, "sms_outbound")
+        requests = [
+            _request(sender.code, 1, source_system=source, correlation_key="same"),
+            _request(sender.code, 2, source_system=source, correlation_key="other"),
+            _request(sender.code, 3, source_system=source, correlation_key="same"),
+        ]
+        results = store.enqueue_many(requests, now)
+        assert isinstance(results[0], int) and isinstance(results[1], int)
+        assert isinstance(results[2], errors.RepeatedKeyError)
+        assert results[2].first == 0
+        assert count_rows(store, "sms_outbound") == rows + 2
+        # The same key under another source system is another key.
+        other = _request(sender.code, 4, source_system=source + "X", correlation_key="same")
+        assert isinstance(store.enqueue_many([requests[0], other], now)[1], int)
+
+    def test_statuses_of_reads_each_rows_status(self, store: Store, now: datetime) -> None:
+        sender = new_sender(store, now)
+        first, second = (queue(store, sender, now, body=text) for text in ("one", "two"))
+        assert _claim_one(store, sender.code, now) == first
+        _submit(store, first, "+14155550100", now)
+        found = store.statuses_of([first, second, 987654321])
+        assert found == {first: Status.SUBMITTED, second: Status.QUEUED}
+        assert store.statuses_of([]) == {}
+
     def test_an_unknown_batch_refuses_each_item(self, store: Store, now: datetime) -> None:
         sender = new_sender(store, now)
         rows = count_rows(store, "sms_outbound")
