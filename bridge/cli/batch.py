@@ -159,14 +159,9 @@ def cmd_enqueue_csv(args: argparse.Namespace, settings: Settings, store: Store) 
     if not lines:
         raise errors.ConfigError(f"--csv {path}: no lines after the header")
     now = store.now()
-    if args.batch is not None:
-        if store.batch_summary(args.batch) is None:
-            raise errors.UnknownBatchError(args.batch)
-        batch_id = args.batch
-    else:
-        batch_id = store.create_batch(
-            "CSV", now, label=args.label or path.name[:200], created_by=CLI_CREATED_BY
-        )
+    batch_id = args.batch
+    if batch_id is not None and store.batch_summary(batch_id) is None:
+        raise errors.UnknownBatchError(batch_id)
     results: list[dict[str, Any] | None] = [None] * len(lines)
     to_queue: list[tuple[int, EnqueueRequest]] = []
     for index, line in enumerate(lines):
@@ -178,6 +173,12 @@ def cmd_enqueue_csv(args: argparse.Namespace, settings: Settings, store: Store) 
         except LineError as exc:
             results[index] = {"line": numbers[index], "error": "invalid_line", "message": str(exc)}
     refused_early = sum(1 for r in results if r is not None)
+    if args.batch is None:
+        # A re-import of a file whose every line one batch holds already: that batch.
+        earlier = None if refused_early else store.batch_of_earlier([r for _, r in to_queue])
+        batch_id = earlier or store.create_batch(
+            "CSV", now, label=args.label or path.name[:200], created_by=CLI_CREATED_BY
+        )
     progress = ProgressLine(sys.stderr, prefix=f"batch {batch_id}: ", interval=2.0)
     answers = store.enqueue_many(
         [r for _, r in to_queue],

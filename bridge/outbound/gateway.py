@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -499,6 +498,10 @@ def _remote(item: Any) -> RemoteMessage:
     )
 
 
+# sms_outbound.price is NUMBER(12,5): at most 9,999,999.99999 either way.
+MAX_PRICE = 10.0**7
+
+
 def parse_price(price: Any, unit: Any) -> dict[str, Any]:
     """Twilio's ``price`` (a decimal string, e.g. "-0.00750", or null) and ``price_unit`` as
     RemoteMessage fields: both None unless the price is a finite number and the unit three
@@ -508,7 +511,9 @@ def parse_price(price: Any, unit: Any) -> dict[str, Any]:
     except (TypeError, ValueError):
         value = None
     code = str(unit).strip().upper() if unit is not None else ""
-    if value is None or not math.isfinite(value) or not (len(code) == 3 and code.isalpha()):
+    if value is not None and not abs(value) < MAX_PRICE:
+        value = None  # infinite, NaN or beyond sms_outbound.price NUMBER(12,5): ORA-01438
+    if value is None or not (len(code) == 3 and code.isalpha()):
         return {"price": None, "price_unit": None}
     return {"price": value, "price_unit": code}
 

@@ -90,6 +90,37 @@ class BatchStoreMixin(StoreBase):
                 progress(len(results))
         return results
 
+    def batch_of_earlier(self, requests: Sequence[EnqueueRequest]) -> int | None:
+        """The batch that already holds every one of ``requests``, found by correlation key:
+        a retried call whose items were all queued before by one batch is answered from it
+        instead of opening a second, empty batch. None when any item has no key, no row yet,
+        or the rows are in no batch or in several."""
+        keys: dict[str, set[str]] = {}
+        for request in requests:
+            if request.source_system is None or not request.correlation_key:
+                return None
+            keys.setdefault(request.source_system, set()).add(request.correlation_key)
+        if not keys:
+            return None
+        found: set[int | None] = set()
+        rows = 0
+        with self.dialect.transaction("batch", write=False) as tx:
+            for source_system, wanted in keys.items():
+                for part in chunks(sorted(wanted), CHUNK):
+                    in_list, binds = ids_in(part, "key")
+                    for row in tx.rows(
+                        queries.BATCH_OF_KEYS.format(keys=in_list),
+                        {"source_system": source_system, **binds},
+                    ):
+                        rows += 1
+                        found.add(None if row["batch_id"] is None else int(row["batch_id"]))
+                    if len(found) > 1 or None in found:
+                        return None
+        expected = sum(len(wanted) for wanted in keys.values())
+        if expected != len(requests):
+            return None  # a key repeated: its refusal is counted in a batch of this call
+        return found.pop() if rows == expected and len(found) == 1 else None
+
     def statuses_of(self, ids: Sequence[int]) -> dict[int, Status]:
         """The status of each message (one query per 500 ids): what a batch answers for an
         item whose correlation key found a row queued before, which may be long delivered."""

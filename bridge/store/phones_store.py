@@ -37,8 +37,10 @@ SELECT phone_number, phone_type, preference
 """
 
 # A missing (or, on Oracle, invalid) view: ORA-00942 table or view does not exist, ORA-04063
-# view has errors; SQLite names the view, or the table behind it, in "no such table".
-_MISSING_CODES = frozenset({"ORA-00942", "ORA-04063"})
+# view has errors, ORA-00904 a site's own view without phone_type or preference; SQLite names
+# the view, or the table behind it, in "no such table", a missing column in "no such column".
+# Each falls back to mobile_number rather than failing every message to a recipient.
+_MISSING_CODES = frozenset({"ORA-00942", "ORA-04063", "ORA-00904"})
 
 
 class PhonesStoreMixin(StoreBase):
@@ -59,7 +61,8 @@ class PhonesStoreMixin(StoreBase):
                 raise
             self._phones_view_missing_until = time.monotonic() + RECHECK_SECONDS
             log.warning(
-                "%s cannot be read (%s): sending to sms_recipients_v.mobile_number; looked for"
+                "%s cannot be read (%s; it needs recipient_type, recipient_id, phone_number,"
+                " phone_type, preference): sending to sms_recipients_v.mobile_number; looked for"
                 " again in %d s",
                 PHONES_VIEW,
                 str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
@@ -94,6 +97,6 @@ class PhonesStoreMixin(StoreBase):
 
     def _phones_view_missing(self, exc: BaseException) -> bool:
         if self.dialect.name == "sqlite":
-            return str(exc).startswith("no such table")
+            return str(exc).startswith(("no such table", "no such column"))
         error = exc.args[0] if exc.args else None
         return str(getattr(error, "full_code", "") or "") in _MISSING_CODES

@@ -17,6 +17,11 @@ SELECT id FROM sms_outbound
 
 GET_SENDER = "SELECT * FROM sms_senders WHERE code = :code"
 
+BATCH_OF_KEYS = """
+SELECT batch_id FROM sms_outbound
+ WHERE source_system = :source_system AND correlation_key IN ({keys})
+"""
+
 STATUSES_OF = "SELECT id, status FROM sms_outbound WHERE id IN ({ids})"
 
 BATCH_EXISTS = "SELECT id FROM sms_batches WHERE id = :id"

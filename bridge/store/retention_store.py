@@ -5,8 +5,10 @@ A mixin of :class:`bridge.store.Store`. What a purged row looks like is decided 
 ``chunk`` rows, one transaction (committed) each, so a purge never holds many locks for long,
 and a purge stopped half way (a crash, a shutdown) resumes where it stopped: a purged row has
 ``purged_at`` set and no predicate here selects it again. Rows are walked by id (keyset:
-``id > :after``), the primary key's order; a dry run walks the same predicates in read
-transactions and counts what the real run would change, row by row with the same functions.
+``id > :after``), the primary key's order, read through sms_outbound_purge_ix (purged_at,
+final_at) and sms_inbound_purge_ix: only the unpurged rows past the cut-off are read, never the
+rows earlier runs purged; a dry run walks the same predicates in read transactions and counts
+what the real run would change, row by row with the same functions.
 
 Both engines run the same SQL (the page clause is the dialect's). Oracle: no FOR UPDATE (a
 final row never changes again, and the updates repeat the predicates), the cut-offs bound as

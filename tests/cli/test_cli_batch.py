@@ -91,6 +91,8 @@ def test_a_reimport_says_where_each_row_stands_and_a_repeated_key_is_refused(
     again = sms_bridge(*args, cwd=tmp_path, env=env).stdout.splitlines()
     assert again[0] == f"line 2: #{first_id} CANCELED", again
     assert again[1].endswith(" QUEUED")
+    assert again[2].startswith("batch 1: 2 queued")  # the batch that holds them, no new one
+    assert rows(tmp_path, "SELECT COUNT(*) AS n FROM sms_batches") == [(1,)]
 
     repeated = "to,body,correlation_key\n+14155550103,one,k9\n+14155550104,two,k9\n"
     (tmp_path / "b.csv").write_text(repeated, encoding="utf-8")

@@ -79,6 +79,16 @@ def test_a_retried_batch_gets_the_same_ids_and_queues_nothing_twice(
     again = post_batch(client, keys["send"], {"items": items}).json
     assert [a["id"] for a in again["items"]] == [a["id"] for a in first["items"]]
     assert count(store, "sms_outbound") == rows
+    # Answered from the batch that holds the items: no second, empty batch.
+    assert again["batchId"] == first["batchId"]
+    assert count(store, "sms_batches") == 1
+    # One new item among them: a new batch for it.
+    grown = post_batch(
+        client, keys["send"], {"items": [*items, {**items[0], "correlationKey": "new"}]}
+    ).json
+    assert grown["batchId"] != first["batchId"]
+    summary = client.simulate_get(f"/batches/{grown['batchId']}", headers=bearer(keys["send"]))
+    assert summary.json["counts"]["attempted"] == 1
 
 
 def test_a_retried_item_answers_with_its_rows_status_and_a_repeated_key_is_refused(

@@ -8,10 +8,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bridge.config import load_settings
 from bridge.domain.models import EnqueueRequest, SubmitResult
 from bridge.domain.statuses import Status
-from bridge.outbound.gateway import RemoteMessage, TwilioGateway
+from bridge.outbound.gateway import RemoteMessage, TwilioGateway, parse_price
 from bridge.outbound.recovery import sync
 from tests.outbound.support import UNREACHABLE, Env, enqueue_many, prepare_db
 from tests.sandbox.sandbox_support import Control, SandboxProcess
@@ -124,3 +126,23 @@ def test_a_known_price_is_not_replaced_by_null_and_the_second_look_is_bounded(
     assert twilio.asked == [sids[0], sids[1]]
     assert store.get(ids[2]).price is None  # type: ignore[union-attr]
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("price", "unit", "expected"),
+    [
+        ("-0.00790", "usd", (-0.0079, "USD")),
+        ("-9999999.99999", "USD", (-9999999.99999, "USD")),
+        ("-10000000", "USD", (None, None)),  # beyond NUMBER(12,5): would be ORA-01438
+        ("nan", "USD", (None, None)),
+        ("-inf", "USD", (None, None)),
+        ("", "USD", (None, None)),
+        ("-0.0079", "US", (None, None)),
+        ("cheap", "USD", (None, None)),
+    ],
+)
+def test_a_price_is_kept_only_when_its_column_can_hold_it(
+    price: str, unit: str, expected: tuple[float | None, str | None]
+) -> None:
+    parsed = parse_price(price, unit)
+    assert (parsed["price"], parsed["price_unit"]) == expected

@@ -110,6 +110,30 @@ class BatchContract:
         other = _request(sender.code, 4, source_system=source + "X", correlation_key="same")
         assert isinstance(store.enqueue_many([requests[0], other], now)[1], int)
 
+    def test_batch_of_earlier_only_when_one_batch_holds_every_item(
+        self, store: Store, now: datetime
+    ) -> None:
+        sender = new_sender(store, now)
+        source = f"T{uuid.uuid4().hex[:8]}"
+
+        def keyed(n: int, src: str = source) -> EnqueueRequest:
+            return _request(sender.code, n, source_system=src, correlation_key=f"k{n}")
+
+        batch = store.create_batch("CSV", now)
+        store.enqueue_many([keyed(1), keyed(2)], now, batch_id=batch)
+        assert store.batch_of_earlier([keyed(1), keyed(2)]) == batch
+        assert store.batch_of_earlier([keyed(2)]) == batch
+        assert store.batch_of_earlier([keyed(1), keyed(3)]) is None  # k3 is new
+        assert store.batch_of_earlier([keyed(1), keyed(1)]) is None  # a repeat is refused
+        assert store.batch_of_earlier([keyed(1), _request(sender.code, 4)]) is None  # no key
+        assert store.batch_of_earlier([keyed(1, source + "X")]) is None  # another system's
+        other = store.create_batch("CSV", now)
+        store.enqueue_many([keyed(5)], now, batch_id=other)
+        assert store.batch_of_earlier([keyed(1), keyed(5)]) is None  # two batches
+        store.enqueue_many([keyed(6)], now)
+        assert store.batch_of_earlier([keyed(6)]) is None  # in no batch
+        assert store.batch_of_earlier([]) is None
+
     def test_statuses_of_reads_each_rows_status(self, store: Store, now: datetime) -> None:
         sender = new_sender(store, now)
         first, second = (queue(store, sender, now, body=text) for text in ("one", "two"))

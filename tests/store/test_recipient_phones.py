@@ -77,6 +77,17 @@ def test_a_view_whose_table_is_gone_counts_as_no_view(store: Store) -> None:
     assert store.recipient_phones("EMPLOYEE", "7") == []
 
 
+def test_a_site_view_without_the_newer_columns_counts_as_no_view(store: Store) -> None:
+    # A site's own view written before phone_type and preference existed (Oracle: ORA-00904).
+    with store.dialect.transaction("replace") as tx:
+        tx.execute("DROP VIEW sms_recipient_phones_v")
+        tx.execute(
+            "CREATE VIEW sms_recipient_phones_v AS SELECT 'EMPLOYEE' AS recipient_type,"
+            " '7' AS recipient_id, '+14155550100' AS phone_number"
+        )
+    assert store.recipient_phones("EMPLOYEE", "7") == []
+
+
 def test_the_choice_is_an_event_of_the_message(store: Store) -> None:
     store.save_sender(Sender(code="HR", from_number="+15005550006"), NOW)
     message_id = store.enqueue(
