@@ -409,7 +409,7 @@ class Runner:
                 continue
             run(lambda: self.worker.flush(self.clock()))
             run(self.recover)
-            more = run(lambda: self.store.any_ready(self.clock()))
+            more = run(lambda: self.worker.claimable(self.clock()))
             if not more or self.worker.credentials_broken:
                 break
         self.worker.shutdown()
@@ -446,7 +446,7 @@ class Runner:
                 self.guarded(lambda: self.worker.collect(block=True))
                 continue
             self.guarded(lambda: self.worker.flush(self.clock()))
-            if self.guarded(lambda: self.store.any_ready(self.clock())):
+            if self.guarded(lambda: self.worker.claimable(self.clock())):
                 time.sleep(self.settings.bridge.poll_min_seconds)  # metered: tokens refill
                 continue
             self.worker.stop_event.wait(interval)

@@ -323,7 +323,11 @@ class Worker:
         return True
 
     def claimable(self, now: datetime) -> bool:
-        """Whether a sender with messages ready now is one this worker sends for."""
+        """Whether a sender with messages ready now is one this worker sends for: a held-back
+        sender's messages are ready but never claimed, and must not keep a run --once going
+        (or the service polling at its fastest) forever."""
+        if not self.held:  # the cheap probe, while no sender is held back
+            return self.store.any_ready(now)
         return any(not self.held_back(code) for code in self.store.ready_senders(now))
 
     # -- recording -----------------------------------------------------------------------
