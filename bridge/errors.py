@@ -83,6 +83,8 @@ ERROR_SPECS: tuple[ErrorSpec, ...] = (
     ),
     # A message queued into a batch (sms_batches) that does not exist.
     ErrorSpec("unknown_batch", -20017, "unknown batch %s"),
+    # A batch source (sms_batches.source) other than PLSQL, CSV or REST.
+    ErrorSpec("bad_batch_source", -20018, "batch source %s is not PLSQL, CSV or REST"),
 )
 
 SPECS_BY_NAME = {spec.name: spec for spec in ERROR_SPECS}
@@ -166,6 +168,7 @@ ValueTooLongError = _error_class(SPECS_BY_NAME["value_too_long"], ColumnValueErr
 MissingValueError = _error_class(SPECS_BY_NAME["missing_value"], ColumnValueError)
 ReservedSourceSystemError = _error_class(SPECS_BY_NAME["reserved_source_system"])
 UnknownBatchError = _error_class(SPECS_BY_NAME["unknown_batch"])
+BadBatchSourceError = _error_class(SPECS_BY_NAME["bad_batch_source"])
 
 ERROR_CLASSES: dict[int, type[SmsError]] = {
     cls.spec.number: cls
@@ -187,6 +190,7 @@ ERROR_CLASSES: dict[int, type[SmsError]] = {
         MissingValueError,
         ReservedSourceSystemError,
         UnknownBatchError,
+        BadBatchSourceError,
     )
 }
 

@@ -25,3 +25,16 @@ def test_from_oracle_keeps_the_first_line_without_prefix() -> None:
     assert isinstance(mapped, errors.InactiveSenderError)
     assert str(mapped) == "sender IT is not active"
     assert errors.from_oracle(-1, "ORA-00001: unique constraint") is None
+
+
+def test_bad_batch_source_is_the_last_named_error_and_maps_back() -> None:
+    error = errors.BadBatchSourceError("SQLPLUS")
+    assert str(error) == "batch source SQLPLUS is not PLSQL, CSV or REST"
+    assert (error.name, error.number) == ("bad_batch_source", -20018)
+    assert max(s.number for s in errors.ERROR_SPECS) == -20001
+    assert min(s.number for s in errors.ERROR_SPECS) == -20018
+    mapped = errors.from_oracle(
+        -20018, "ORA-20018: batch source csv is not PLSQL, CSV or REST\nORA-06512: at line 1"
+    )
+    assert isinstance(mapped, errors.BadBatchSourceError)
+    assert str(mapped) == "batch source csv is not PLSQL, CSV or REST"

@@ -1,7 +1,7 @@
 """Batches: opening one, queuing many items into it, and its summary. Mixed into ``Store``.
 
 The items of a batch are queued as ``sms_api.enqueue`` queues one (Oracle: the package itself,
-many items a round trip; SQLite: the same checks in Python), each with its own answer: an id,
+one executemany per chunk; SQLite: the same checks in Python), each with its own answer: an id,
 or the named error that refused it, nothing of it written. The batch's ``rejected`` count
 grows in the same transaction, so the summary's ``attempted`` is exact.
 """
@@ -38,7 +38,7 @@ class BatchStoreMixin(StoreBase):
         created_by: str | None = None,
     ) -> int:
         if source not in SOURCES:
-            raise errors.ConfigError(f"batch source {source!r}: expected one of {SOURCES}")
+            raise errors.BadBatchSourceError(source)  # as sms_api.begin_batch
         column_sizes.check("sms_batches", {"label": label, "created_by": created_by})
         with self.dialect.transaction("batch") as tx:
             return self.dialect.begin_batch(tx, source, label, created_by, now)

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from bridge import errors
 from bridge.config import DatabaseSettings, redact_url
+from bridge.domain import column_sizes
 from bridge.domain.contacts import COLUMN_SIZES
 from bridge.domain.models import EnqueueRequest, InstallReport
 from bridge.store import queries
@@ -179,10 +180,10 @@ def _bind(params: Params | None) -> dict[str, Any]:
 NATIONAL_TEXT_BINDS = frozenset({"body", "help_text", "reply_text", "flagged_reason"})
 
 
-# One item of Store.enqueue_many (executed many times, one round trip). The savepoint takes
+# One item of Store.enqueue_many (one executemany per chunk). The savepoint takes
 # back what a refused item wrote (sms_api.queue inserts the row, then its event); SQLCODE and
 # SQLERRM are read before the rollback, while they still describe the item's error.
-# sms_api's named errors are -20001 .. -20017.
+# sms_api's named errors are -20001 .. -20018.
 ENQUEUE_ITEM_BLOCK = """
 declare
     l_code  number;
@@ -212,7 +213,7 @@ exception
         l_code := sqlcode;
         -- Only sms_api's named errors are an item's answer; anything else (a cancel after
         -- call_timeout, a deadlock, ORA-04068) stops the call as the database error it is.
-        if l_code not between -20017 and -20001 then
+        if l_code not between -20018 and -20001 then
             raise;
         end if;
         l_text := substr(sqlerrm, 1, 2000);
@@ -568,7 +569,9 @@ class OracleDialect(Dialect):
     def enqueue_many(
         self, tx: Tx, requests: Sequence[EnqueueRequest], now: datetime
     ) -> list[int | errors.SmsError]:
-        """One round trip for the lot: ``executemany`` over ENQUEUE_ITEM_BLOCK, which calls
+        """One ``executemany`` for the lot over ENQUEUE_ITEM_BLOCK (two round trips when the
+        cursor runs the block for the first time: thin mode sends its first row alone, then
+        the rest in one), which calls
         sms_api.enqueue (or enqueue_number) per item under a savepoint and hands back each
         id or error. Not ``batcherrors=True``: Oracle's array DML error handling covers
         INSERT/UPDATE/DELETE/MERGE only, and a PL/SQL block executed many times stops at its
@@ -598,13 +601,13 @@ class OracleDialect(Dialect):
         err_code = cursor.var(db.DB_TYPE_NUMBER, arraysize=n)
         err_text = cursor.var(db.DB_TYPE_VARCHAR, 2000, arraysize=n)
 
-        # Every bind typed and sized for the longest value of its column: thin mode would
-        # take a column whose first rows are None for VARCHAR2 (its type for None) when later
-        # rows carry numbers or timestamps. Texts as sized VARCHAR2, the body as national
-        # text (NVARCHAR2, as in enqueue).
-        def longest(values: Iterator[str | None]) -> int:
-            return max([1, *(len(v) for v in values if v)])
-
+        # Every bind typed, and sized as its column (the store has checked every text against
+        # it): thin mode would take a column whose first rows are None for VARCHAR2 (its type
+        # for None) when later rows carry numbers or timestamps, and sizes that follow each
+        # chunk's longest value would change the bind metadata from chunk to chunk, which
+        # makes thin mode run the block's first row on its own again (a second round trip).
+        # Texts as VARCHAR2, the body as national text (NVARCHAR2, as in enqueue).
+        columns = column_sizes.COLUMNS["sms_outbound"]
         texts = (
             "sender_code",
             "recipient_type",
@@ -616,10 +619,8 @@ class OracleDialect(Dialect):
             "correlation_key",
             "created_by",
         )
-        sizes: dict[str, Any] = {
-            name: longest(getattr(r, name) for r in requests) for name in texts
-        }
-        body = cursor.var(db.DB_TYPE_NVARCHAR, longest(r.body for r in requests), arraysize=n)
+        sizes: dict[str, Any] = {name: columns[name].size for name in texts}
+        body = cursor.var(db.DB_TYPE_NVARCHAR, columns["body"].size, arraysize=n)
         cursor.setinputsizes(
             **sizes,
             body=body,

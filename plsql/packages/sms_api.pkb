@@ -14,6 +14,54 @@ as
         return sys_extract_utc(systimestamp);
     end utc_now;
 
+    -- Every text fits its sms_outbound column, else value_too_long naming the column, so a
+    -- PL/SQL caller meets the named error a Python caller does instead of ORA-12899 at the
+    -- insert. The first check of enqueue and enqueue_number: the same columns, order, units and
+    -- messages as bridge/domain/enqueue_rules.py check_lengths, which Store.enqueue runs before
+    -- anything else (a CHAR column counts characters, LENGTHC; any other counts bytes, LENGTHB;
+    -- sizes from plsql/tables/sms_outbound.sql). NULL and '' are left to the checks after.
+    procedure check_lengths(
+        p_sender_code      in varchar2,
+        p_recipient_type   in varchar2,
+        p_recipient_id     in varchar2,
+        p_to_number        in varchar2,
+        p_reference        in varchar2,
+        p_reply_code       in varchar2,
+        p_source_system    in varchar2,
+        p_correlation_key  in varchar2,
+        p_created_by       in varchar2
+    )
+    is
+    begin
+        if lengthb(p_sender_code) > 30 then
+            sms_err.raise_error(sms_err.c_value_too_long, 'sender_code', '30 bytes');
+        end if;
+        if lengthb(p_recipient_type) > 30 then
+            sms_err.raise_error(sms_err.c_value_too_long, 'recipient_type', '30 bytes');
+        end if;
+        if lengthb(p_recipient_id) > 64 then
+            sms_err.raise_error(sms_err.c_value_too_long, 'recipient_id', '64 bytes');
+        end if;
+        if lengthb(p_to_number) > 32 then
+            sms_err.raise_error(sms_err.c_value_too_long, 'to_number', '32 bytes');
+        end if;
+        if lengthc(p_reference) > 100 then
+            sms_err.raise_error(sms_err.c_value_too_long, 'reference', '100 characters');
+        end if;
+        if lengthb(p_reply_code) > 20 then
+            sms_err.raise_error(sms_err.c_value_too_long, 'reply_code', '20 bytes');
+        end if;
+        if lengthb(p_source_system) > 30 then
+            sms_err.raise_error(sms_err.c_value_too_long, 'source_system', '30 bytes');
+        end if;
+        if lengthc(p_correlation_key) > 128 then
+            sms_err.raise_error(sms_err.c_value_too_long, 'correlation_key', '128 characters');
+        end if;
+        if lengthb(p_created_by) > 128 then
+            sms_err.raise_error(sms_err.c_value_too_long, 'created_by', '128 bytes');
+        end if;
+    end check_lengths;
+
     -- The checks that need no data, after the recipient's (step 1 of the order in the spec;
     -- bridge/enqueue_rules.py check_shape makes the same checks in the same order).
     procedure check_arguments(
@@ -221,6 +269,13 @@ as
     ) return number
     is
     begin
+        check_lengths(
+            p_sender_code => p_sender_code,
+            p_recipient_type => p_recipient_type, p_recipient_id => p_recipient_id,
+            p_to_number => null,
+            p_reference => p_reference, p_reply_code => p_reply_code,
+            p_source_system => p_source_system, p_correlation_key => p_correlation_key,
+            p_created_by => p_created_by);
         if p_recipient_type is null or p_recipient_id is null then
             sms_err.raise_error(sms_err.c_recipient_count);
         end if;
@@ -258,6 +313,13 @@ as
     ) return number
     is
     begin
+        check_lengths(
+            p_sender_code => p_sender_code,
+            p_recipient_type => null, p_recipient_id => null,
+            p_to_number => p_to_number,
+            p_reference => p_reference, p_reply_code => p_reply_code,
+            p_source_system => p_source_system, p_correlation_key => p_correlation_key,
+            p_created_by => p_created_by);
         if p_to_number is null then
             sms_err.raise_error(sms_err.c_recipient_count);
         end if;
@@ -288,15 +350,27 @@ as
         p_created_by  in varchar2 default null
     ) return number
     is
-        l_id   sms_batches.id%type;
+        l_id      sms_batches.id%type;
         -- A local: a body-only function cannot be called from SQL (PLS-00231).
-        l_now  timestamp := utc_now;
+        l_now     timestamp := utc_now;
+        -- Not %type: a longer p_source must reach the check below, not fail the assignment.
+        l_source  varchar2(32767) := nvl(p_source, 'PLSQL');
     begin
+        -- As Store.create_batch checks (bridge/store/batch_store.py): the source, then the
+        -- texts against their sms_batches columns, so no argument meets ORA-02290 (the source
+        -- check constraint) or ORA-12899. A source longer than source's 10 bytes is none of
+        -- the three either, so this one check covers both.
+        if l_source not in ('PLSQL', 'CSV', 'REST') then
+            sms_err.raise_error(sms_err.c_bad_batch_source, substr(l_source, 1, 30));
+        end if;
         if lengthc(p_label) > 200 then
-            sms_err.raise_error(sms_err.c_value_too_long, 'p_label', '200 characters');
+            sms_err.raise_error(sms_err.c_value_too_long, 'label', '200 characters');
+        end if;
+        if lengthb(p_created_by) > 128 then
+            sms_err.raise_error(sms_err.c_value_too_long, 'created_by', '128 bytes');
         end if;
         insert into sms_batches (source, label, created_by, rejected, created_at)
-        values (nvl(p_source, 'PLSQL'), p_label,
+        values (l_source, p_label,
                 nvl(p_created_by, sys_context('userenv', 'session_user')), 0, l_now)
         returning id into l_id;
         return l_id;

@@ -20,7 +20,13 @@ as
     -- TIMESTAMP or DATE without a zone is read in the session's time zone (Oracle's implicit
     -- conversion), so prefer values with a zone.
     --
-    -- Errors (named in sms_err, numbers -20001 .. -20017), checked in this order:
+    -- Errors (named in sms_err, numbers -20001 .. -20018), checked in this order:
+    --   0. lengths: value_too_long for the first text longer than its sms_outbound column, in
+    --      this order: p_sender_code (30 bytes), p_recipient_type (30 bytes), p_recipient_id
+    --      (64 bytes), p_to_number (32 bytes), p_reference (100 characters), p_reply_code
+    --      (20 bytes), p_source_system (30 bytes), p_correlation_key (128 characters),
+    --      p_created_by (128 bytes); the message names the column, as the bridge's does
+    --      ('reference is too long: at most 100 characters');
     --   1. arguments alone: recipient_count, bad_number (enqueue_number), empty_body (null or
     --      only white space), body_too_long (more than 1600 characters, counted as SMS
     --      counts them: UTF-16 units, an emoji is two), bad_priority, bad_window, correlation_incomplete,
@@ -80,6 +86,9 @@ as
     -- commits. p_source: 'PLSQL' (the default), 'CSV' or 'REST' (the bridge's own imports).
     -- p_label: free text shown with the summary (e.g. the concurrent request id), up to 200
     -- characters. p_created_by defaults to the session user.
+    -- Errors, in this order: bad_batch_source (p_source not 'PLSQL', 'CSV' or 'REST', case
+    -- included; null is 'PLSQL'), value_too_long ('label is too long: at most 200
+    -- characters', 'created_by is too long: at most 128 bytes').
     function begin_batch(
         p_label       in varchar2 default null,
         p_source      in varchar2 default 'PLSQL',

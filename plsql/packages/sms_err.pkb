@@ -21,6 +21,7 @@ as
             when c_missing_value          then m_missing_value
             when c_reserved_source_system then m_reserved_source_system
             when c_unknown_batch          then m_unknown_batch
+            when c_bad_batch_source       then m_bad_batch_source
         end;
     end message_of;
 

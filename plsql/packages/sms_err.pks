@@ -112,6 +112,13 @@ as
     pragma exception_init(e_unknown_batch, -20017);
     m_unknown_batch           constant varchar2(200) := 'unknown batch %s';
 
+    -- p_source of sms_api.begin_batch is not one of sms_batches.source's values (PLSQL, CSV,
+    -- REST; a longer text is none of them either).
+    c_bad_batch_source        constant pls_integer := -20018;
+    e_bad_batch_source        exception;
+    pragma exception_init(e_bad_batch_source, -20018);
+    m_bad_batch_source        constant varchar2(200) := 'batch source %s is not PLSQL, CSV or REST';
+
     -- The message template of an error number above; null for any other number.
     function message_of(p_number in pls_integer) return varchar2;
 

@@ -453,5 +453,210 @@ as
             p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
             p_batch_id => -1);
     end unknown_batch;
+
+    procedure batch_source_unknown
+    is
+        l_batch number;
+    begin
+        l_batch := sms_api.begin_batch(p_source => 'SQLPLUS');
+    end batch_source_unknown;
+
+    procedure batch_source_lower_case
+    is
+        l_batch number;
+    begin
+        l_batch := sms_api.begin_batch(p_source => 'csv');
+    end batch_source_lower_case;
+
+    procedure batch_source_too_long
+    is
+        l_batch number;
+    begin
+        l_batch := sms_api.begin_batch(p_source => 'PLSQL-NIGHTLY-RUN');
+    end batch_source_too_long;
+
+    procedure batch_sources_accepted
+    is
+        l_sources  sys.odcivarchar2list := sys.odcivarchar2list('PLSQL', 'CSV', 'REST');
+        l_batch    number;
+        l_source   sms_batches.source%type;
+    begin
+        for i in 1 .. l_sources.count loop
+            l_batch := sms_api.begin_batch(p_source => l_sources(i));
+            select source into l_source from sms_batches where id = l_batch;
+            ut.expect(l_source).to_equal(l_sources(i));
+        end loop;
+        l_batch := sms_api.begin_batch(p_source => null);
+        select source into l_source from sms_batches where id = l_batch;
+        ut.expect(l_source).to_equal('PLSQL');
+    end batch_sources_accepted;
+
+    procedure batch_label_too_long
+    is
+        l_batch number;
+    begin
+        l_batch := sms_api.begin_batch(p_label => rpad('x', 201, 'x'));
+    end batch_label_too_long;
+
+    procedure batch_created_by_too_long
+    is
+        l_batch number;
+    begin
+        l_batch := sms_api.begin_batch(p_created_by => rpad('x', 129, 'x'));
+    end batch_created_by_too_long;
+
+    procedure batch_error_messages
+    is
+        l_batch number;
+    begin
+        begin
+            l_batch := sms_api.begin_batch(p_source => 'SQLPLUS');
+            ut.fail('bad_batch_source was not raised');
+        exception
+            when sms_err.e_bad_batch_source then
+                ut.expect(sqlerrm)
+                    .to_equal('ORA-20018: batch source SQLPLUS is not PLSQL, CSV or REST');
+        end;
+        begin
+            l_batch := sms_api.begin_batch(p_created_by => rpad('x', 129, 'x'));
+            ut.fail('value_too_long was not raised');
+        exception
+            when sms_err.e_value_too_long then
+                ut.expect(sqlerrm)
+                    .to_equal('ORA-20014: created_by is too long: at most 128 bytes');
+        end;
+        -- A 128-byte creator fits.
+        l_batch := sms_api.begin_batch(p_created_by => rpad('x', 128, 'x'));
+        ut.expect(l_batch).to_be_not_null();
+    end batch_error_messages;
+
+    procedure reference_too_long
+    is
+        l_id number;
+    begin
+        l_id := sms_api.enqueue(
+            p_sender_code => c_sender, p_body => 'x',
+            p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+            p_reference => rpad('r', 101, 'r'));
+    end reference_too_long;
+
+    procedure reference_counts_characters
+    is
+        l_id         number;
+        l_reference  sms_outbound.reference%type;
+    begin
+        -- 100 characters, 200 bytes in AL32UTF8: within 100 CHAR, so LENGTHC, not LENGTHB.
+        l_id := sms_api.enqueue(
+            p_sender_code => c_sender, p_body => 'x',
+            p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+            p_reference => rpad(unistr('\00e9'), 100, unistr('\00e9')));
+        select reference into l_reference from sms_outbound where id = l_id;
+        ut.expect(lengthc(l_reference)).to_equal(100);
+    end reference_counts_characters;
+
+    procedure source_system_too_long
+    is
+        l_id number;
+    begin
+        l_id := sms_api.enqueue(
+            p_sender_code => c_sender, p_body => 'x',
+            p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+            p_source_system => rpad('S', 31, 'S'), p_correlation_key => 'k1');
+    end source_system_too_long;
+
+    procedure correlation_key_too_long
+    is
+        l_id number;
+    begin
+        l_id := sms_api.enqueue(
+            p_sender_code => c_sender, p_body => 'x',
+            p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+            p_source_system => 'UT', p_correlation_key => rpad('k', 129, 'k'));
+    end correlation_key_too_long;
+
+    procedure created_by_too_long
+    is
+        l_id number;
+    begin
+        l_id := sms_api.enqueue(
+            p_sender_code => c_sender, p_body => 'x',
+            p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+            p_created_by => rpad('u', 129, 'u'));
+    end created_by_too_long;
+
+    procedure number_created_by_too_long
+    is
+        l_id number;
+    begin
+        l_id := sms_api.enqueue_number(
+            p_sender_code => c_sender, p_to_number => '+15005550001', p_body => 'x',
+            p_created_by => rpad('u', 129, 'u'));
+    end number_created_by_too_long;
+
+    procedure sender_code_too_long
+    is
+        l_id number;
+    begin
+        l_id := sms_api.enqueue(
+            p_sender_code => rpad('S', 31, 'S'), p_body => 'x',
+            p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id);
+    end sender_code_too_long;
+
+    procedure lengths_before_recipient_count
+    is
+        l_id number;
+    begin
+        l_id := sms_api.enqueue(
+            p_sender_code => c_sender, p_body => 'x', p_reference => rpad('r', 101, 'r'));
+    end lengths_before_recipient_count;
+
+    procedure length_error_messages
+    is
+        l_id number;
+    begin
+        begin
+            l_id := sms_api.enqueue(
+                p_sender_code => c_sender, p_body => 'x',
+                p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+                p_reference => rpad('r', 101, 'r'));
+            ut.fail('value_too_long was not raised');
+        exception
+            when sms_err.e_value_too_long then
+                ut.expect(sqlerrm)
+                    .to_equal('ORA-20014: reference is too long: at most 100 characters');
+        end;
+        begin
+            l_id := sms_api.enqueue(
+                p_sender_code => c_sender, p_body => 'x',
+                p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+                p_source_system => rpad('S', 31, 'S'), p_correlation_key => 'k1');
+            ut.fail('value_too_long was not raised');
+        exception
+            when sms_err.e_value_too_long then
+                ut.expect(sqlerrm)
+                    .to_equal('ORA-20014: source_system is too long: at most 30 bytes');
+        end;
+        begin
+            l_id := sms_api.enqueue(
+                p_sender_code => c_sender, p_body => 'x',
+                p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+                p_source_system => 'UT', p_correlation_key => rpad('k', 129, 'k'));
+            ut.fail('value_too_long was not raised');
+        exception
+            when sms_err.e_value_too_long then
+                ut.expect(sqlerrm)
+                    .to_equal('ORA-20014: correlation_key is too long: at most 128 characters');
+        end;
+        begin
+            l_id := sms_api.enqueue(
+                p_sender_code => c_sender, p_body => 'x',
+                p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
+                p_created_by => rpad('u', 129, 'u'));
+            ut.fail('value_too_long was not raised');
+        exception
+            when sms_err.e_value_too_long then
+                ut.expect(sqlerrm).to_equal('ORA-20014: created_by is too long: at most 128 bytes');
+        end;
+    end length_error_messages;
 end test_sms_api;
 /

@@ -136,5 +136,65 @@ as
     --%test(enqueue into a batch that does not exist: unknown_batch, nothing inserted)
     --%throws(sms_err.e_unknown_batch)
     procedure unknown_batch;
+
+    --%test(begin_batch with a source other than PLSQL, CSV or REST: bad_batch_source)
+    --%throws(sms_err.e_bad_batch_source)
+    procedure batch_source_unknown;
+
+    --%test(begin_batch sources are case-sensitive, as the constraint is: bad_batch_source)
+    --%throws(sms_err.e_bad_batch_source)
+    procedure batch_source_lower_case;
+
+    --%test(begin_batch with a source longer than its column: bad_batch_source, not ORA-12899)
+    --%throws(sms_err.e_bad_batch_source)
+    procedure batch_source_too_long;
+
+    --%test(begin_batch accepts each of PLSQL, CSV and REST, and null as PLSQL)
+    procedure batch_sources_accepted;
+
+    --%test(begin_batch with a label of 201 characters: value_too_long)
+    --%throws(sms_err.e_value_too_long)
+    procedure batch_label_too_long;
+
+    --%test(begin_batch with p_created_by of 129 bytes: value_too_long, not ORA-12899)
+    --%throws(sms_err.e_value_too_long)
+    procedure batch_created_by_too_long;
+
+    --%test(begin_batch's errors read as the bridge's templates, filled)
+    procedure batch_error_messages;
+
+    --%test(enqueue with a reference of 101 characters: value_too_long, not ORA-12899)
+    --%throws(sms_err.e_value_too_long)
+    procedure reference_too_long;
+
+    --%test(a reference of 100 two-byte characters fits its 100 CHAR column)
+    procedure reference_counts_characters;
+
+    --%test(enqueue with a source_system of 31 bytes: value_too_long, not ORA-12899)
+    --%throws(sms_err.e_value_too_long)
+    procedure source_system_too_long;
+
+    --%test(enqueue with a correlation_key of 129 characters: value_too_long, not ORA-12899)
+    --%throws(sms_err.e_value_too_long)
+    procedure correlation_key_too_long;
+
+    --%test(enqueue with p_created_by of 129 bytes: value_too_long, not ORA-12899)
+    --%throws(sms_err.e_value_too_long)
+    procedure created_by_too_long;
+
+    --%test(enqueue_number with p_created_by of 129 bytes: value_too_long, not ORA-12899)
+    --%throws(sms_err.e_value_too_long)
+    procedure number_created_by_too_long;
+
+    --%test(a sender code longer than its column: value_too_long, not unknown_sender)
+    --%throws(sms_err.e_value_too_long)
+    procedure sender_code_too_long;
+
+    --%test(lengths first, as in Store.enqueue: value_too_long before recipient_count)
+    --%throws(sms_err.e_value_too_long)
+    procedure lengths_before_recipient_count;
+
+    --%test(length errors name the column and its limit as the bridge does)
+    procedure length_error_messages;
 end test_sms_api;
 /

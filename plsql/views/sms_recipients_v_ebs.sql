@@ -27,7 +27,9 @@ create or replace view sms_recipients_v (
     recipient_type, recipient_id, display_name, mobile_number, time_zone, manager_email
 ) as
 select cast('EMPLOYEE' as varchar2(30)),
-       cast(to_char(p.person_id) as varchar2(64)),
+       -- Bare, not cast to varchar2(64): the cast would hide to_char(person_id) from a
+       -- function-based index on it (docs/oracle.md, the cost note).
+       to_char(p.person_id),
        p.full_name,
        (select max(ph.phone_number) keep (dense_rank last order by ph.date_from, ph.phone_id)
           from per_phones ph

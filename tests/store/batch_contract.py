@@ -143,6 +143,18 @@ class BatchContract:
         assert found == {first: Status.SUBMITTED, second: Status.QUEUED}
         assert store.statuses_of([]) == {}
 
+    def test_a_batch_source_or_text_out_of_bounds_is_a_named_error(
+        self, store: Store, now: datetime
+    ) -> None:
+        batches = count_rows(store, "sms_batches")
+        with pytest.raises(errors.BadBatchSourceError, match="batch source plsql is not"):
+            store.create_batch("plsql", now)
+        with pytest.raises(errors.ValueTooLongError, match="label is too long"):
+            store.create_batch("CSV", now, label="x" * 201)
+        with pytest.raises(errors.ValueTooLongError, match="created_by is too long"):
+            store.create_batch("CSV", now, created_by="x" * 129)
+        assert count_rows(store, "sms_batches") == batches
+
     def test_an_unknown_batch_refuses_each_item(self, store: Store, now: datetime) -> None:
         sender = new_sender(store, now)
         rows = count_rows(store, "sms_outbound")
