@@ -490,6 +490,11 @@ class OracleDialect(Dialect):
         with self.transaction("install") as tx:
             cursor = tx.cursor  # type: ignore[attr-defined]
             check_national_charset(cursor, self.thin)  # before any script runs
+            # The DDL's bare varchar2(30) takes the session's length semantics: BYTE, as
+            # bridge/domain/column_sizes.py and sms_api's LENGTHB checks read them, whatever a
+            # site's NLS_LENGTH_SEMANTICS default (CHAR would make the checks stricter than the
+            # columns). Affects only DDL and PL/SQL declarations compiled in this session.
+            cursor.execute("alter session set nls_length_semantics = byte")
             for path in install_files(plsql_dir):
                 if not with_demo and "demo" in path.relative_to(plsql_dir).parts[:-1]:
                     continue

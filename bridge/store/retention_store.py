@@ -4,11 +4,11 @@ A mixin of :class:`bridge.store.Store`. What a purged row looks like is decided 
 :mod:`bridge.domain.retention`; this module finds the rows and writes them, in chunks of
 ``chunk`` rows, one transaction (committed) each, so a purge never holds many locks for long,
 and a purge stopped half way (a crash, a shutdown) resumes where it stopped: a purged row has
-``purged_at`` set and no predicate here selects it again. Rows are walked by id (keyset:
-``id > :after``), the primary key's order, read through sms_outbound_purge_ix (purged_at,
-final_at) and sms_inbound_purge_ix: only the unpurged rows past the cut-off are read, never the
-rows earlier runs purged; a dry run walks the same predicates in read transactions and counts
-what the real run would change, row by row with the same functions.
+``purged_at`` set and no predicate here selects it again. Rows are walked in the order of
+sms_outbound_purge_ix (purged_at, final_at, id) and sms_inbound_purge_ix (keyset: past the
+last (final_at, id) read), so each page reads only its own rows, in index order, never the
+rows earlier runs purged nor the pages before it. A dry run walks the same predicates in read
+transactions and counts what the real run would change, row by row with the same functions.
 
 Both engines run the same SQL (the page clause is the dialect's). Oracle: no FOR UPDATE (a
 final row never changes again, and the updates repeat the predicates), the cut-offs bound as
@@ -37,12 +37,27 @@ PURGE_CHUNK = 500  # rows per transaction; at most 1000 (one Oracle IN list of e
 _FINAL = ", ".join(f"'{s}'" for s in PURGEABLE_MESSAGE_STATUSES)
 _DONE = ", ".join(f"'{s}'" for s in PURGEABLE_REPLY_STATUSES)
 
-# Final before the cut-off and not purged yet. final_at is set by every final transition.
-MESSAGES_TO_PURGE = f"""
-SELECT id, to_number, status_reason, error_message FROM sms_outbound
- WHERE status IN ({_FINAL}) AND final_at < :cutoff AND purged_at IS NULL AND id > :after
- ORDER BY id
+
+# Rows to purge, walked in the order of their table's purge index (purged_at, <column>, id):
+# each page after the first continues past the last (<column>, id) of the one before (the >=
+# bound is the index range's start; the OR only filters the rows of that one instant), so it
+# reads only its own rows, in index order with no sort, however long the backlog (a dry run
+# never shrinks it).
+def _walk(table: str, column: str, selected: str, statuses: str, *, after: bool) -> str:
+    keyset = f"AND {column} >= :after_at AND ({column} > :after_at OR id > :after_id)"
+    return f"""
+SELECT id, {column}, {selected} FROM {table}
+ WHERE purged_at IS NULL AND {column} < :cutoff {keyset if after else ""}
+   AND status IN ({statuses})
+ ORDER BY {column}, id
 """
+
+
+# Final before the cut-off and not purged yet (final_at is set by every final transition).
+MESSAGES_TO_PURGE, MESSAGES_TO_PURGE_AFTER = (
+    _walk("sms_outbound", "final_at", "to_number, status_reason, error_message", _FINAL, after=a)
+    for a in (False, True)
+)
 
 PURGE_MESSAGE = f"""
 UPDATE sms_outbound
@@ -58,11 +73,14 @@ SELECT id, detail FROM sms_events WHERE outbound_id IN ({ids}) AND detail IS NOT
 MASK_EVENT_DETAIL = "UPDATE sms_events SET detail = :detail WHERE id = :id"
 
 # Handled (PROCESSED, IGNORED) before the cut-off and not purged yet; NEW and ERROR never.
-REPLIES_TO_PURGE = f"""
-SELECT id, from_number, error_message FROM sms_inbound
- WHERE status IN ({_DONE}) AND processed_at < :cutoff AND purged_at IS NULL AND id > :after
- ORDER BY id
-"""
+REPLIES_TO_PURGE, REPLIES_TO_PURGE_AFTER = (
+    _walk("sms_inbound", "processed_at", "from_number, error_message", _DONE, after=a)
+    for a in (False, True)
+)
+
+# Where a page starts: past this (final_at or processed_at, id). None passed in: the first page;
+# None given back: there is no next page.
+Position = tuple[Any, int] | None
 
 PURGE_REPLY = f"""
 UPDATE sms_inbound
@@ -88,17 +106,17 @@ class RetentionStoreMixin(StoreBase):
         if not 1 <= chunk <= 1000:
             raise ValueError(f"chunk must be 1..1000 rows, not {chunk}")
         messages = events = replies = 0
-        after = 0
+        after: Position = None
         while True:
             done, changed, after = self._purge_messages(now, outbound_before, after, chunk, dry_run)
             messages, events = messages + done, events + changed
-            if after < 0:
+            if after is None:
                 break
-        after = 0
+        after = None
         while True:
             done, after = self._purge_replies(now, inbound_before, after, chunk, dry_run)
             replies += done
-            if after < 0:
+            if after is None:
                 break
         return PurgeResult(
             outbound_cutoff=outbound_before,
@@ -109,21 +127,26 @@ class RetentionStoreMixin(StoreBase):
             dry_run=dry_run,
         )
 
-    def _page(self, tx: Tx, sql: str, cutoff: datetime, after: int, chunk: int) -> list[Row]:
-        return tx.rows(
-            f"{sql} {self.dialect.page_clause}",
-            {"cutoff": cutoff, "after": after, "limit": chunk, "offset": 0},
-        )
+    def _page(
+        self, tx: Tx, sql: tuple[str, str], cutoff: datetime, after: Position, chunk: int
+    ) -> list[Row]:
+        """A page of ``sql`` (its first-page and next-page texts) past ``after``."""
+        params: dict[str, Any] = {"cutoff": cutoff, "limit": chunk, "offset": 0}
+        if after is not None:
+            params.update(after_at=after[0], after_id=after[1])
+        text = sql[0] if after is None else sql[1]
+        return tx.rows(f"{text} {self.dialect.page_clause}", params)
 
     def _purge_messages(
-        self, now: datetime, cutoff: datetime, after: int, chunk: int, dry_run: bool
-    ) -> tuple[int, int, int]:
-        """One chunk: (messages, event details changed, the last id; -1 when it was the last
-        chunk)."""
+        self, now: datetime, cutoff: datetime, after: Position, chunk: int, dry_run: bool
+    ) -> tuple[int, int, Position]:
+        """One chunk: (messages, event details changed, where the next chunk starts; None
+        after the last chunk)."""
         with self.dialect.transaction("purge", write=not dry_run) as tx:
-            rows = self._page(tx, MESSAGES_TO_PURGE, cutoff, after, chunk)
+            pages = (MESSAGES_TO_PURGE, MESSAGES_TO_PURGE_AFTER)
+            rows = self._page(tx, pages, cutoff, after, chunk)
             if not rows:
-                return 0, 0, -1
+                return 0, 0, None
             updates = [_fit("sms_outbound", purged_message(r)) for r in rows]
             in_list, binds = ids_in([r["id"] for r in rows])
             details = tx.rows(EVENT_DETAILS.format(ids=in_list), binds)
@@ -139,24 +162,30 @@ class RetentionStoreMixin(StoreBase):
             else:
                 done = tx.executemany(PURGE_MESSAGE, [{**u, "now": now} for u in updates])
                 changed = tx.executemany(MASK_EVENT_DETAIL, masked)
-        last = int(rows[-1]["id"])
-        return done, changed, (last if len(rows) == chunk else -1)
+        return done, changed, _next(rows, "final_at", chunk)
 
     def _purge_replies(
-        self, now: datetime, cutoff: datetime, after: int, chunk: int, dry_run: bool
-    ) -> tuple[int, int]:
-        """One chunk: (replies, the last id; -1 when it was the last chunk)."""
+        self, now: datetime, cutoff: datetime, after: Position, chunk: int, dry_run: bool
+    ) -> tuple[int, Position]:
+        """One chunk: (replies, where the next chunk starts; None after the last chunk)."""
         with self.dialect.transaction("purge", write=not dry_run) as tx:
-            rows = self._page(tx, REPLIES_TO_PURGE, cutoff, after, chunk)
+            pages = (REPLIES_TO_PURGE, REPLIES_TO_PURGE_AFTER)
+            rows = self._page(tx, pages, cutoff, after, chunk)
             if not rows:
-                return 0, -1
+                return 0, None
             updates = [_fit("sms_inbound", purged_reply(r)) for r in rows]
             if dry_run:
                 done = len(updates)
             else:
                 done = tx.executemany(PURGE_REPLY, [{**u, "now": now} for u in updates])
-        last = int(rows[-1]["id"])
-        return done, (last if len(rows) == chunk else -1)
+        return done, _next(rows, "processed_at", chunk)
+
+
+def _next(rows: list[Row], column: str, chunk: int) -> Position:
+    """Where the page after ``rows`` starts: past its last row; None when it was not full."""
+    if len(rows) < chunk:
+        return None
+    return rows[-1][column], int(rows[-1]["id"])
 
 
 def _fit(table: str, values: dict[str, object]) -> dict[str, Any]:

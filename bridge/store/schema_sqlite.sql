@@ -101,7 +101,7 @@ CREATE INDEX IF NOT EXISTS sms_outbound_batch_ix ON sms_outbound (batch_id);
 -- The dedupe window's look-back and the retention backlog (see plsql/indexes/ for why).
 CREATE INDEX IF NOT EXISTS sms_outbound_dedupe_ix
     ON sms_outbound (to_number, sender_code, submitted_at);
-CREATE INDEX IF NOT EXISTS sms_outbound_purge_ix ON sms_outbound (purged_at, final_at);
+CREATE INDEX IF NOT EXISTS sms_outbound_purge_ix ON sms_outbound (purged_at, final_at, id);
 
 CREATE TABLE IF NOT EXISTS sms_events (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -143,7 +143,7 @@ CREATE TABLE IF NOT EXISTS sms_inbound (
 CREATE INDEX IF NOT EXISTS sms_inbound_status_ix ON sms_inbound (status, id);
 CREATE INDEX IF NOT EXISTS sms_inbound_outbound_ix ON sms_inbound (outbound_id);
 CREATE INDEX IF NOT EXISTS sms_inbound_from_ix ON sms_inbound (from_number, received_at);
-CREATE INDEX IF NOT EXISTS sms_inbound_purge_ix ON sms_inbound (purged_at, processed_at);
+CREATE INDEX IF NOT EXISTS sms_inbound_purge_ix ON sms_inbound (purged_at, processed_at, id);
 
 CREATE TABLE IF NOT EXISTS sms_optouts (
     phone_number  TEXT NOT NULL,

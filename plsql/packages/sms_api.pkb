@@ -18,7 +18,7 @@ as
     -- PL/SQL caller meets the named error a Python caller does instead of ORA-12899 at the
     -- insert. The first check of enqueue and enqueue_number: the same columns, order, units and
     -- messages as bridge/domain/enqueue_rules.py check_lengths, which Store.enqueue runs before
-    -- anything else (a CHAR column counts characters, LENGTHC; any other counts bytes, LENGTHB;
+    -- anything else (a CHAR column counts characters, LENGTH; any other counts bytes, LENGTHB;
     -- sizes from plsql/tables/sms_outbound.sql). NULL and '' are left to the checks after.
     procedure check_lengths(
         p_sender_code      in varchar2,
@@ -45,7 +45,7 @@ as
         if lengthb(p_to_number) > 32 then
             sms_err.raise_error(sms_err.c_value_too_long, 'to_number', '32 bytes');
         end if;
-        if lengthc(p_reference) > 100 then
+        if length(p_reference) > 100 then
             sms_err.raise_error(sms_err.c_value_too_long, 'reference', '100 characters');
         end if;
         if lengthb(p_reply_code) > 20 then
@@ -54,7 +54,7 @@ as
         if lengthb(p_source_system) > 30 then
             sms_err.raise_error(sms_err.c_value_too_long, 'source_system', '30 bytes');
         end if;
-        if lengthc(p_correlation_key) > 128 then
+        if length(p_correlation_key) > 128 then
             sms_err.raise_error(sms_err.c_value_too_long, 'correlation_key', '128 characters');
         end if;
         if lengthb(p_created_by) > 128 then
@@ -363,7 +363,7 @@ as
         if l_source not in ('PLSQL', 'CSV', 'REST') then
             sms_err.raise_error(sms_err.c_bad_batch_source, substr(l_source, 1, 30));
         end if;
-        if lengthc(p_label) > 200 then
+        if length(p_label) > 200 then
             sms_err.raise_error(sms_err.c_value_too_long, 'label', '200 characters');
         end if;
         if lengthb(p_created_by) > 128 then

@@ -551,7 +551,7 @@ as
             p_recipient_type => c_recipient_type, p_recipient_id => c_recipient_id,
             p_reference => rpad(unistr('\00e9'), 100, unistr('\00e9')));
         select reference into l_reference from sms_outbound where id = l_id;
-        ut.expect(lengthc(l_reference)).to_equal(100);
+        ut.expect(length(l_reference)).to_equal(100);
     end reference_counts_characters;
 
     procedure source_system_too_long

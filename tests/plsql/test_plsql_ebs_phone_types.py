@@ -36,7 +36,11 @@ def test_only_ranked_types_are_offered_and_ranked_by_type_then_date() -> None:
     )
 
 
-def test_recipient_id_is_the_bare_to_char_of_parent_id() -> None:
+def test_recipient_id_is_the_bare_to_char_of_parent_id_and_the_partition_key() -> None:
+    # Bare: a function-based index on to_char(parent_id) can serve the lookup. The partition
+    # key: Oracle pushes the lookup's predicate past row_number() only on that key.
     select = SQL[SQL.lower().index(") as\nselect") :]
     second = select.split(",\n")[1].strip()
-    assert second == "to_char(ph.parent_id)"
+    assert second == "ph.recipient_id"
+    assert re.search(r"partition\s+by\s+ph\.recipient_id\b", SQL, re.I)
+    assert re.search(r"select\s+to_char\(p\.parent_id\)\s+as\s+recipient_id\b", SQL, re.I)

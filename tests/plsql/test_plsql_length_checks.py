@@ -4,7 +4,7 @@ ORA-02290.
 
 enqueue/enqueue_number: sms_api.pkb check_lengths makes the checks of
 bridge/domain/enqueue_rules.py check_lengths, in the same order (TEXT_COLUMNS), with the same
-column names, units (LENGTHC for a CHAR column, LENGTHB for a BYTE one) and limits as
+column names, units (LENGTH for a CHAR column, LENGTHB for a BYTE one) and limits as
 bridge/domain/column_sizes.py, which is generated from plsql/tables/*.sql. begin_batch: the
 source values of the sms_batches check constraint, and its texts against their columns.
 """
@@ -20,7 +20,7 @@ from tests.plsql.helpers import PLSQL_DIR, enumerations
 
 BODY = (PLSQL_DIR / "packages" / "sms_api.pkb").read_text(encoding="utf-8")
 _CHECK = re.compile(
-    r"if\s+(length[bc])\(p_(\w+)\)\s*>\s*(\d+)\s+then\s+"
+    r"if\s+(lengthb?)\(p_(\w+)\)\s*>\s*(\d+)\s+then\s+"
     r"sms_err\.raise_error\(sms_err\.c_value_too_long,\s*'(\w+)',\s*'([^']*)'\)",
     re.I,
 )
@@ -35,7 +35,7 @@ def _checks(block: str) -> list[tuple[str, str, int, str, str]]:
 
 
 def _unit_function(column: column_sizes.Column) -> str:
-    return "lengthc" if column.chars else "lengthb"
+    return "length" if column.chars else "lengthb"
 
 
 def test_enqueue_checks_every_text_as_the_bridge_does() -> None:

@@ -155,6 +155,23 @@ class RetentionContract:
         assert (again.messages, again.events, again.replies) == (0, 0, 0)
         assert _row(store, "sms_outbound", old)["purged_at"] == stamp
 
+    def test_pages_of_replies_handled_at_one_instant_miss_none_and_repeat_none(
+        self, store: Store, now: datetime
+    ) -> None:
+        # Seven replies share processed_at, an ERROR one among them (never purged): pages of
+        # two walk past each other by (processed_at, id), not by the instant alone.
+        handled = [self._reply(store, now, "PROCESSED") for _ in range(6)]
+        failed = self._reply(store, now, "ERROR")
+        cut = now + timedelta(minutes=1)
+        dry = store.purge(now, outbound_before=cut, inbound_before=cut, chunk=2, dry_run=True)
+        assert dry.replies == 6
+        done = store.purge(now, outbound_before=cut, inbound_before=cut, chunk=2)
+        assert done.replies == 6
+        assert all(_row(store, "sms_inbound", i)["purged_at"] is not None for i in handled)
+        assert _row(store, "sms_inbound", failed)["purged_at"] is None
+        again = store.purge(now, outbound_before=cut, inbound_before=cut, chunk=2)
+        assert again.replies == 0
+
     def test_purge_commits_chunk_by_chunk_and_resumes_where_it_stopped(
         self, store: Store, now: datetime, monkeypatch: pytest.MonkeyPatch
     ) -> None:

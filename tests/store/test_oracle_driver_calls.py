@@ -274,7 +274,13 @@ def test_install_runs_every_script_and_checks_user_errors_for_its_own_objects_on
     dialect, pool = make_dialect()
     report = dialect.install(ROOT / "plsql", True, NOW)
     executed = [args for name, args in pool.conn.cursors[0].calls if name == "execute"]
-    assert report.statements == len(executed) - 3  # the NLS, USER_ERRORS and version queries
+    # The national charset query, the length semantics, USER_ERRORS and the version query.
+    assert report.statements == len(executed) - 4
+    # BYTE before the first script: the bare varchar2(n) of the DDL is what column_sizes reads.
+    semantics = [i for i, (sql, _) in enumerate(executed) if "nls_length_semantics" in sql]
+    first_ddl = next(i for i, (sql, _) in enumerate(executed) if sql.lower().startswith("create"))
+    assert semantics and semantics[0] < first_ddl
+    assert executed[semantics[0]][0] == "alter session set nls_length_semantics = byte"
     errors_sql, binds = next(a for a in executed if "user_errors" in a[0])
     names = set(binds.values())
     assert {"SMS_API", "SMS_ERR", "SMS_OUTBOUND", "SMS_RECIPIENTS_V", "HR_CERT_SMS"} <= names
