@@ -7,16 +7,17 @@ two worker processes, and never burst past what their token bucket allows?
 One SQLite file, one sender per rate (``mps`` = the rate; bodies of one GSM-7 segment, so a
 send is a segment), each queued with more than it can send in the run. Two ``sms-bridge run``
 processes (the service loop, not --once) share the file and the senders' buckets
-(bridge/store/token_bucket.py: refilled at ``mps``, holding at most one second's worth,
-``max(1, mps)``) for ``--seconds``, then are stopped with SIGTERM. The sandbox stamps every
+(bridge/store/token_bucket.py: refilled at ``mps``, holding at most 0.9 s of it, at least one
+token, the rest a margin for the spread of creates) for ``--seconds``, then are stopped with
+SIGTERM. The sandbox stamps every
 create when it does the work (``/_sandbox/requests``, ``at``, after ``--latency-ms`` of
 injected latency); per sender, from its first create on:
 
   rate      creates in the ``--seconds`` after its first, / ``--seconds`` (target: within
             +-5 % of mps)
-  max/1s    the most creates in any one-second window, sliding (the bucket allows at most
-            capacity + mps x 1 s = 2 x mps in a window it starts full; from then on a
-            steady state of about mps)
+  max/1s    the most creates in any one-second window, sliding (the promise: at most a
+            second's burst + a second of refill, max(1, mps) + mps = 2 x mps, in a window it
+            starts full; from then on a steady state of about mps)
   steady    the same after the first two seconds, against the same allowance
   claim/1s  the most rows claimed in any one-second window (sms_outbound.claimed_at, the
             bucket's own side): the sandbox's figure adds the spread of the create latency
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         error = (achieved - rate) / rate * 100
         burst = max_in_window(window)
         steady = max_in_window([t for t in window if t - first >= 2.0])
-        allowed = max(1.0, rate) + rate  # a full bucket, and a second of refill
+        allowed = max(1.0, rate) + rate  # the promise: a second's burst and a second of refill
         claimed = max_in_window(claims.get(sender_code(rate), []))
         verdict = ("rate ok" if abs(error) <= 5 else "rate OFF") + (
             ", bursts ok" if burst <= allowed else ", burst over the bucket at the sandbox"

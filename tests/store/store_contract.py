@@ -721,21 +721,21 @@ class StoreContract:
         self, store: Store, now: datetime
     ) -> None:
         sender = new_sender(store, now)
-        store.save_sender(Sender(code=sender.code, from_number=sender.from_number, mps=2.0), now)
-        for _ in range(10):
+        store.save_sender(Sender(code=sender.code, from_number=sender.from_number, mps=20.0), now)
+        for _ in range(40):
             queue(store, sender, now)
 
         def claim(at: datetime) -> int:
             return len(
                 store.claim_batch(
-                    sender.code, 10, at, lease_seconds=60, worker="w", segments_of=lambda b: 1
+                    sender.code, 40, at, lease_seconds=60, worker="w", segments_of=lambda b: 1
                 )
             )
 
-        assert claim(now) == 2  # a full bucket holds one second's worth
+        assert claim(now) == 18  # a full bucket holds 0.9 s of the rate (token_bucket.py)
         assert claim(now) == 0
-        assert claim(now + timedelta(milliseconds=500)) == 1
-        assert claim(now + timedelta(seconds=10)) == 2  # refilled, capped at capacity
+        assert claim(now + timedelta(milliseconds=500)) == 10
+        assert claim(now + timedelta(seconds=10)) == 12  # refilled, capped at 18; 12 were left
 
     def test_a_job_runs_once_for_all_workers_over_the_window_since_its_last_run(
         self, store: Store, now: datetime
