@@ -17,6 +17,9 @@ reports, counts and invoices still add up. What goes:
 - ``sms_events.detail`` of those messages: numbers masked, the words kept (why a status moved);
 - ``sms_inbound.body`` becomes :data:`PURGED_BODY`, ``from_number`` its mask, ``raw_payload``
   NULL, the numbers in ``error_message`` masked.
+- ``sms_number_lookups`` rows older than the line-type TTL (30 days) are deleted: an answer
+  that old is asked again before the next send to its number anyway, so keeping it kept a
+  number, and its carrier, for nothing.
 
 Never touched: rows not final (QUEUED, SENDING, SUBMITTED, SENT), replies still NEW and ERROR
 replies (an ERROR reply waits for an operator, whose Reprocess runs its handler again on the
@@ -100,10 +103,11 @@ class PurgeResult:
     events: int = 0  # sms_events rows of those messages whose detail lost a number
     replies: int = 0  # sms_inbound rows purged
     dry_run: bool = False
+    lookups: int = 0  # sms_number_lookups rows deleted (older than the line-type TTL)
 
     @property
     def changed(self) -> int:
-        return self.messages + self.events + self.replies
+        return self.messages + self.events + self.replies + self.lookups
 
     def lines(self) -> list[str]:
         """One line per table, for ``sms-bridge purge`` and the worker's log."""
@@ -115,6 +119,8 @@ class PurgeResult:
             f"sms_events: {masked} the numbers in {self.events} event detail(s) of those messages",
             f"sms_inbound: {verb} {self.replies} processed reply(ies) before"
             f" {_iso(self.inbound_cutoff)} (body, number, raw payload)",
+            f"sms_number_lookups: {'would delete' if self.dry_run else 'deleted'}"
+            f" {self.lookups} line-type answer(s) past their TTL (asked again when needed)",
             "sms_optouts: untouched (the record of consent)",
         ]
 
@@ -124,7 +130,8 @@ class PurgeResult:
         return (
             f"retention: {verb} {self.messages} message(s) final before"
             f" {_iso(self.outbound_cutoff)}, {self.events} event detail(s),"
-            f" {self.replies} reply(ies) processed before {_iso(self.inbound_cutoff)}"
+            f" {self.replies} reply(ies) processed before {_iso(self.inbound_cutoff)},"
+            f" {self.lookups} line-type answer(s) past their TTL"
         )
 
 

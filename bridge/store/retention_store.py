@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bridge.domain import column_sizes
+from bridge.domain import column_sizes, line_types
 from bridge.domain.retention import (
     PURGEABLE_MESSAGE_STATUSES,
     PURGEABLE_REPLY_STATUSES,
@@ -78,6 +78,15 @@ REPLIES_TO_PURGE, REPLIES_TO_PURGE_AFTER = (
     for a in (False, True)
 )
 
+# Line-type answers past their TTL (bridge.domain.line_types): asked again before they are
+# used, so a row that old only keeps a number. Deleted a page at a time; the DELETE repeats the
+# predicate, so an answer a worker refreshed in between stays.
+EXPIRED_LOOKUPS = "SELECT phone_number FROM sms_number_lookups WHERE looked_up_at < :cutoff"
+COUNT_EXPIRED_LOOKUPS = "SELECT COUNT(*) AS n FROM sms_number_lookups WHERE looked_up_at < :cutoff"
+DELETE_LOOKUPS = """
+DELETE FROM sms_number_lookups WHERE phone_number IN ({numbers}) AND looked_up_at < :cutoff
+"""
+
 # Where a page starts: past this (final_at or processed_at, id). None passed in: the first page;
 # None given back: there is no next page.
 Position = tuple[Any, int] | None
@@ -97,12 +106,14 @@ class RetentionStoreMixin(StoreBase):
         *,
         outbound_before: datetime,
         inbound_before: datetime,
+        lookups_before: datetime | None = None,
         chunk: int = PURGE_CHUNK,
         dry_run: bool = False,
     ) -> PurgeResult:
         """Purge (``dry_run``: count) the messages final before ``outbound_before``, their
         events, and the replies processed before ``inbound_before``; ``now`` is the purge's
-        stamp (``purged_at``). Commits every ``chunk`` rows."""
+        stamp (``purged_at``); and the line-type answers older than ``lookups_before``
+        (default: the TTL before ``now``). Commits every ``chunk`` rows."""
         if not 1 <= chunk <= 1000:
             raise ValueError(f"chunk must be 1..1000 rows, not {chunk}")
         messages = events = replies = 0
@@ -118,6 +129,7 @@ class RetentionStoreMixin(StoreBase):
             replies += done
             if after is None:
                 break
+        expired = lookups_before or now - line_types.DEFAULT_TTL
         return PurgeResult(
             outbound_cutoff=outbound_before,
             inbound_cutoff=inbound_before,
@@ -125,7 +137,28 @@ class RetentionStoreMixin(StoreBase):
             events=events,
             replies=replies,
             dry_run=dry_run,
+            lookups=self._delete_expired_lookups(expired, chunk, dry_run),
         )
+
+    def _delete_expired_lookups(self, cutoff: datetime, chunk: int, dry_run: bool) -> int:
+        if dry_run:
+            with self.dialect.transaction("purge", write=False) as tx:
+                return int(tx.scalar(COUNT_EXPIRED_LOOKUPS, {"cutoff": cutoff}) or 0)
+        deleted = 0
+        while True:
+            with self.dialect.transaction("purge") as tx:
+                page = tx.rows(
+                    f"{EXPIRED_LOOKUPS} {self.dialect.page_clause}",
+                    {"cutoff": cutoff, "limit": chunk, "offset": 0},
+                )
+                if not page:
+                    return deleted
+                in_list, binds = ids_in([r["phone_number"] for r in page], "n")
+                deleted += tx.execute(
+                    DELETE_LOOKUPS.format(numbers=in_list), {"cutoff": cutoff, **binds}
+                )
+            if len(page) < chunk:
+                return deleted
 
     def _page(
         self, tx: Tx, sql: tuple[str, str], cutoff: datetime, after: Position, chunk: int

@@ -82,7 +82,7 @@ def test_dry_run_then_purge(site: Path) -> None:
         store.close()
 
     out = run(site, "purge", "--dry-run").stdout
-    assert len([x for x in out.splitlines() if x.strip()]) == 4, out
+    assert len([x for x in out.splitlines() if x.strip()]) == 5, out  # one line per table
     assert table_line(out, "sms_outbound").startswith("sms_outbound: would purge 1 message(s)")
     assert "sms_events: would mask the numbers in 1 event detail(s)" in table_line(
         out, "sms_events"

@@ -98,6 +98,7 @@ def test_the_result_says_one_line_per_table() -> None:
         "sms_outbound",
         "sms_events",
         "sms_inbound",
+        "sms_number_lookups",
         "sms_optouts",
     ]
     assert lines[0].startswith(

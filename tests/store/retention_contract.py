@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bridge.domain.line_types import LineType
 from bridge.domain.models import InboundRecord, Sender, SubmitResult
 from bridge.domain.retention import PURGED_BODY
 from bridge.domain.statuses import Status
@@ -171,6 +172,24 @@ class RetentionContract:
         assert _row(store, "sms_inbound", failed)["purged_at"] is None
         again = store.purge(now, outbound_before=cut, inbound_before=cut, chunk=2)
         assert again.replies == 0
+
+    def test_line_type_answers_past_their_ttl_are_deleted_and_fresh_ones_kept(
+        self, store: Store, now: datetime
+    ) -> None:
+        old = [f"+1415666{n:04d}" for n in range(5)]
+        fresh = "+14156669999"
+        store.save_line_types(
+            [LineType(n, "mobile", now - timedelta(days=31), carrier="Carrier") for n in old]
+            + [LineType(fresh, "landline", now - timedelta(days=29))]
+        )
+        cut = now - timedelta(days=90)
+        dry = store.purge(now, outbound_before=cut, inbound_before=cut, chunk=2, dry_run=True)
+        assert dry.lookups == 5
+        assert set(store.line_types([*old, fresh])) == {*old, fresh}  # a dry run deletes nothing
+        done = store.purge(now, outbound_before=cut, inbound_before=cut, chunk=2)
+        assert done.lookups == 5
+        assert set(store.line_types([*old, fresh])) == {fresh}
+        assert store.purge(now, outbound_before=cut, inbound_before=cut).lookups == 0
 
     def test_purge_commits_chunk_by_chunk_and_resumes_where_it_stopped(
         self, store: Store, now: datetime, monkeypatch: pytest.MonkeyPatch
