@@ -31,7 +31,7 @@ from bridge.outbound import metrics as outbound_metrics
 from bridge.outbound.background import BackgroundJob
 from bridge.outbound.gateway import TwilioCheckError, TwilioGateway
 from bridge.outbound.recovery import reconcile, sync
-from bridge.outbound.worker import Worker
+from bridge.outbound.worker import Worker, account_settings
 from bridge.replies.dispatcher import Dispatcher
 from bridge.replies.optout_sync import sync_optouts
 from bridge.replies.processing import replay_spool
@@ -293,15 +293,16 @@ class Runner:
             self.notifier.alert_log_level = level
 
     def recheck_credentials(self) -> None:
-        if not self.worker.credentials_broken:
-            return
-        try:
-            self.gateway.check()
-        except Exception as exc:
-            log.warning("Twilio credentials still rejected: %s", exc)
-            return
-        log.warning("Twilio credentials accepted again: sending resumes")
-        self.worker.credentials_broken = False
+        """Every minute: each account whose credentials Twilio refused, asked again."""
+        for account in list(self.worker.broken):
+            where = account_settings(account)
+            try:
+                self.gateway.check(account)
+            except Exception as exc:
+                log.warning("Twilio credentials of %s still rejected: %s", where, exc)
+                continue
+            log.warning("Twilio credentials of %s accepted again: its senders resume", where)
+            self.worker.broken.pop(account, None)
 
     def schedule_jobs(self) -> None:
         cfg = self.settings
@@ -410,13 +411,13 @@ class Runner:
             run(lambda: self.worker.flush(self.clock()))
             run(self.recover)
             more = run(lambda: self.worker.claimable(self.clock()))
-            if not more or self.worker.credentials_broken:
+            if not more:  # senders on a refused account are not claimable: the others drain
                 break
         self.worker.shutdown()
         if failure is None and self.worker.credentials_broken:
             failure = (
                 f"Twilio rejected the credentials ({self.worker.credentials_answer}): check"
-                " [twilio] account_sid and auth_token; the messages stay queued"
+                " that account_sid and auth_token; its senders' messages stay queued"
             )
         if failure is not None:
             log.error("run --once stopped: %s", failure)

@@ -96,11 +96,13 @@ class Worker:
         self.pending: list[SubmitResult] = []
         self.pending_since = 0.0
         self.stop_event = threading.Event()
-        self.credentials_broken = False
+        # Twilio accounts whose credentials Twilio refused at a create (None: [twilio]) -> its
+        # answer. Their senders are not claimed (their claims are given back) until the
+        # runner's re-check finds the account accepted again; the other accounts go on.
+        self.broken: dict[str | None, str] = {}
         # What the credentials alert promises: the service re-checks every minute; a run
         # --once stops and leaves it to the next run (the runner sets this).
         self.rechecks_credentials = True
-        self.credentials_answer = ""
         self.stats = Stats()
         self._senders: dict[str, Sender] = {}
         self._rounds = 0
@@ -126,7 +128,7 @@ class Worker:
         capacity = self.cfg.concurrency + ahead - len(self.in_flight) - len(self.ready)
         if self.in_flight and capacity < threshold:
             capacity = 0
-        if capacity > 0 and not self.stop_event.is_set() and not self.credentials_broken:
+        if capacity > 0 and not self.stop_event.is_set():
             now = self.clock()
             # Start each round at the next sender: with the capacity short, the first sender
             # in a fixed order would take it every round and starve the others.
@@ -138,7 +140,7 @@ class Worker:
             for code in ready:
                 if capacity <= 0:
                     break
-                if self.held_back(code):
+                if self.held_back(code) or self.account_refused(code):
                     continue
                 batch = self.store.claim_batch(
                     code,
@@ -229,15 +231,27 @@ class Worker:
 
     def start_ready(self) -> None:
         """Start the creates of ready flights while slots are free. Once the worker stops, or
-        Twilio refused the credentials, they are given back instead (never started: the
-        attempt does not count)."""
-        if self.ready and (self.stop_event.is_set() or self.credentials_broken):
-            unsent = [f.message.id for f in self.ready]
-            self.ready.clear()
-            self.store.release(
-                unsent, self.clock(), worker=self.name, reason="claim released before its create"
-            )
-            return
+        Twilio refused the credentials of a flight's account, they are given back instead
+        (never started: the attempt does not count)."""
+        stopping = self.stop_event.is_set()
+        if self.ready and (stopping or self.broken):
+            unsent = {
+                f.message.id
+                for f in self.ready
+                if stopping or f.sender.twilio_account in self.broken
+            }
+            if unsent:
+                kept = [f for f in self.ready if f.message.id not in unsent]
+                self.ready.clear()
+                self.ready.extend(kept)
+                self.store.release(
+                    sorted(unsent),
+                    self.clock(),
+                    worker=self.name,
+                    reason="claim released before its create",
+                )
+            if stopping:
+                return
         while self.ready and len(self.in_flight) < self.cfg.concurrency:
             flight = self.ready.popleft()
             self.in_flight[self.dispatch(flight)] = flight
@@ -322,13 +336,30 @@ class Worker:
             )
         return True
 
+    @property
+    def credentials_broken(self) -> bool:
+        """Whether Twilio refused the credentials of any account (the metrics' flag)."""
+        return bool(self.broken)
+
+    @property
+    def credentials_answer(self) -> str:
+        """What Twilio answered, per refused account: one line."""
+        return "; ".join(f"{account_settings(a)}: {text}" for a, text in self.broken.items())
+
+    def account_refused(self, code: str) -> bool:
+        """True when Twilio refused the credentials of sender ``code``'s account."""
+        return bool(self.broken) and self.sender(code).twilio_account in self.broken
+
     def claimable(self, now: datetime) -> bool:
         """Whether a sender with messages ready now is one this worker sends for: a held-back
         sender's messages are ready but never claimed, and must not keep a run --once going
         (or the service polling at its fastest) forever."""
-        if not self.held:  # the cheap probe, while no sender is held back
+        if not self.held and not self.broken:  # the cheap probe, while every sender sends
             return self.store.any_ready(now)
-        return any(not self.held_back(code) for code in self.store.ready_senders(now))
+        return any(
+            not self.held_back(code) and not self.account_refused(code)
+            for code in self.store.ready_senders(now)
+        )
 
     # -- recording -----------------------------------------------------------------------
 
@@ -413,7 +444,9 @@ class Worker:
             case Action.FAIL:
                 self.finish(message, Status.FAILED, now, outcome)
             case Action.STOP:
-                self.credentials_broken = True
+                account = flight.sender.twilio_account
+                first = account not in self.broken
+                self.broken[account] = f"Twilio answered {outcome.code}: {outcome.message}"
                 self.store.requeue(
                     message.id,
                     now,
@@ -422,11 +455,15 @@ class Worker:
                     error_code=outcome.code,
                     count_attempt=False,
                 )
-                self.credentials_answer = f"Twilio answered {outcome.code}: {outcome.message}"
+                if not first:
+                    return  # the creates already in flight when it was refused: alerted once
+                where = account_settings(account)
                 self.notifier.alert(
                     "twilio-credentials",
-                    "Twilio rejected the bridge's credentials: sending stopped",
-                    f"{self.credentials_answer}. "
+                    "Twilio rejected the bridge's credentials: sending stopped"
+                    + ("" if account is None else f" for account {account}"),
+                    f"{self.broken[account]} ({where} account_sid / auth_token). "
+                    + ("" if account is None else "Senders on other accounts go on. ")
                     + (
                         "The worker stopped sending and re-checks the credentials every minute."
                         if self.rechecks_credentials
@@ -505,3 +542,8 @@ class Worker:
         if self.loop is not None:
             closers = [self.gateway.close_async] if hasattr(self.gateway, "close_async") else []
             self.loop.close(*closers, timeout=self.settings.twilio.timeout + 5)
+
+
+def account_settings(account: str | None) -> str:
+    """The settings table of a Twilio account: [twilio], or [twilio.accounts.NAME]."""
+    return "[twilio]" if account is None else f"[twilio.accounts.{account}]"

@@ -128,3 +128,31 @@ def test_check_reports_every_account_and_names_the_failing_one(env: Env) -> None
     assert "ops" in failing[0] and "auth_token" in failing[0].lower(), failing[0]
     assert "not-the-token" not in bad.stdout + bad.stderr  # a secret is never printed
     assert "Traceback" not in bad.stderr
+
+
+def test_credentials_refused_for_one_account_stop_only_its_senders(env: Env) -> None:
+    """The ops token revoked while the worker runs (past its start check): HR's message still
+    goes through [twilio]; OPS's stays queued, unspent; the re-check asks that account only."""
+    from bridge.runner import Runner
+
+    hr_id, ops_id = queue(env)
+    store = env.store()
+    settings = load_settings(None, env.environ(**ops_account(token="revoked-token")))
+    runner = Runner(settings, store)
+    runner._twilio_checked = True  # the start check passed; the token was revoked since
+    try:
+        assert runner.drain() == 1  # --once says it stopped short
+        assert list(iter_statuses(store, [hr_id])) != ["QUEUED"]
+        ops = store.get(ops_id)
+        assert ops is not None and ops.status.value == "QUEUED" and ops.attempts == 0
+        assert set(runner.worker.broken) == {"ops"}
+        assert "[twilio.accounts.ops]" in runner.worker.credentials_answer
+
+        asked: list[str | None] = []
+        runner.gateway.check = lambda account=None: asked.append(account) or ""  # type: ignore[method-assign]
+        runner.recheck_credentials()  # accepted again
+        assert asked == ["ops"] and runner.worker.broken == {}
+    finally:
+        runner.worker.shutdown()
+        store.close()
+    assert not [m for m in Control(env.sandbox_url).messages() if m["from"] == OPS_FROM]
