@@ -28,10 +28,11 @@ from bridge.mail.notify import Notifier
 from bridge.mail.transport import make_transport
 from bridge.outbound import activity
 from bridge.outbound import metrics as outbound_metrics
+from bridge.outbound.account_gate import account_settings
 from bridge.outbound.background import BackgroundJob
 from bridge.outbound.gateway import TwilioCheckError, TwilioGateway
 from bridge.outbound.recovery import reconcile, sync
-from bridge.outbound.worker import Worker, account_settings
+from bridge.outbound.worker import Worker
 from bridge.replies.dispatcher import Dispatcher
 from bridge.replies.optout_sync import sync_optouts
 from bridge.replies.processing import replay_spool
@@ -389,7 +390,7 @@ class Runner:
             return code
         if self.worker.stop_event.is_set():
             self.worker = self.new_worker()
-        self.worker.rechecks_credentials = False
+        self.worker.accounts.rechecks = False
         self.notifier.alert_log_level = logging.INFO  # the run's last line says why it stopped
         self.say_started()
         failure: str | None = None

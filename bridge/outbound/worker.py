@@ -29,6 +29,7 @@ from bridge.domain.policy import Action, Outcome, backoff, validity_period
 from bridge.domain.statuses import Status
 from bridge.errors import SendGateBusy
 from bridge.mail.notify import Notifier
+from bridge.outbound.account_gate import AccountGate
 from bridge.outbound.async_http import EventLoopThread
 from bridge.outbound.gateway import TwilioGateway
 from bridge.outbound.line_type_screen import LineTypeScreen
@@ -96,20 +97,13 @@ class Worker:
         self.pending: list[SubmitResult] = []
         self.pending_since = 0.0
         self.stop_event = threading.Event()
-        # Twilio accounts whose credentials Twilio refused at a create (None: [twilio]) -> its
-        # answer. Their senders are not claimed (their claims are given back) until the
-        # runner's re-check finds the account accepted again; the other accounts go on.
-        self.broken: dict[str | None, str] = {}
-        # What the credentials alert promises: the service re-checks every minute; a run
-        # --once stops and leaves it to the next run (the runner sets this).
-        self.rechecks_credentials = True
         self.stats = Stats()
         self._senders: dict[str, Sender] = {}
         self._rounds = 0
         self.line_types = LineTypeScreen(store, gateway)
-        # Senders whose Twilio account is not in the settings -> that account: not claimed
-        # (their messages stay QUEUED), warned about and alerted once (see held_back).
-        self.held: dict[str, str] = {}
+        # Senders held (account not configured) or refused (credentials): not claimed.
+        self.accounts = AccountGate(settings.twilio, notifier, self.sender)
+        self.broken = self.accounts.refused  # the runner re-checks and clears these
 
     # -- one step of the loop ------------------------------------------------------------
 
@@ -140,7 +134,7 @@ class Worker:
             for code in ready:
                 if capacity <= 0:
                     break
-                if self.held_back(code) or self.account_refused(code):
+                if self.accounts.blocked(code):
                     continue
                 batch = self.store.claim_batch(
                     code,
@@ -310,32 +304,6 @@ class Worker:
             "account": flight.sender.twilio_account,  # None: [twilio]
         }
 
-    def held_back(self, code: str) -> bool:
-        """True when sender ``code`` names a Twilio account the settings lack: its messages are
-        not claimed and stay QUEUED (nothing is lost, nothing is sent through another account)
-        until the account is configured and the worker restarted, or the sender moved
-        (``sms-bridge sender CODE --account``; the sender cache is refreshed every minute).
-        Logged and alerted once per sender and account."""
-        account = self.sender(code).twilio_account
-        if account is None or account in self.settings.twilio.accounts:
-            self.held.pop(code, None)
-            return False
-        if self.held.get(code) != account:
-            self.held[code] = account
-            text = (
-                f"sender {code} sends through Twilio account {account!r}, which is not in the"
-                f" settings ([twilio.accounts.{account}]): its messages stay queued"
-            )
-            log.error("%s", text)
-            self.notifier.alert(
-                "twilio-account",
-                f"Sender {code}: Twilio account {account!r} is not configured",
-                f"{text}. Add [twilio.accounts.{account}] (account_sid, auth_token) and restart"
-                f" the worker, or move the sender: sms-bridge sender {code} --account NAME"
-                " (--account '' for [twilio]).",
-            )
-        return True
-
     @property
     def credentials_broken(self) -> bool:
         """Whether Twilio refused the credentials of any account (the metrics' flag)."""
@@ -343,23 +311,15 @@ class Worker:
 
     @property
     def credentials_answer(self) -> str:
-        """What Twilio answered, per refused account: one line."""
-        return "; ".join(f"{account_settings(a)}: {text}" for a, text in self.broken.items())
-
-    def account_refused(self, code: str) -> bool:
-        """True when Twilio refused the credentials of sender ``code``'s account."""
-        return bool(self.broken) and self.sender(code).twilio_account in self.broken
+        return self.accounts.answer()
 
     def claimable(self, now: datetime) -> bool:
         """Whether a sender with messages ready now is one this worker sends for: a held-back
         sender's messages are ready but never claimed, and must not keep a run --once going
         (or the service polling at its fastest) forever."""
-        if not self.held and not self.broken:  # the cheap probe, while every sender sends
+        if not self.accounts.anything_blocked:  # the cheap probe, while every sender sends
             return self.store.any_ready(now)
-        return any(
-            not self.held_back(code) and not self.account_refused(code)
-            for code in self.store.ready_senders(now)
-        )
+        return any(not self.accounts.blocked(c) for c in self.store.ready_senders(now))
 
     # -- recording -----------------------------------------------------------------------
 
@@ -444,9 +404,6 @@ class Worker:
             case Action.FAIL:
                 self.finish(message, Status.FAILED, now, outcome)
             case Action.STOP:
-                account = flight.sender.twilio_account
-                first = account not in self.broken
-                self.broken[account] = f"Twilio answered {outcome.code}: {outcome.message}"
                 self.store.requeue(
                     message.id,
                     now,
@@ -455,22 +412,9 @@ class Worker:
                     error_code=outcome.code,
                     count_attempt=False,
                 )
-                if not first:
-                    return  # the creates already in flight when it was refused: alerted once
-                where = account_settings(account)
-                self.notifier.alert(
-                    "twilio-credentials",
-                    "Twilio rejected the bridge's credentials: sending stopped"
-                    + ("" if account is None else f" for account {account}"),
-                    f"{self.broken[account]} ({where} account_sid / auth_token). "
-                    + ("" if account is None else "Senders on other accounts go on. ")
-                    + (
-                        "The worker stopped sending and re-checks the credentials every minute."
-                        if self.rechecks_credentials
-                        else "This `sms-bridge run --once` stopped sending and exited; its"
-                        " messages stay queued for the next run, which tries the credentials"
-                        " again."
-                    ),
+                self.accounts.refuse(
+                    flight.sender.twilio_account,
+                    f"Twilio answered {outcome.code}: {outcome.message}",
                 )
 
     def retry(self, message: Message, outcome: Outcome, now: datetime) -> None:
@@ -542,8 +486,3 @@ class Worker:
         if self.loop is not None:
             closers = [self.gateway.close_async] if hasattr(self.gateway, "close_async") else []
             self.loop.close(*closers, timeout=self.settings.twilio.timeout + 5)
-
-
-def account_settings(account: str | None) -> str:
-    """The settings table of a Twilio account: [twilio], or [twilio.accounts.NAME]."""
-    return "[twilio]" if account is None else f"[twilio.accounts.{account}]"
