@@ -509,7 +509,5 @@ class Runner:
 
 def _token_setting(account: str | None) -> str:
     """Where an account's auth token is set: its key and environment variable."""
-    if account is None:
-        return "[twilio] auth_token (SMS_BRIDGE_TWILIO_AUTH_TOKEN)"
-    variable = f"SMS_BRIDGE_TWILIO_ACCOUNTS_{account.upper()}_AUTH_TOKEN"
-    return f"[twilio.accounts.{account}] auth_token ({variable})"
+    infix = "" if account is None else f"ACCOUNTS_{account.upper()}_"
+    return f"{account_settings(account)} auth_token (SMS_BRIDGE_TWILIO_{infix}AUTH_TOKEN)"

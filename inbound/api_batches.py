@@ -105,18 +105,18 @@ class SmsBatch:
         now = self.clock()
         rejected = sum(1 for r in results if r is not None and "error" in r)
         requests = [r for _, r in to_queue]
-        # A retry of a whole batch is answered from the batch that holds its items.
-        batch_id = None if rejected else self.store.batch_of_earlier(requests)
-        if batch_id is None:
-            batch_id = self.store.create_batch(
-                "REST", now, label=label, created_by=apikeys.created_by(key.name)
-            )
+        batch_id = self.store.batch_for(
+            requests,
+            now,
+            source="REST",
+            rejected_before=rejected,
+            label=label,
+            created_by=apikeys.created_by(key.name),
+        )
         answers = self.store.enqueue_many(
             requests, now, batch_id=batch_id, rejected_before=rejected
         )
-        # A keyed item may have found a row queued before (a retry): answer with its status.
-        keyed = [a for (_, r), a in zip(to_queue, answers, strict=True) if r.correlation_key]
-        statuses = self.store.statuses_of([a for a in keyed if isinstance(a, int)])
+        statuses = self.store.found_statuses(requests, answers)
         for (index, _), answer in zip(to_queue, answers, strict=True):
             if isinstance(answer, int):
                 status = statuses.get(answer, Status.QUEUED)

@@ -159,9 +159,8 @@ def cmd_enqueue_csv(args: argparse.Namespace, settings: Settings, store: Store) 
     if not lines:
         raise errors.ConfigError(f"--csv {path}: no lines after the header")
     now = store.now()
-    batch_id = args.batch
-    if batch_id is not None and store.batch_summary(batch_id) is None:
-        raise errors.UnknownBatchError(batch_id)
+    if args.batch is not None and store.batch_summary(args.batch) is None:
+        raise errors.UnknownBatchError(args.batch)
     results: list[dict[str, Any] | None] = [None] * len(lines)
     to_queue: list[tuple[int, EnqueueRequest]] = []
     for index, line in enumerate(lines):
@@ -173,23 +172,26 @@ def cmd_enqueue_csv(args: argparse.Namespace, settings: Settings, store: Store) 
         except LineError as exc:
             results[index] = {"line": numbers[index], "error": "invalid_line", "message": str(exc)}
     refused_early = sum(1 for r in results if r is not None)
-    if args.batch is None:
-        # A re-import of a file whose every line one batch holds already: that batch.
-        earlier = None if refused_early else store.batch_of_earlier([r for _, r in to_queue])
-        batch_id = earlier or store.create_batch(
-            "CSV", now, label=args.label or path.name[:200], created_by=CLI_CREATED_BY
+    requests = [r for _, r in to_queue]
+    batch_id = args.batch
+    if batch_id is None:
+        batch_id = store.batch_for(
+            requests,
+            now,
+            source="CSV",
+            rejected_before=refused_early,
+            label=args.label or path.name[:200],
+            created_by=CLI_CREATED_BY,
         )
     progress = ProgressLine(sys.stderr, prefix=f"batch {batch_id}: ", interval=2.0)
     answers = store.enqueue_many(
-        [r for _, r in to_queue],
+        requests,
         now,
         batch_id=batch_id,
         rejected_before=refused_early,
         progress=lambda done: progress(f"{done}/{len(to_queue)} lines queued"),
     )
-    # A keyed line may have found a row queued before (a re-import): say where it stands.
-    keyed = [a for (_, r), a in zip(to_queue, answers, strict=True) if r.correlation_key]
-    statuses = store.statuses_of([a for a in keyed if isinstance(a, int)])
+    statuses = store.found_statuses(requests, answers)  # a re-import: where each row stands
     for (index, _), answer in zip(to_queue, answers, strict=True):
         if isinstance(answer, int):
             status = statuses.get(answer, Status.QUEUED)

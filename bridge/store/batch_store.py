@@ -90,6 +90,31 @@ class BatchStoreMixin(StoreBase):
                 progress(len(results))
         return results
 
+    def batch_for(
+        self,
+        requests: Sequence[EnqueueRequest],
+        now: datetime,
+        *,
+        source: str,
+        rejected_before: int = 0,
+        label: str | None = None,
+        created_by: str | None = None,
+    ) -> int:
+        """The batch a call's items go into: the one that already holds every one of them (a
+        retry, with nothing refused to count), else a new one."""
+        earlier = None if rejected_before else self.batch_of_earlier(requests)
+        if earlier is not None:
+            return earlier
+        return self.create_batch(source, now, label=label, created_by=created_by)
+
+    def found_statuses(
+        self, requests: Sequence[EnqueueRequest], answers: Sequence[ItemResult]
+    ) -> dict[int, Status]:
+        """The status of each row a keyed item was answered with (it may be a row queued
+        before, long delivered); a new row is QUEUED, so unkeyed items are not read."""
+        keyed = [a for r, a in zip(requests, answers, strict=True) if r.correlation_key]
+        return self.statuses_of([a for a in keyed if isinstance(a, int)])
+
     def batch_of_earlier(self, requests: Sequence[EnqueueRequest]) -> int | None:
         """The batch that already holds every one of ``requests``, found by correlation key:
         a retried call whose items were all queued before by one batch is answered from it
