@@ -18,7 +18,7 @@ from bridge.domain.models import EnqueueRequest, Sender
 from bridge.outbound.gateway import TwilioGateway
 from bridge.outbound.recovery import sync
 from tests.outbound.support import ACCOUNT_SID, FROM, REPO, Env, iter_statuses, prepare_db, start
-from tests.sandbox.sandbox_support import Control, SandboxProcess
+from tests.sandbox.sandbox_support import Control, SandboxProcess, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -77,6 +77,19 @@ def test_each_sender_sends_through_its_own_account(env: Env) -> None:
     assert at_twilio[ops.provider_sid]["from"] == OPS_FROM
 
     # The sync asks each message's own account: the main account would answer 404 for OPS's.
+    # First both are delivered at the sandbox (its lifecycle runs on its own clock).
+    sids = {hr.provider_sid, ops.provider_sid}
+    wait_until(
+        lambda: (
+            {
+                m["sid"]
+                for m in Control(env.sandbox_url).messages()
+                if m["sid"] in sids and m["status"] == "delivered"
+            }
+            == sids
+        ),
+        timeout=15,
+    )
     settings = load_settings(None, env.environ(**ops_account()))
     gateway = TwilioGateway(settings.twilio, environment={})
     store = env.store()
